@@ -1,0 +1,194 @@
+"""The command line: ``python -m analytics COMMAND ...``.
+
+Every command is a thin client of the library, like the app. Errors are one
+line on stderr and a non-zero exit status; ``--json`` prints one JSON object
+on stdout with stable keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+from analytics import importer, store
+from analytics.presets import ALL_PRESETS
+from analytics.settings import SAMPLE_DIR, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every command."""
+    settings = load_settings()
+    parser = argparse.ArgumentParser(prog="python -m analytics", description="Backlog Radar")
+    commands = parser.add_subparsers(dest="command", required=True)
+    db_help = f"DuckDB database file (default: {settings.db_path})"
+
+    imp = commands.add_parser("import", help="import a helpdesk export into the store")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    imp.add_argument("--source", help="dataset name (default: from the file name)")
+    imp.add_argument("--preset", choices=sorted(ALL_PRESETS), help="default: detected")
+    imp.add_argument("--tz", help="IANA time zone of timestamps without an offset")
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="map a canonical field to a column (repeatable); column names may hold spaces",
+    )
+    imp.add_argument("--first-response-activity", action="append", default=[], metavar="A")
+    imp.add_argument("--resolved-activity", action="append", default=[], metavar="A")
+    imp.add_argument("--date-order", choices=["dmy", "mdy"])
+    imp.add_argument("--encoding", help="default: detected (utf-8, cp1252, latin-1, utf-16)")
+    imp.add_argument("--delimiter", help="default: detected among , ; tab |")
+    imp.add_argument("--no-header", action="store_true", help="the first row is data")
+    imp.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    imp.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+    src = commands.add_parser("sources", help="list the sources in the store")
+    src.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    src.add_argument("--json", action="store_true")
+
+    dele = commands.add_parser("delete-source", help="delete a source and everything it holds")
+    dele.add_argument("name")
+    dele.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
+    sample = commands.add_parser("sample", help="simulate the built-in sample desk")
+    sample.add_argument("--out", type=Path, default=SAMPLE_DIR)
+    sample.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 2))
+    sample.add_argument("--years", type=float, default=3.0)
+    sample.add_argument("--scale", type=float, default=1.0)
+    sample.add_argument("--seed", type=int, default=42)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the process exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (importer.ImportFailed, store.StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parse_map(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip():
+            raise importer.ImportFailed(f"--map takes FIELD=COLUMN, not {pair!r}")
+        mapping[field.strip()] = column
+    return mapping
+
+
+def _terminal_progress(fraction: float, message: str) -> None:
+    width = 30
+    done = int(fraction * width)
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {message:<40}")
+    if fraction >= 1:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    mapping = _parse_map(args.map)
+    con = store.connect(args.db)
+    try:
+        report = importer.import_file(
+            con,
+            args.file,
+            source=args.source,
+            preset=args.preset,
+            tz=args.tz,
+            mapping=mapping or None,
+            first_response_activities=args.first_response_activity or None,
+            resolved_activities=args.resolved_activity or None,
+            date_order=args.date_order,
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+            header=False if args.no_header else None,
+            dry_run=args.dry_run,
+            progress=_terminal_progress if sys.stderr.isatty() and not args.json else None,
+        )
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(report.to_dict(), default=str))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def format_report(report: importer.ImportReport) -> str:
+    """Return the report as a few lines of text for a terminal."""
+    verb = "would import" if report.dry_run else "imported"
+    lines = [
+        f"{report.file_name}: {report.preset_label} -> source {report.source!r}"
+        + (f" (import #{report.import_id})" if report.import_id else ""),
+        f"  {verb} {report.tickets:,} tickets from {report.rows_read:,} rows: "
+        f"{report.rows_inserted:,} new, {report.rows_updated:,} updated, "
+        f"{report.rows_unchanged:,} unchanged",
+        f"  rejected {report.rows_rejected:,} rows; flagged {report.rows_flagged:,} tickets"
+        + (
+            " (" + ", ".join(f"{k} {v:,}" for k, v in report.flags.items()) + ")"
+            if report.flags
+            else ""
+        ),
+        f"  times read in {report.tz}: "
+        + "; ".join(f"{col}: {fmt}" for col, fmt in report.date_formats.items()),
+    ]
+    for reject in report.rejects[:5]:
+        lines.append(f"  line {reject.line}: {reject.reason}")
+    if report.rows_rejected > 5:
+        lines.append(f"  ... {report.rows_rejected - 5:,} more rejects")
+    lines += [f"  note: {note}" for note in report.notes]
+    return "\n".join(lines)
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        sources = store.list_sources(con)
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps({"sources": [asdict(s) for s in sources]}, default=str))
+        return 0
+    if not sources:
+        print("no sources yet: import a file with `python -m analytics import FILE`")
+    for s in sources:
+        span = f"{s.first_created_at:%Y-%m-%d} to {s.last_created_at:%Y-%m-%d}"
+        print(f"{s.source}: {s.tickets:,} tickets ({s.open_tickets:,} open), created {span}")
+    return 0
+
+
+def cmd_delete_source(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        deleted = store.delete_source(con, args.name)
+    finally:
+        con.close()
+    print(f"deleted source {args.name!r} ({deleted:,} tickets)")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from analytics.simulate import write_sample
+
+    files = write_sample(
+        args.out, start=args.start, years=args.years, scale=args.scale, seed=args.seed
+    )
+    print(f"wrote {files.tickets_csv} and {files.events_csv}")
+    return 0
+
+
+COMMANDS = {
+    "import": cmd_import,
+    "sources": cmd_sources,
+    "delete-source": cmd_delete_source,
+    "sample": cmd_sample,
+}

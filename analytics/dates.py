@@ -1,0 +1,191 @@
+"""Reading timestamps whatever way an export writes them.
+
+Each date column is classified over all its values at once (one SQL
+aggregate), and day-first versus month-first is decided for the whole column
+from the values that can only be read one way (a first number above 12 means
+day-first). A column whose every value fits both readings is reported as
+ambiguous instead of guessed; the caller may name the order explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+# Shapes of a timestamp, as RE2 patterns matched against the whole value.
+ISO = r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?"
+ISO_OFFSET = r".*(Z|[+-]\d{2}:?\d{2})"
+NUMERIC = (
+    r"\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})(\s+\d{1,2}:\d{2}(:\d{2})?(\s*[AaPp]\.?[Mm]\.?)?)?"
+)
+MONTH_NAME = r"\d{1,2}[/\- ][A-Za-z]{3}[/\- ]\d{2,4}(\s+\d{1,2}:\d{2}(:\d{2})?(\s*[AaPp][Mm])?)?"
+EPOCH = r"\d{9,10}(\.\d+)?"
+EPOCH_MS = r"\d{12,13}"
+
+TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
+
+
+class DateFormatError(Exception):
+    """A date column cannot be read unambiguously; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ColumnDates:
+    """What one date column holds, counted over every value."""
+
+    values: int
+    iso: int
+    iso_offset: int
+    numeric: int
+    month_name: int
+    epoch: int
+    epoch_ms: int
+    max_first: int | None
+    max_second: int | None
+    short_year: int
+
+    @property
+    def recognised(self) -> int:
+        return self.iso + self.numeric + self.month_name + self.epoch + self.epoch_ms
+
+
+def profile_columns(
+    con: duckdb.DuckDBPyConnection, table: str, fields: list[str]
+) -> dict[str, ColumnDates]:
+    """Return a :class:`ColumnDates` for each field of ``table``, from one scan.
+
+    ``table`` and ``fields`` are identifiers chosen by code, never by a user.
+    """
+    parts = []
+    for f in fields:
+        v = f'trim("{f}")'
+        num = f"regexp_full_match({v}, '{NUMERIC}')"
+        parts += [
+            f"count({v})",
+            f"count(*) filter (where regexp_full_match({v}, '{ISO}'))",
+            f"count(*) filter (where regexp_full_match({v}, '{ISO}') "
+            f"and regexp_full_match({v}, '{ISO_OFFSET}'))",
+            f"count(*) filter (where {num})",
+            f"count(*) filter (where regexp_full_match({v}, '{MONTH_NAME}'))",
+            f"count(*) filter (where regexp_full_match({v}, '{EPOCH}'))",
+            f"count(*) filter (where regexp_full_match({v}, '{EPOCH_MS}'))",
+            f"max(try_cast(regexp_extract({v}, '^(\\d{{1,2}})', 1) as integer)) filter (where {num})",
+            f"max(try_cast(regexp_extract({v}, '^\\d{{1,2}}[/.\\-](\\d{{1,2}})', 1) as integer)) "
+            f"filter (where {num})",
+            f"count(*) filter (where {num} and regexp_matches({v}, '^\\d{{1,2}}[/.\\-]\\d{{1,2}}[/.\\-]\\d{{2}}($|\\s)'))",
+        ]
+    row = con.execute(f"select {', '.join(parts)} from {table}").fetchone()  # noqa: S608
+    width = 10
+    return {f: ColumnDates(*row[i * width : (i + 1) * width]) for i, f in enumerate(fields)}
+
+
+def decide_order(profiles: dict[str, ColumnDates], date_order: str | None) -> str | None:
+    """Return ``"dmy"``, ``"mdy"`` or None (no numeric dates) for the file's numeric dates.
+
+    Evidence from every column counts together, since one export writes all
+    its dates the same way.
+
+    Raises
+    ------
+    DateFormatError
+        When the values contradict each other, or fit both orders and no
+        ``date_order`` was given.
+    """
+    numeric = {f: p for f, p in profiles.items() if p.numeric}
+    if not numeric:
+        return date_order
+    day_first = [f for f, p in numeric.items() if (p.max_first or 0) > 12]
+    month_first = [f for f, p in numeric.items() if (p.max_second or 0) > 12]
+    if date_order:
+        if date_order == "mdy" and day_first:
+            raise DateFormatError(
+                f"{', '.join(day_first)} has dates whose first number is above 12: "
+                "they cannot be month-first"
+            )
+        if date_order == "dmy" and month_first:
+            raise DateFormatError(
+                f"{', '.join(month_first)} has dates whose second number is above 12: "
+                "they cannot be day-first"
+            )
+        return date_order
+    if day_first and month_first:
+        raise DateFormatError(
+            f"dates mix day-first ({', '.join(day_first)}) and month-first "
+            f"({', '.join(month_first)}) orders"
+        )
+    if day_first:
+        return "dmy"
+    if month_first:
+        return "mdy"
+    raise DateFormatError(
+        f"dates in {', '.join(numeric)} are ambiguous: every day and month is 12 or less, "
+        "so day-first and month-first both fit; choose the date order (dmy or mdy)"
+    )
+
+
+def describe(profile: ColumnDates, order: str | None) -> str:
+    """Return a short human description of how a column's dates are read."""
+    kinds = []
+    if profile.iso:
+        kinds.append("ISO 8601" + (" with offset" if profile.iso_offset else ""))
+    if profile.numeric:
+        kinds.append({"dmy": "day/month/year", "mdy": "month/day/year"}.get(order or "", "d/m/y"))
+    if profile.month_name:
+        kinds.append("day/Mon/year")
+    if profile.epoch or profile.epoch_ms:
+        kinds.append("epoch")
+    return ", ".join(kinds) or "empty"
+
+
+def parse_expression(field: str, profile: ColumnDates, order: str | None) -> str:
+    """Return a SQL expression turning text column ``field`` into a ``timestamptz``.
+
+    Naive values are read in the zone bound as ``$tz``. Only the shapes the
+    column holds get a branch, so a clean column costs one conversion.
+    Values of no known shape give NULL, which the importer reports.
+    """
+    v = f'trim("{field}")'
+    branches: list[tuple[str, str]] = []
+    if profile.iso:
+        naive = f"timezone($tz, try_cast({v} as timestamp))"
+        aware = (
+            f"try_cast(regexp_replace({v}, '\\s*([+-]\\d{{2}}):?(\\d{{2}})$', '\\1:\\2') "
+            "as timestamptz)"
+        )
+        if profile.iso_offset == profile.iso:
+            iso_expr = aware
+        elif profile.iso_offset == 0:
+            iso_expr = naive
+        else:
+            iso_expr = (
+                f"case when regexp_full_match({v}, '{ISO_OFFSET}') then {aware} else {naive} end"
+            )
+        branches.append((ISO, iso_expr))
+    if profile.numeric:
+        day, month = ("%d", "%m") if order == "dmy" else ("%m", "%d")
+        year = "%y" if profile.short_year == profile.numeric else "%Y"
+        date = f"{day}/{month}/{year}"
+        formats = ", ".join(f"'{date} {t}'" for t in TIME_FORMATS) + f", '{date}'"
+        cleaned = (
+            f"regexp_replace(regexp_replace(upper({v}), '^(\\d+)[.\\-](\\d+)[.\\-]', '\\1/\\2/'),"
+            " '\\s*([AP])\\.?M\\.?$', ' \\1M')"
+        )
+        branches.append((NUMERIC, f"timezone($tz, try_strptime({cleaned}, [{formats}]))"))
+    if profile.month_name:
+        formats = (
+            ", ".join(f"'%d/%b/{y} {t}'" for y in ("%y", "%Y") for t in TIME_FORMATS)
+            + ", '%d/%b/%y', '%d/%b/%Y'"
+        )
+        cleaned = f"regexp_replace({v}, '^(\\d+)[\\- ]([A-Za-z]{{3}})[\\- ]', '\\1/\\2/')"
+        branches.append((MONTH_NAME, f"timezone($tz, try_strptime({cleaned}, [{formats}]))"))
+    if profile.epoch:
+        branches.append((EPOCH, f"to_timestamp(try_cast({v} as double))"))
+    if profile.epoch_ms:
+        branches.append((EPOCH_MS, f"to_timestamp(try_cast({v} as double) / 1000)"))
+    if not branches:
+        return "null::timestamptz"
+    if len(branches) == 1:
+        return branches[0][1]
+    whens = " ".join(f"when regexp_full_match({v}, '{pat}') then {expr}" for pat, expr in branches)
+    return f"case {whens} end"

@@ -1,0 +1,380 @@
+"""Opening an uploaded export: container, encoding, dialect and header.
+
+An export arrives as CSV/TSV (plain, ``.gz``, or a ``.zip`` holding one CSV)
+or as XLSX. Everything is sniffed from the first bytes and every guess can be
+overridden. Whatever DuckDB cannot read in place (compressed, non-UTF-8) is
+streamed once into a UTF-8 file in a scratch folder, within a size cap so a
+zip bomb stops at the cap instead of filling the disk.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+HEAD_BYTES = 256 * 1024
+CHUNK = 4 * 1024 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
+
+
+class InputFileError(Exception):
+    """The file cannot be read as a ticket export; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a delimited text file is written."""
+
+    delimiter: str
+    quote: str
+    header: bool
+    encoding: str
+
+
+@dataclass
+class TabularInput:
+    """An export made readable: either a UTF-8 CSV on disk or an Arrow table.
+
+    ``columns`` are the header names as written in the file (or ``column_1``...
+    when the file has no header); ``header_lines`` is the number of lines
+    before the first data row, so record ``n`` (1-based) sits on line
+    ``n + header_lines``.
+    """
+
+    file_name: str
+    kind: str
+    columns: list[str]
+    dialect: Dialect | None = None
+    csv_path: Path | None = None
+    table: pa.Table | None = None
+    header_lines: int = 1
+    notes: list[str] = field(default_factory=list)
+
+
+def _looks_binary(head: bytes) -> bool:
+    return b"\x00" in head[:8192]
+
+
+def detect_encoding(head: bytes) -> str:
+    """Return the encoding of a text sample: utf-8, utf-16, cp1252 or latin-1.
+
+    UTF-8 is tried first because a valid UTF-8 sample is almost never another
+    encoding; French exports from Excel are typically cp1252, whose bytes
+    0x80-0x9f (curly quotes, œ, €) latin-1 would misread.
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[3:] if head.startswith(codecs.BOM_UTF8) else head
+    # A sample cut mid-character must not count against UTF-8.
+    for cut in range(4):
+        try:
+            sample[: len(sample) - cut].decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            continue
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def sniff_dialect(text: str, *, delimiter: str | None = None, quote: str | None = None) -> Dialect:
+    """Return the delimiter, quote and header guess for a decoded text sample.
+
+    The delimiter is the candidate that splits the most sample lines into the
+    same number of fields (more than one) as the first line.
+    """
+    lines = text.splitlines()
+    if len(text) >= HEAD_BYTES // 2 and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a sample may be cut short
+    sample = "\n".join(lines[:500])
+    if not sample.strip():
+        raise InputFileError("the file holds no text rows")
+    quotechar = quote if quote is not None else '"'
+    best: tuple[int, int, str] | None = None
+    for candidate in [delimiter] if delimiter else DELIMITERS:
+        rows = list(_rows(sample, candidate, quotechar))
+        if not rows:
+            continue
+        width = len(rows[0])
+        consistent = sum(1 for row in rows if len(row) == width)
+        score = (consistent if width > 1 else 0, width)
+        if best is None or score > best[:2]:
+            best = (*score, candidate)
+    if best is None or (best[0] == 0 and delimiter is None):
+        raise InputFileError(
+            "no delimiter found: the first lines split into one column with , ; tab and |"
+        )
+    first = next(_rows(sample, best[2], quotechar))
+    return Dialect(
+        delimiter=best[2], quote=quotechar, header=_looks_like_header(first), encoding=""
+    )
+
+
+def _rows(sample: str, delimiter: str, quote: str) -> Iterator[list[str]]:
+    reader = csv.reader(
+        io.StringIO(sample),
+        delimiter=delimiter,
+        quotechar=quote or None,
+        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+    )
+    try:
+        yield from reader
+    except csv.Error:
+        return
+
+
+_DATAISH = re.compile(r"^[\d\s:/.\-+TZ]*$")
+
+
+def _looks_like_header(first_row: list[str]) -> bool:
+    # A header has at least one cell that is not a number or a date.
+    return any(cell.strip() and not _DATAISH.match(cell.strip()) for cell in first_row)
+
+
+def open_input(
+    path: Path,
+    workdir: Path,
+    *,
+    file_name: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    quote: str | None = None,
+    header: bool | None = None,
+    max_bytes: int = 2048 * 1024**2,
+    max_unpacked_bytes: int = 4096 * 1024**2,
+) -> TabularInput:
+    """Return a readable view of the export at ``path``.
+
+    ``workdir`` receives any unpacked or transcoded copy; the caller removes
+    it. Each keyword overrides the corresponding guess.
+
+    Raises
+    ------
+    InputFileError
+        For an empty, oversized, binary, unreadable or multi-file input.
+    """
+    path = Path(path)
+    name = file_name or path.name
+    size = path.stat().st_size
+    if size == 0:
+        raise InputFileError(f"{name} is empty")
+    if size > max_bytes:
+        raise InputFileError(
+            f"{name} is {size / 1024**2:,.0f} MB, over the {max_bytes / 1024**2:,.0f} MB limit"
+        )
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic.startswith(b"PK\x03\x04"):
+        return _open_zip(
+            path, workdir, name, encoding, delimiter, quote, header, max_unpacked_bytes
+        )
+    if magic.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.open(path, "rb") as gz:
+                head = gz.read(HEAD_BYTES)
+        except (OSError, EOFError) as exc:
+            raise InputFileError(f"{name} is not a readable gzip file: {exc}") from exc
+        return _open_text(
+            path,
+            workdir,
+            name,
+            head,
+            encoding,
+            delimiter,
+            quote,
+            header,
+            max_unpacked_bytes,
+            opener=gzip.open,
+        )
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    return _open_text(
+        path,
+        workdir,
+        name,
+        head,
+        encoding,
+        delimiter,
+        quote,
+        header,
+        max_unpacked_bytes,
+        opener=None,
+    )
+
+
+def _open_zip(path, workdir, name, encoding, delimiter, quote, header, max_unpacked_bytes):
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise InputFileError(f"{name} is not a readable zip or xlsx file: {exc}") from exc
+    with archive:
+        members = [
+            info
+            for info in archive.infolist()
+            if not info.is_dir() and not info.filename.startswith("__MACOSX/")
+        ]
+        declared = sum(info.file_size for info in members)
+        if declared > max_unpacked_bytes:
+            raise InputFileError(
+                f"{name} would unpack to {declared / 1024**2:,.0f} MB, over the "
+                f"{max_unpacked_bytes / 1024**2:,.0f} MB limit"
+            )
+        if any(info.filename == "xl/workbook.xml" for info in members):
+            return _open_xlsx(path, name)
+        if len(members) != 1:
+            raise InputFileError(
+                f"{name} holds {len(members)} files; a zip must hold exactly one CSV"
+            )
+        member = members[0]
+        target = workdir / "unzipped.csv"
+        _copy_capped(lambda: archive.open(member), target, max_unpacked_bytes, name)
+    with target.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    return _open_text(
+        target,
+        workdir,
+        name,
+        head,
+        encoding,
+        delimiter,
+        quote,
+        header,
+        max_unpacked_bytes,
+        opener=None,
+    )
+
+
+def _copy_capped(open_stream, target: Path, cap: int, name: str) -> None:
+    # The declared size in a zip header can lie; count what really comes out.
+    written = 0
+    with open_stream() as src, target.open("wb") as dst:
+        while chunk := src.read(CHUNK):
+            written += len(chunk)
+            if written > cap:
+                raise InputFileError(
+                    f"{name} unpacks to more than {cap / 1024**2:,.0f} MB; refused"
+                )
+            dst.write(chunk)
+
+
+def _open_text(path, workdir, name, head, encoding, delimiter, quote, header, cap, *, opener):
+    if not head.strip():
+        raise InputFileError(f"{name} is empty")
+    enc = encoding or detect_encoding(head)
+    if enc != "utf-16" and _looks_binary(head):
+        raise InputFileError(f"{name} is a binary file, not a CSV text export")
+    try:
+        text = head.decode(enc, errors="ignore" if enc == "utf-8" else "strict")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputFileError(f"{name} cannot be read as {enc}: {exc}") from exc
+    text = text.lstrip("\ufeff")
+    dialect = sniff_dialect(text, delimiter=delimiter, quote=quote)
+    has_header = dialect.header if header is None else header
+    dialect = Dialect(dialect.delimiter, dialect.quote, has_header, enc)
+    first = next(_rows(text, dialect.delimiter, dialect.quote), [])
+    if has_header:
+        columns = [cell.strip() for cell in first]
+    else:
+        columns = [f"column_{i + 1}" for i in range(len(first))]
+    csv_path = path
+    if opener is not None or enc not in ("utf-8",):
+        csv_path = workdir / "transcoded.csv"
+        transcode(path, csv_path, enc, cap, name, opener=opener)
+    return TabularInput(
+        file_name=name,
+        kind="csv",
+        columns=columns,
+        dialect=dialect,
+        csv_path=csv_path,
+        header_lines=1 if has_header else 0,
+    )
+
+
+def transcode(src: Path, dst: Path, encoding: str, cap: int, name: str, *, opener=None) -> None:
+    """Stream ``src`` (optionally through ``opener``, e.g. gzip) into UTF-8 at ``dst``.
+
+    Raises
+    ------
+    InputFileError
+        When a byte is invalid in ``encoding`` or the output passes ``cap`` bytes.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    written = 0
+    offset = 0
+    raw = opener(src, "rb") if opener else src.open("rb")
+    try:
+        with raw, dst.open("wb") as out:
+            while chunk := raw.read(CHUNK):
+                try:
+                    text = decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise InputFileError(
+                        f"{name}: byte {offset + exc.start:,} is not valid {encoding}; "
+                        "choose the file's encoding explicitly"
+                    ) from exc
+                offset += len(chunk)
+                data = text.encode("utf-8")
+                written += len(data)
+                if written > cap:
+                    raise InputFileError(
+                        f"{name} unpacks to more than {cap / 1024**2:,.0f} MB; refused"
+                    )
+                out.write(data)
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except (OSError, EOFError) as exc:
+        raise InputFileError(f"{name} could not be read to the end: {exc}") from exc
+
+
+def _open_xlsx(path: Path, name: str) -> TabularInput:
+    # openpyxl's read-only mode streams rows instead of building the whole workbook.
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise InputFileError(f"{name} is not a readable xlsx workbook: {exc}") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        first = next(rows, None)
+        if first is None:
+            raise InputFileError(f"{name}: the first sheet is empty")
+        columns = [str(cell).strip() if cell is not None else "" for cell in first]
+        while columns and columns[-1] == "":
+            columns.pop()
+        width = len(columns)
+        data: list[list[str | None]] = [[] for _ in range(width)]
+        for row in rows:
+            for i in range(width):
+                value = row[i] if i < len(row) else None
+                data[i].append(_cell_text(value))
+    finally:
+        workbook.close()
+    names = [f"c{i}" for i in range(width)]
+    table = pa.table(
+        {n: pa.array(col, type=pa.string()) for n, col in zip(names, data, strict=True)}
+    )
+    return TabularInput(file_name=name, kind="xlsx", columns=columns, table=table, header_lines=1)
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        # Excel stores wall-clock datetimes without a zone; keep them naive.
+        return value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

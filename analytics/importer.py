@@ -1,0 +1,718 @@
+"""Importing a helpdesk export into the store: one function, one transaction.
+
+:func:`import_file` is the only way tickets enter the store; the command line
+and the Data page both call it. The pipeline is SQL in DuckDB from end to end
+(DuckDB's CSV reader, or an Arrow table for XLSX): stage the mapped columns
+as text, read the dates, validate, normalise, diff against the store, upsert.
+Everything after the file is opened runs in one transaction, so a failure at
+any point leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+import threading
+import zoneinfo
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from analytics import dates, files, store
+from analytics.canonical import (
+    INTEGER_FIELDS,
+    MINUTES_FIELDS,
+    TEXT_FIELDS,
+    TIMESTAMP_FIELDS,
+    value_map_rows,
+)
+from analytics.presets import (
+    ALL_PRESETS,
+    GENERIC,
+    MappingError,
+    Preset,
+    detect_preset,
+    guess_mapping,
+    resolve_mapping,
+)
+from analytics.settings import Settings, load_settings
+
+NULL_MARKERS = ["", "?", "NA", "N/A", "n/a", "-", "NULL", "null"]
+MAX_REJECTS_IN_REPORT = 1000
+
+# Imports in one process run one at a time: two sessions of the app writing
+# the same source would otherwise race in DuckDB's optimistic concurrency.
+_WRITE_LOCK = threading.Lock()
+
+Progress = Callable[[float, str], None]
+
+
+class ImportFailed(Exception):
+    """Nothing was imported; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected input row."""
+
+    line: int | None
+    reason: str
+    raw: str | None
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, for a dry run, would do)."""
+
+    source: str
+    file_name: str
+    sha256: str
+    preset: str
+    preset_label: str
+    mapping: dict[str, str]
+    tz: str
+    date_formats: dict[str, str]
+    rows_read: int = 0
+    tickets: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    rows_flagged: int = 0
+    flags: dict[str, int] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    import_id: int | None = None
+    dry_run: bool = False
+    started_at: str = ""
+    finished_at: str = ""
+    outcome: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Return the report as plain JSON-ready data with stable keys."""
+        data = asdict(self)
+        data["rejects"] = [asdict(r) for r in self.rejects]
+        return data
+
+
+@dataclass
+class FilePreview:
+    """What the importer sees in a file before anything is written."""
+
+    file_name: str
+    kind: str
+    columns: list[str]
+    preset: Preset
+    detected: bool
+    mapping: dict[str, str]
+    encoding: str | None
+    delimiter: str | None
+    rows: list[list[str | None]]
+    mapping_error: str | None
+
+
+def default_source_name(file_name: str) -> str:
+    """Return a source name derived from a file name (``Tickets 2024.csv.gz`` -> ``tickets-2024``)."""
+    stem = Path(file_name).name
+    stem = re.sub(r"(\.(csv|tsv|txt|gz|zip|xlsx))+$", "", stem, flags=re.IGNORECASE)
+    name = re.sub(r"[^\w.-]+", "-", stem).strip("-").lower()
+    return name or "tickets"
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def preview_file(
+    path: Path,
+    *,
+    file_name: str | None = None,
+    preset: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    rows: int = 10,
+    settings: Settings | None = None,
+) -> FilePreview:
+    """Return the detected preset, guessed mapping and first raw rows of a file.
+
+    Raises
+    ------
+    ImportFailed
+        When the file cannot be read at all.
+    """
+    settings = settings or load_settings()
+    workdir = Path(tempfile.mkdtemp(prefix="backlog-radar-"))
+    try:
+        source = _open(path, workdir, file_name, encoding, delimiter, None, header, settings)
+        chosen, detected = _choose_preset(source.columns, preset)
+        mapping_error = None
+        try:
+            positions = resolve_mapping(chosen, source.columns)
+            mapping = {f: source.columns[i] for f, i in positions.items()}
+        except MappingError as exc:
+            mapping = guess_mapping(source.columns, chosen.kind)
+            mapping_error = str(exc)
+        sample = _sample_rows(source, rows)
+        dialect = source.dialect
+        return FilePreview(
+            file_name=source.file_name,
+            kind=source.kind,
+            columns=source.columns,
+            preset=chosen,
+            detected=detected,
+            mapping=mapping,
+            encoding=dialect.encoding if dialect else None,
+            delimiter=dialect.delimiter if dialect else None,
+            rows=[list(r) for r in sample],
+            mapping_error=mapping_error,
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def import_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    *,
+    source: str | None = None,
+    preset: str | None = None,
+    tz: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    first_response_activities: Sequence[str] | None = None,
+    resolved_activities: Sequence[str] | None = None,
+    date_order: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    quote: str | None = None,
+    header: bool | None = None,
+    file_name: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    settings: Settings | None = None,
+) -> ImportReport:
+    """Import one export file into the store behind ``con``; return what happened.
+
+    Parameters
+    ----------
+    source
+        Dataset name; defaults to one derived from the file name.
+    preset
+        Preset name (see :data:`analytics.presets.ALL_PRESETS`); detected from
+        the header when omitted.
+    tz
+        IANA zone of timestamps written without an offset; defaults to the
+        preset's zone, then to the settings' ``default_tz``.
+    mapping
+        Canonical field -> column name, overriding the preset.
+    first_response_activities, resolved_activities
+        Event logs: which activity values mean first response and resolution.
+    date_order
+        ``"dmy"`` or ``"mdy"`` for numeric dates that fit both readings.
+    dry_run
+        Validate and count, write nothing.
+
+    Raises
+    ------
+    ImportFailed
+        When nothing could be imported; the store is unchanged.
+    """
+    settings = settings or load_settings()
+    path = Path(path)
+    started = datetime.now(UTC)
+    report_progress = progress or (lambda fraction, message: None)
+    file_name = file_name or path.name
+    if not path.exists():
+        raise ImportFailed(f"{file_name}: no such file")
+    if date_order not in (None, "dmy", "mdy"):
+        raise ImportFailed(f"date order must be dmy or mdy, not {date_order!r}")
+    workdir = Path(tempfile.mkdtemp(prefix="backlog-radar-"))
+    try:
+        report_progress(0.02, "reading the file")
+        sha = sha256_of(path)
+        tabular = _open(path, workdir, file_name, encoding, delimiter, quote, header, settings)
+        chosen, _ = _choose_preset(tabular.columns, preset)
+        if chosen.name == GENERIC.name and not mapping:
+            guesses = guess_mapping(tabular.columns)
+            hint = " ".join(f"{f}={c!r}" for f, c in guesses.items())
+            raise ImportFailed(
+                f"{file_name}: no preset recognises this header; map the columns "
+                f"(--preset generic --map ticket_id=COLUMN created_at=COLUMN ...)"
+                + (f"; a guess: --map {hint}" if hint else "")
+            )
+        try:
+            positions = resolve_mapping(chosen, tabular.columns, mapping)
+        except MappingError as exc:
+            raise ImportFailed(f"{file_name}: {exc}") from exc
+        zone = _check_zone(tz or chosen.tz or settings.default_tz)
+        fr_mode, fr_list, resolved_list = _activity_rules(
+            chosen, first_response_activities, resolved_activities
+        )
+        report = ImportReport(
+            source=source or default_source_name(file_name),
+            file_name=file_name,
+            sha256=sha,
+            preset=chosen.name,
+            preset_label=chosen.label,
+            mapping={f: tabular.columns[i] for f, i in positions.items()},
+            tz=zone,
+            date_formats={},
+            dry_run=dry_run,
+            started_at=started.isoformat(),
+            notes=list(chosen.notes) + tabular.notes,
+        )
+        with _WRITE_LOCK:
+            cur = con.cursor()
+            try:
+                cur.execute("set TimeZone = 'UTC'")
+                cur.execute("begin transaction")
+                _run(
+                    cur,
+                    tabular,
+                    chosen,
+                    positions,
+                    report,
+                    date_order,
+                    fr_mode,
+                    fr_list,
+                    resolved_list,
+                    report_progress,
+                )
+                if dry_run:
+                    cur.execute("rollback")
+                    report.outcome = "dry run"
+                else:
+                    report_progress(0.85, "writing")
+                    report.finished_at = datetime.now(UTC).isoformat()
+                    report.outcome = "imported with rejects" if report.rows_rejected else "imported"
+                    _write(
+                        cur,
+                        report,
+                        options={
+                            "date_order": date_order,
+                            "encoding": tabular.dialect.encoding if tabular.dialect else None,
+                            "delimiter": tabular.dialect.delimiter if tabular.dialect else None,
+                            "first_response_activities": fr_list,
+                            "resolved_activities": resolved_list,
+                        },
+                    )
+                    cur.execute("commit")
+            except BaseException:
+                _rollback(cur)
+                raise
+            finally:
+                cur.close()
+        report.finished_at = report.finished_at or datetime.now(UTC).isoformat()
+        report_progress(1.0, "done")
+        return report
+    except files.InputFileError as exc:
+        raise ImportFailed(str(exc)) from exc
+    except dates.DateFormatError as exc:
+        raise ImportFailed(f"{file_name}: {exc}") from exc
+    except duckdb.Error as exc:
+        raise ImportFailed(f"{file_name}: {_duckdb_message(exc)}") from exc
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # no transaction open: nothing to undo
+        cur.execute("rollback")
+
+
+def _sample_rows(tabular: files.TabularInput, rows: int) -> list[tuple]:
+    """Return the first ``rows`` records of a file as text, every column."""
+    if tabular.kind == "xlsx":
+        return [tuple(r.values()) for r in tabular.table.slice(0, rows).to_pylist()]
+    con = duckdb.connect()
+    try:
+        cols = ", ".join(f"c{i}" for i in range(len(tabular.columns)))
+        relation = _relation_sql(tabular, keep_rejects=False)
+        return con.execute(
+            f"select {cols} from {relation} limit {int(rows)}",  # noqa: S608
+            _relation_params(tabular),
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise ImportFailed(f"{tabular.file_name}: {_duckdb_message(exc)}") from exc
+    finally:
+        con.close()
+
+
+def _duckdb_message(exc: duckdb.Error) -> str:
+    text = str(exc).strip().splitlines()[0]
+    return re.sub(r"^[A-Za-z ]*Error: ", "", text)
+
+
+def _open(
+    path, workdir, file_name, encoding, delimiter, quote, header, settings
+) -> files.TabularInput:
+    if delimiter == "\\t":
+        delimiter = "\t"
+    return files.open_input(
+        path,
+        workdir,
+        file_name=file_name,
+        encoding=encoding,
+        delimiter=delimiter,
+        quote=quote,
+        header=header,
+        max_bytes=settings.max_upload_mb * 1024**2,
+        max_unpacked_bytes=settings.max_unpacked_mb * 1024**2,
+    )
+
+
+def _choose_preset(columns: Sequence[str], name: str | None) -> tuple[Preset, bool]:
+    if name:
+        if name not in ALL_PRESETS:
+            raise ImportFailed(f"unknown preset {name!r}; presets: {', '.join(ALL_PRESETS)}")
+        return ALL_PRESETS[name], False
+    found = detect_preset(columns)
+    return (found, True) if found else (GENERIC, False)
+
+
+def _check_zone(zone: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ImportFailed(
+            f"unknown time zone {zone!r} (use an IANA name such as Europe/Paris)"
+        ) from exc
+    return zone
+
+
+def _activity_rules(preset, first_response, resolved) -> tuple[str, list[str], list[str]]:
+    if preset.kind != "event_log":
+        return "none", [], []
+    if first_response:
+        fr_mode, fr_values = "in", list(first_response)
+    elif preset.first_response:
+        fr_mode, fr_values = preset.first_response[0], list(preset.first_response[1])
+    else:
+        raise ImportFailed(
+            "an event log needs the activities that mean first response "
+            "(--first-response-activity) and resolution (--resolved-activity)"
+        )
+    resolved_values = list(resolved or (preset.resolved[1] if preset.resolved else []))
+    if not resolved_values and preset.name == "event-log":
+        raise ImportFailed(
+            "an event log needs the activities that mean resolution (--resolved-activity)"
+        )
+    return (
+        fr_mode,
+        [v.strip().lower() for v in fr_values],
+        [v.strip().lower() for v in resolved_values],
+    )
+
+
+def _relation_sql(tabular: files.TabularInput, *, keep_rejects: bool = True) -> str:
+    """Return the SQL relation reading the staged file, every column as text ``c0..cN``."""
+    if tabular.kind == "xlsx":
+        return "_xlsx"
+    rejects = (
+        "store_rejects = true, rejects_table = '_csv_reject_errors', "
+        "rejects_scan = '_csv_reject_scans'"
+        if keep_rejects
+        else "ignore_errors = true"
+    )
+    return (
+        "read_csv($path, delim = $delim, quote = $quote, escape = $quote, header = $header, "
+        "columns = $columns, nullstr = $nulls, null_padding = true, auto_detect = false, "
+        f"max_line_size = 16777216, {rejects})"
+    )
+
+
+def _relation_params(tabular: files.TabularInput) -> dict:
+    if tabular.kind == "xlsx":
+        return {}
+    d = tabular.dialect
+    return {
+        "path": str(tabular.csv_path),
+        "delim": d.delimiter,
+        "quote": d.quote,
+        "header": d.header,
+        "columns": {f"c{i}": "VARCHAR" for i in range(len(tabular.columns))},
+        "nulls": NULL_MARKERS,
+    }
+
+
+def _run(
+    cur, tabular, preset, positions, report, date_order, fr_mode, fr_list, resolved_list, progress
+):
+    """Stage, parse, validate and diff; leaves temp table _actions and fills ``report``."""
+    if tabular.kind == "xlsx":
+        cur.register("_xlsx", tabular.table)
+    progress(0.1, "staging the mapped columns")
+    select = ", ".join(f'c{pos} as "{fld}"' for fld, pos in positions.items())
+    cur.execute(
+        f"create temp table _raw as select row_number() over () as _rec, {select} "  # noqa: S608
+        f"from {_relation_sql(tabular)}",
+        _relation_params(tabular),
+    )
+    report.rows_read = cur.execute("select count(*) from _raw").fetchone()[0]
+    csv_rejects = _csv_rejects(cur, tabular)
+    if report.rows_read == 0 and not csv_rejects:
+        raise ImportFailed(f"{tabular.file_name} has a header but no rows")
+
+    progress(0.3, "reading dates")
+    is_log = preset.kind == "event_log"
+    date_fields = [f for f in (*TIMESTAMP_FIELDS, "timestamp") if f in positions]
+    profiles = dates.profile_columns(cur, "_raw", date_fields)
+    for fld, profile in profiles.items():
+        unknown = profile.values - profile.recognised
+        if profile.values and profile.recognised == 0:
+            raise dates.DateFormatError(
+                f"column {report.mapping[fld]!r} ({fld}) holds no date in a known format"
+            )
+        del unknown
+    order = dates.decide_order(profiles, date_order)
+    report.date_formats = {
+        report.mapping[f]: dates.describe(p, order) for f, p in profiles.items() if p.values
+    }
+    _parse(cur, positions, profiles, order, is_log, report.tz)
+
+    progress(0.5, "validating")
+    if is_log:
+        cur.execute(
+            f"create temp table _tickets as {store.load_sql('import_event_log_tickets')}",
+            {"fr_mode": fr_mode, "fr_activities": fr_list, "resolved_activities": resolved_list},
+        )
+    else:
+        cur.execute(
+            "create temp table _tickets as select * exclude (_reason) from _parsed where _reason is null"
+        )
+    value_map = pa.table(
+        dict(
+            zip(
+                ("field", "raw_key", "normalised"),
+                map(list, zip(*value_map_rows(), strict=True)),
+                strict=True,
+            )
+        )
+    )
+    cur.register("_value_map", value_map)
+    cur.execute(f"create temp table _incoming as {store.load_sql('import_incoming')}")
+    cur.execute(
+        f"create temp table _actions as {store.load_sql('import_actions')}",
+        {"source": report.source},
+    )
+
+    progress(0.7, "counting")
+    counts = cur.execute(
+        """
+        select
+            count(*),
+            count(*) filter (where action = 'insert'),
+            count(*) filter (where action = 'update'),
+            count(*) filter (where action = 'unchanged'),
+            count(*) filter (where len(flags) > 0)
+        from _actions
+        """
+    ).fetchone()
+    (
+        report.tickets,
+        report.rows_inserted,
+        report.rows_updated,
+        report.rows_unchanged,
+        report.rows_flagged,
+    ) = counts
+    report.flags = dict(
+        cur.execute(
+            "select flag, count(*) from (select unnest(flags) as flag from _actions) "
+            "group by flag order by flag"
+        ).fetchall()
+    )
+    _collect_rejects(cur, tabular, csv_rejects)
+    report.rows_rejected = cur.execute("select count(*) from _rejects").fetchone()[0]
+    report.rejects = [
+        Reject(*row)
+        for row in cur.execute(
+            "select line, reason, raw from _rejects order by line nulls last limit ?",
+            [MAX_REJECTS_IN_REPORT],
+        ).fetchall()
+    ]
+    if report.tickets == 0:
+        first = report.rejects[0] if report.rejects else None
+        detail = f"; line {first.line}: {first.reason}" if first else ""
+        raise ImportFailed(
+            f"{tabular.file_name}: no valid rows ({report.rows_rejected:,} rejected{detail})"
+        )
+
+
+def _parse(cur, positions, profiles, order, is_log, tz: str) -> None:
+    """Create temp table _parsed: typed canonical columns plus a reject reason per record.
+
+    Every identifier below is a canonical field name from code; the user's
+    column names never reach SQL (they were replaced by positions in staging).
+    """
+    columns = ["_rec", "nullif(trim(\"ticket_id\"), '') as ticket_id"]
+    reasons = ["case when nullif(trim(\"ticket_id\"), '') is null then 'missing ticket id' end"]
+    required = "timestamp" if is_log else "created_at"
+    for fld in TIMESTAMP_FIELDS + (("timestamp",) if is_log else ()):
+        if fld not in positions:
+            columns.append(f'null::timestamptz as "{fld}"')
+            continue
+        expr = dates.parse_expression(fld, profiles[fld], order)
+        columns.append(f'{expr} as "{fld}"')
+        reasons.append(
+            f"case when nullif(trim(\"{fld}\"), '') is not null and ({expr}) is null "
+            f"then 'unparseable {fld}: ' || trim(\"{fld}\") end"
+        )
+    reasons.append(
+        f"case when nullif(trim(\"{required}\"), '') is null then 'missing {required}' end"
+        if required in positions
+        else f"'missing {required}'"
+    )
+    derived = {}
+    for fld, target in MINUTES_FIELDS.items():
+        if fld in positions and target not in positions:
+            minutes = f"try_cast(replace(trim(\"{fld}\"), ',', '.') as double)"
+            columns.append(f'{minutes} as "_{fld}"')
+            reasons.append(
+                f"case when nullif(trim(\"{fld}\"), '') is not null and {minutes} is null "
+                f"then 'unparseable {fld}: ' || trim(\"{fld}\") end"
+            )
+            derived[target] = f'created_at + to_seconds("_{fld}" * 60)'
+    text_fields = (*TEXT_FIELDS, "activity", "actor") if is_log else TEXT_FIELDS
+    for fld in text_fields:
+        columns.append(
+            f'nullif(trim("{fld}"), \'\') as "{fld}"'
+            if fld in positions
+            else f'null::varchar as "{fld}"'
+        )
+    for fld in (*INTEGER_FIELDS, "sequence") if is_log else INTEGER_FIELDS:
+        kind = "bigint" if fld == "sequence" else "integer"
+        columns.append(
+            f'try_cast(trim("{fld}") as {kind}) as "{fld}"'
+            if fld in positions
+            else f'null::{kind} as "{fld}"'
+        )
+    columns.append(f"nullif(concat_ws('; ', {', '.join(reasons)}), '') as _reason")
+    cur.execute(
+        f"create temp table _typed as select {', '.join(columns)} from _raw",  # noqa: S608
+        {"tz": tz} if "$tz" in " ".join(columns) else None,
+    )
+    # Minutes-after-creation fields need the parsed created_at, hence a second step.
+    if derived:
+        helpers = ", ".join(f'"_{f}"' for f, t in MINUTES_FIELDS.items() if t in derived)
+        replaced = ", ".join(f'{expr} as "{target}"' for target, expr in derived.items())
+        cur.execute(
+            f"create temp table _parsed as select * exclude ({helpers}) replace ({replaced}) from _typed"  # noqa: S608
+        )
+    else:
+        cur.execute("alter table _typed rename to _parsed")
+
+
+def _csv_rejects(cur, tabular) -> int:
+    if tabular.kind != "csv":
+        return 0
+    exists = cur.execute(
+        "select count(*) from duckdb_tables() where table_name = '_csv_reject_errors'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return cur.execute("select count(*) from _csv_reject_errors").fetchone()[0]
+
+
+def _collect_rejects(cur, tabular, csv_rejects: int) -> None:
+    """Create temp table _rejects (line, reason, raw) from the reader's and the validator's rejects."""
+    header = tabular.header_lines
+    if csv_rejects:
+        # The reader skips the lines it rejects, so record numbers drift from
+        # line numbers after each one; shift them back.
+        cur.execute(
+            """
+            create temp table _reader_rejects as
+            select
+                line,
+                error_type || ': ' || error_message as reason,
+                csv_line as raw,
+                line - $header - row_number() over (order by line) as good_before
+            from (select distinct on (line) * from _csv_reject_errors order by line)
+            """,
+            {"header": header},
+        )
+        line_expr = "p._rec + $header + (select count(*) from _reader_rejects r where r.good_before < p._rec)"
+    else:
+        line_expr = "p._rec + $header"
+    cur.execute(
+        f"""
+        create temp table _rejects as
+        select {line_expr} as line, p._reason as reason, null::varchar as raw, p._rec
+        from _parsed p
+        where p._reason is not null
+        """,  # noqa: S608
+        {"header": header},
+    )
+    if cur.execute("select count(*) from _rejects").fetchone()[0]:
+        # Rejects are rare: read the file a second time for their full text
+        # rather than carry every column through the whole pipeline.
+        delimiter = tabular.dialect.delimiter if tabular.dialect else ","
+        cells = ", ".join(f"coalesce(c{i}, '')" for i in range(len(tabular.columns)))
+        cur.execute(
+            f"""
+            update _rejects set raw = full_rows.raw
+            from (
+                select row_number() over () as _rec, concat_ws($sep, {cells}) as raw
+                from {
+                _relation_sql(tabular)
+                .replace("store_rejects = true", "ignore_errors = true")
+                .replace(
+                    ", rejects_table = '_csv_reject_errors', rejects_scan = '_csv_reject_scans'", ""
+                )
+            }
+            ) as full_rows
+            where full_rows._rec = _rejects._rec
+            """,  # noqa: S608
+            {**_relation_params(tabular), "sep": delimiter},
+        )
+    cur.execute("alter table _rejects drop column _rec")
+    if csv_rejects:
+        cur.execute("insert into _rejects select line, reason, raw from _reader_rejects")
+
+
+def _write(cur, report: ImportReport, options: dict) -> None:
+    report.import_id = cur.execute(
+        """
+        insert into imports (
+            source, file_name, sha256, preset, mapping, options,
+            rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_flagged,
+            started_at, finished_at, outcome
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        returning import_id
+        """,
+        [
+            report.source,
+            report.file_name,
+            report.sha256,
+            report.preset,
+            json.dumps(report.mapping),
+            json.dumps(options),
+            report.rows_read,
+            report.rows_inserted,
+            report.rows_updated,
+            report.rows_unchanged,
+            report.rows_rejected,
+            report.rows_flagged,
+            report.started_at,
+            report.finished_at,
+            report.outcome,
+        ],
+    ).fetchone()[0]
+    cur.execute("insert into rejects select ?, line, reason, raw from _rejects", [report.import_id])
+    cur.execute(
+        store.load_sql("import_upsert"), {"source": report.source, "import_id": report.import_id}
+    )
+    store.bump_data_version(cur)

@@ -1,0 +1,48 @@
+-- Write the new and changed tickets of _actions into the store.
+insert into tickets
+select
+    $source as source,
+    ticket_id,
+    created_at,
+    first_response_at,
+    resolved_at,
+    closed_at,
+    status,
+    status_raw,
+    channel,
+    channel_raw,
+    team,
+    region,
+    category,
+    priority,
+    priority_raw,
+    assignee,
+    reopens,
+    replies,
+    first_response_s,
+    resolution_s,
+    flags,
+    $import_id as import_id
+from _actions
+where action <> 'unchanged'
+on conflict (source, ticket_id) do update set
+    created_at = excluded.created_at,
+    first_response_at = excluded.first_response_at,
+    resolved_at = excluded.resolved_at,
+    closed_at = excluded.closed_at,
+    status = excluded.status,
+    status_raw = excluded.status_raw,
+    channel = excluded.channel,
+    channel_raw = excluded.channel_raw,
+    team = excluded.team,
+    region = excluded.region,
+    category = excluded.category,
+    priority = excluded.priority,
+    priority_raw = excluded.priority_raw,
+    assignee = excluded.assignee,
+    reopens = excluded.reopens,
+    replies = excluded.replies,
+    first_response_s = excluded.first_response_s,
+    resolution_s = excluded.resolution_s,
+    flags = excluded.flags,
+    import_id = excluded.import_id
