@@ -1,0 +1,54 @@
+# The commands a newcomer needs: make run, make test, make bench.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DB := data/backlog_radar.duckdb
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint bench sample chromium clean
+
+run: $(VENV)/.installed $(DB)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The built-in sample: simulate the desk, then import its export through the
+# normal import path, so the sample exercises the same code as real data.
+$(DB): | $(VENV)/.installed
+	$(PY) -m analytics sample --out data/sample
+	$(PY) -m analytics import data/sample/tickets.csv --source sample --db $(DB)
+
+sample: $(VENV)/.installed
+	rm -f $(DB) $(DB).wal
+	$(MAKE) $(DB)
+
+# Browser tests drive Debian's Chromium, never a downloaded browser.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if command -v apt-get >/dev/null; then \
+			$(SUDO) apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+		else echo "Chromium is missing: install it at /usr/bin/chromium"; exit 1; fi; \
+	fi
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint chromium
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_import.py
+
+clean:
+	rm -rf $(VENV) data/sample $(DB) $(DB).wal tests/artifacts

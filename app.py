@@ -1,0 +1,22 @@
+"""Backlog Radar: the frame around every page (config, navigation, shared sidebar)."""
+
+import streamlit as st
+
+import ui
+
+st.set_page_config(page_title="Backlog Radar", page_icon=":material/radar:", layout="wide")
+
+pages = {
+    "Managers": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    ],
+    "Analysts": [
+        st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+    ],
+}
+page = st.navigation(pages)
+
+st.sidebar.title("Backlog Radar")
+st.session_state["selected_source"] = ui.source_picker()
+
+page.run()

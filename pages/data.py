@@ -1,0 +1,270 @@
+"""Data: upload helpdesk exports, check how they map, import them; list and delete sources."""
+
+import io
+import tempfile
+import zoneinfo
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from analytics import importer, store
+from analytics.canonical import MAPPABLE_FIELDS
+from analytics.presets import ALL_PRESETS
+
+NOT_MAPPED = "(not mapped)"
+COMMON_ZONES = ["UTC", "Europe/Paris", "Europe/London", "America/New_York", "Asia/Singapore"]
+ENCODINGS = ["(detect)", "utf-8", "cp1252", "latin-1", "utf-16"]
+DELIMITERS = {"(detect)": None, "comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+
+st.title("Data")
+st.caption(
+    "Import ticket exports from Zendesk, Freshdesk, Jira Service Management, ServiceNow, "
+    "Zammad, osTicket, GLPI, NYC 311-style open data, or any CSV with a column mapping."
+)
+
+uploads = st.file_uploader(
+    "Helpdesk export files",
+    type=["csv", "tsv", "txt", "gz", "zip", "xlsx"],
+    accept_multiple_files=True,
+    help="CSV or TSV (also .gz, or a .zip holding one CSV) and XLSX.",
+)
+
+
+def _saved_upload(upload) -> Path:
+    """Return a path holding the upload's bytes (written once per upload)."""
+    key = f"upload_path_{upload.file_id}"
+    if key not in st.session_state or not Path(st.session_state[key]).exists():
+        folder = Path(tempfile.mkdtemp(prefix="backlog-radar-upload-"))
+        path = folder / "upload.bin"
+        path.write_bytes(upload.getvalue())
+        st.session_state[key] = str(path)
+    return Path(st.session_state[key])
+
+
+def _import_form(upload) -> None:
+    path = _saved_upload(upload)
+    key = upload.file_id
+    with st.expander("Reading options", expanded=False):
+        col1, col2, col3 = st.columns(3)
+        encoding = col1.selectbox("Encoding", ENCODINGS, key=f"enc_{key}")
+        delimiter = col2.selectbox("Delimiter", list(DELIMITERS), key=f"delim_{key}")
+        header = col3.checkbox("First row is a header", value=True, key=f"header_{key}")
+    options = {
+        "encoding": None if encoding == "(detect)" else encoding,
+        "delimiter": DELIMITERS[delimiter],
+        "header": None if header else False,
+    }
+    preset_names = ["(detect)", *ALL_PRESETS]
+    preset_choice = st.selectbox(
+        "Export format",
+        preset_names,
+        format_func=lambda n: n if n == "(detect)" else ALL_PRESETS[n].label,
+        key=f"preset_{key}",
+    )
+    try:
+        preview = importer.preview_file(
+            path,
+            file_name=upload.name,
+            preset=None if preset_choice == "(detect)" else preset_choice,
+            settings=ui.settings(),
+            **options,
+        )
+    except importer.ImportFailed as exc:
+        st.error(f"This file cannot be read: {exc}")
+        return
+    if preview.detected:
+        st.success(f"Recognised as **{ui.md_escape(preview.preset.label)}**.")
+    elif preview.preset.name in ("generic", "event-log"):
+        st.warning("No preset recognises this header: map the columns below.")
+    st.caption(
+        f"{len(preview.columns)} columns"
+        + (f", encoding {preview.encoding}" if preview.encoding else "")
+        + (f", delimiter {preview.delimiter!r}" if preview.delimiter else "")
+    )
+    st.dataframe(
+        pd.DataFrame(preview.rows, columns=_unique(preview.columns)),
+        hide_index=True,
+        height=220,
+    )
+
+    st.subheader("Column mapping", divider="gray")
+    columns = [NOT_MAPPED, *preview.columns]
+    fields = [
+        f
+        for f in MAPPABLE_FIELDS
+        if preview.preset.kind == "event_log"
+        or f not in ("timestamp", "activity", "actor", "sequence")
+    ]
+    mapping = {}
+    grid = st.columns(4)
+    for i, field in enumerate(fields):
+        current = preview.mapping.get(field, NOT_MAPPED)
+        chosen = grid[i % 4].selectbox(
+            field,
+            columns,
+            index=columns.index(current) if current in columns else 0,
+            key=f"map_{key}_{field}",
+        )
+        if chosen != NOT_MAPPED:
+            mapping[field] = chosen
+    first_response, resolved = [], []
+    if preview.preset.kind == "event_log" and preview.preset.name == "event-log":
+        first_response = st.text_input(
+            "Activities that mean first response (comma-separated)", key=f"fr_{key}"
+        ).split(",")
+        resolved = st.text_input(
+            "Activities that mean resolution (comma-separated)", key=f"res_{key}"
+        ).split(",")
+
+    col1, col2, col3 = st.columns(3)
+    source = col1.text_input(
+        "Source name", value=importer.default_source_name(upload.name), key=f"source_{key}"
+    )
+    zones = COMMON_ZONES + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
+    default_zone = preview.preset.tz or ui.settings().default_tz
+    tz = col2.selectbox(
+        "Time zone of times without an offset",
+        zones,
+        index=zones.index(default_zone) if default_zone in zones else 0,
+        key=f"tz_{key}",
+    )
+    date_order = col3.selectbox(
+        "Numeric date order",
+        ["(detect)", "dmy", "mdy"],
+        key=f"order_{key}",
+        help="Only needed when every day and month in the file is 12 or less.",
+    )
+    arguments = dict(
+        source=source.strip() or None,
+        preset=preview.preset.name,
+        tz=tz,
+        mapping=mapping,
+        first_response_activities=[a.strip() for a in first_response if a.strip()] or None,
+        resolved_activities=[a.strip() for a in resolved if a.strip()] or None,
+        date_order=None if date_order == "(detect)" else date_order,
+        file_name=upload.name,
+        **options,
+    )
+    validate, run = st.columns([1, 1])
+    if validate.button("Validate (dry run)", key=f"dry_{key}", icon=":material/fact_check:"):
+        _run_import(path, arguments, dry_run=True, key=key)
+    if run.button("Import", key=f"import_{key}", type="primary", icon=":material/download:"):
+        _run_import(path, arguments, dry_run=False, key=key)
+    report = st.session_state.get(f"report_{key}")
+    if report is not None:
+        _show_report(report)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def _run_import(path: Path, arguments: dict, *, dry_run: bool, key: str) -> None:
+    bar = st.progress(0.0, text="Starting")
+    try:
+        with ui.cursor() as cur:
+            report = importer.import_file(
+                cur,
+                path,
+                dry_run=dry_run,
+                progress=lambda fraction, message: bar.progress(fraction, text=message),
+                settings=ui.settings(),
+                **arguments,
+            )
+    except importer.ImportFailed as exc:
+        bar.empty()
+        st.session_state.pop(f"report_{key}", None)
+        st.error(f"Nothing was imported: {exc}")
+        return
+    bar.empty()
+    st.session_state[f"report_{key}"] = report
+    if not dry_run:
+        st.rerun()  # so the sidebar's source picker lists the new source
+
+
+def _show_report(report: importer.ImportReport) -> None:
+    if report.dry_run:
+        st.info("Dry run: nothing was written. These are the counts an import would give.")
+    else:
+        st.success(
+            f"Imported into source **{ui.md_escape(report.source)}** (import #{report.import_id})."
+        )
+    cols = st.columns(5)
+    cols[0].metric("Tickets", f"{report.tickets:,}")
+    cols[1].metric("New", f"{report.rows_inserted:,}")
+    cols[2].metric("Updated", f"{report.rows_updated:,}")
+    cols[3].metric("Rejected rows", f"{report.rows_rejected:,}")
+    cols[4].metric("Flagged tickets", f"{report.rows_flagged:,}")
+    if report.flags:
+        st.dataframe(
+            pd.DataFrame(sorted(report.flags.items()), columns=["flag", "tickets"]),
+            hide_index=True,
+        )
+    if report.date_formats:
+        st.caption(
+            f"Times read in {report.tz}: "
+            + "; ".join(f"{c}: {f}" for c, f in report.date_formats.items())
+        )
+    for note in report.notes:
+        st.caption(note)
+    if report.rejects:
+        rejects = pd.DataFrame([r.__dict__ for r in report.rejects])
+        st.dataframe(rejects, hide_index=True, height=200)
+        buffer = io.StringIO()
+        rejects.to_csv(buffer, index=False)
+        st.download_button(
+            "Download rejected rows (CSV)",
+            buffer.getvalue(),
+            file_name=f"{report.source}-rejects.csv",
+            mime="text/csv",
+        )
+
+
+for upload in uploads or []:
+    st.header(upload.name, divider="blue")
+    _import_form(upload)
+
+st.header("Sources", divider="blue")
+sources = ui.sources_frame(ui.data_version())
+if sources.empty:
+    st.write("No source yet.")
+else:
+    # A table, not a data grid: a handful of rows, and its text is plain DOM.
+    st.table(
+        sources.rename(
+            columns={
+                "source": "Source",
+                "tickets": "Tickets",
+                "open_tickets": "Open",
+                "first_created_at": "First created",
+                "last_created_at": "Last created",
+                "imports": "Imports",
+                "last_import_at": "Last import",
+            }
+        ).set_index("Source")
+    )
+
+    @st.dialog("Delete a source")
+    def _confirm_delete(name: str) -> None:
+        st.write(
+            f"Delete every ticket, import and reject of source `{name}`? This cannot be undone."
+        )
+        if st.button("Delete", type="primary", key="confirm_delete"):
+            with ui.cursor() as cur:
+                deleted = store.delete_source(cur, name)
+            st.session_state["deleted_message"] = f"Deleted source {name} ({deleted:,} tickets)."
+            st.rerun()
+
+    col1, col2 = st.columns([3, 1])
+    doomed = col1.selectbox("Source to delete", sources["source"].tolist(), key="delete_choice")
+    if col2.button("Delete source…", key="delete_source", icon=":material/delete:"):
+        _confirm_delete(doomed)
+if message := st.session_state.pop("deleted_message", None):
+    st.success(message)
