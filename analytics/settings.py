@@ -1,20 +1,51 @@
 """One settings object for the app, the command line and the tests.
 
-Values come from the environment (``BACKLOG_RADAR_*``); the app may also pass
-values read from ``.streamlit/secrets.toml``. Nothing is read at import time.
+Paths and limits come from the environment (``BACKLOG_RADAR_*``); service
+targets and business hours from a TOML file (``backlog_radar.toml`` at the
+project root, or the file named by ``BACKLOG_RADAR_SETTINGS``). Nothing is
+read at import time.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "backlog_radar.duckdb"
+DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "backlog_radar.toml"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 SAMPLE_SOURCE = "sample"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class SettingsError(Exception):
+    """The settings file is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A weekly business-hours schedule in one time zone.
+
+    ``week`` holds, for Monday to Sunday, the ``(start_minute, end_minute)``
+    intervals of local time; ``holidays`` is a country code whose public
+    holidays are not business days.
+    """
+
+    name: str
+    tz: str
+    week: tuple[tuple[tuple[int, int], ...], ...]
+    holidays: str | None = None
+
+
+DEFAULT_SCHEDULE = Schedule(
+    name="default",
+    tz="UTC",
+    week=tuple(((540, 1080),) if d < 5 else () for d in range(7)),
+)
 
 
 @dataclass(frozen=True)
@@ -33,20 +64,90 @@ class Settings:
     default_tz
         Time zone applied to naive timestamps when neither the preset nor the
         user names one (``BACKLOG_RADAR_TZ``).
+    sla_target_hours
+        First-response target in hours.
+    sla_by_priority
+        Targets in hours for some normalised priorities (``urgent``, ``high``...).
+    schedules
+        Business-hours schedules by name; ``"default"`` serves unlisted teams.
+    team_schedules
+        Team name -> schedule name.
     """
 
     db_path: Path = DEFAULT_DB_PATH
     max_upload_mb: int = 2048
     max_unpacked_mb: int = 4096
     default_tz: str = "UTC"
+    sla_target_hours: float = 6.0
+    sla_by_priority: Mapping[str, float] = field(default_factory=dict)
+    schedules: Mapping[str, Schedule] = field(default_factory=lambda: {"default": DEFAULT_SCHEDULE})
+    team_schedules: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Return the settings for this process, read from ``env`` (default ``os.environ``)."""
     env = os.environ if env is None else env
+    settings_file = Path(env.get("BACKLOG_RADAR_SETTINGS", str(DEFAULT_SETTINGS_FILE)))
+    data: dict = {}
+    if settings_file.exists():
+        try:
+            data = tomllib.loads(settings_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{settings_file}: {exc}") from exc
+    sla = data.get("sla", {})
+    hours = data.get("business_hours", {})
+    schedules = {
+        name: parse_schedule(name, spec) for name, spec in hours.get("schedules", {}).items()
+    }
+    schedules.setdefault("default", DEFAULT_SCHEDULE)
+    teams = dict(hours.get("teams", {}))
+    unknown = sorted(set(teams.values()) - set(schedules))
+    if unknown:
+        raise SettingsError(f"business_hours.teams names unknown schedules: {', '.join(unknown)}")
     return Settings(
         db_path=Path(env.get("BACKLOG_RADAR_DB", str(DEFAULT_DB_PATH))),
         max_upload_mb=int(env.get("BACKLOG_RADAR_MAX_UPLOAD_MB", "2048")),
         max_unpacked_mb=int(env.get("BACKLOG_RADAR_MAX_UNPACKED_MB", "4096")),
         default_tz=env.get("BACKLOG_RADAR_TZ", "UTC"),
+        sla_target_hours=float(sla.get("target_hours", 6.0)),
+        sla_by_priority={k: float(v) for k, v in sla.get("by_priority", {}).items()},
+        schedules=schedules,
+        team_schedules=teams,
     )
+
+
+def parse_schedule(name: str, spec: Mapping) -> Schedule:
+    """Return a :class:`Schedule` from its TOML table (``tz``, ``holidays``, ``mon``...``sun``).
+
+    Raises
+    ------
+    SettingsError
+        For a malformed interval or one that ends before it starts.
+    """
+    week = []
+    for day in WEEKDAYS:
+        intervals = []
+        for text in spec.get(day, []):
+            try:
+                start, end = (_minutes(part) for part in text.split("-"))
+            except ValueError as exc:
+                raise SettingsError(
+                    f"business_hours.schedules.{name}.{day}: {text!r} is not HH:MM-HH:MM"
+                ) from exc
+            if end <= start:
+                raise SettingsError(
+                    f"business_hours.schedules.{name}.{day}: {text!r} ends before it starts"
+                )
+            intervals.append((start, end))
+        week.append(tuple(sorted(intervals)))
+    return Schedule(
+        name=name, tz=spec.get("tz", "UTC"), week=tuple(week), holidays=spec.get("holidays")
+    )
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.strip().split(":")
+    value = int(hours) * 60 + int(minutes)
+    if not 0 <= value <= 24 * 60:
+        raise ValueError(text)
+    return value

@@ -1,0 +1,274 @@
+"""The managers' metrics: one function per question, each one SQL query.
+
+Definitions live in ``docs/metrics.md`` and the SQL in ``analytics/sql``;
+this module binds a :class:`Selection` (the sidebar's filters) to the
+queries and returns small frames or dataclasses. Every query starts from the
+``selected_tickets`` table macro, defined per cursor in its calendar-hours or
+business-hours variant, so the filters and the duration clock are written
+once.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+
+from analytics import business_hours, store
+from analytics.settings import Settings, load_settings
+
+DIMENSIONS = ("region", "team", "channel", "category", "priority")
+GRAINS = ("hour", "day", "week")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the sidebar selects: one source, a period and optional filters.
+
+    ``start`` and ``end`` are instants (end exclusive); :func:`period` builds
+    them from local dates. Empty filter tuples mean "all".
+    """
+
+    source: str
+    start: datetime
+    end: datetime
+    tz: str = "UTC"
+    regions: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    business_hours: bool = False
+
+    def previous(self) -> Selection:
+        """Return the same selection over the equal period just before this one."""
+        length = self.end - self.start
+        return replace(self, start=self.start - length, end=self.start)
+
+
+def period(first_day: date, last_day: date, tz: str) -> tuple[datetime, datetime]:
+    """Return the instants bounding local days ``first_day``..``last_day`` (inclusive) in ``tz``.
+
+    DST-correct: a day is midnight to midnight of the zone, 23 to 25 hours long.
+    """
+    zone = ZoneInfo(tz)
+    start = datetime.combine(first_day, time(0), tzinfo=zone)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone)
+    return start, end
+
+
+@dataclass(frozen=True)
+class SourceSpan:
+    """First creation and last event of a source (None for an empty source)."""
+
+    first_created_at: datetime | None
+    as_of: datetime | None
+
+
+def source_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
+    """Return the span of ``source``; ``as_of`` is its latest recorded event."""
+    with con.cursor() as cur:
+        row = cur.execute(store.load_sql("source_span"), {"source": source}).fetchone()
+    return SourceSpan(*row)
+
+
+def filter_values(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[str]]:
+    """Return the distinct values of each filterable dimension of ``source``."""
+    with con.cursor() as cur:
+        rows = cur.execute(store.load_sql("filter_values"), {"source": source}).fetchall()
+    values: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
+    for dimension, value in rows:
+        values[dimension].append(value)
+    return values
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar(schedules: tuple, first: date, last: date):
+    return business_hours.calendar_table(dict(schedules), first, last)
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection, selection: Selection, settings: Settings, span: SourceSpan
+) -> duckdb.DuckDBPyConnection:
+    """Return a cursor with the selection macros defined for ``selection``'s clock."""
+    cur = con.cursor()
+    cur.execute("set TimeZone = 'UTC'")
+    cur.register("_team_schedules", business_hours.team_schedule_table(settings.team_schedules))
+    if selection.business_hours:
+        first = (span.first_created_at or selection.start).date() - timedelta(days=2)
+        last = max(span.as_of or selection.end, selection.end).date() + timedelta(days=2)
+        cur.register("_calendar", _calendar(tuple(settings.schedules.items()), first, last))
+        cur.execute(store.load_sql("selected_tickets_business"))
+    else:
+        cur.execute(store.load_sql("selected_tickets_calendar"))
+    cur.execute(store.load_sql("backlog_levels_macro"))
+    return cur
+
+
+def _params(selection: Selection, settings: Settings, span: SourceSpan) -> dict:
+    priorities = list(settings.sla_by_priority)
+    return {
+        "source": selection.source,
+        "regions": list(selection.regions),
+        "teams": list(selection.teams),
+        "channels": list(selection.channels),
+        "categories": list(selection.categories),
+        "priorities": list(selection.priorities),
+        "as_of": span.as_of or selection.end,
+        "start": selection.start,
+        "end": selection.end,
+        "tz": selection.tz,
+        "sla_default_s": settings.sla_target_hours * 3600,
+        "sla_priorities": priorities,
+        "sla_targets": [settings.sla_by_priority[p] * 3600 for p in priorities],
+    }
+
+
+def query(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    selection: Selection,
+    settings: Settings | None = None,
+    **extra,
+) -> pd.DataFrame:
+    """Run ``sql/<name>.sql`` for ``selection``; return its (small, aggregated) result.
+
+    Only the parameters the query names are bound, so every query file can
+    use any subset of the selection's parameters plus ``extra``.
+    """
+    settings = settings or load_settings()
+    span = source_span(con, selection.source)
+    sql = store.load_sql(name)
+    params = {**_params(selection, settings, span), **extra}
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    cur = _prepare(con, selection, settings, span)
+    try:
+        return cur.execute(sql, used).df()
+    finally:
+        cur.close()
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    """The overview cards for one period (hours are calendar or business per selection)."""
+
+    created: int
+    resolved: int
+    frt_median_h: float | None
+    frt_p90_h: float | None
+    resolution_median_h: float | None
+    sla_pct: float | None
+    sla_evaluated: int
+    backlog_open: int
+    backlog_awaiting_first_response: int
+
+    def to_dict(self) -> dict:
+        """Return the figures as plain JSON-ready data."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _none_if_nan(value):
+    return None if value is None or pd.isna(value) else value
+
+
+def overview(
+    con: duckdb.DuckDBPyConnection, selection: Selection, settings: Settings | None = None
+) -> OverviewFigures:
+    """Return the overview figures of ``selection``'s period."""
+    row = query(con, "overview_figures", selection, settings).iloc[0]
+    return OverviewFigures(
+        created=int(row["created"]),
+        resolved=int(row["resolved"]),
+        frt_median_h=_none_if_nan(row["frt_median_h"]),
+        frt_p90_h=_none_if_nan(row["frt_p90_h"]),
+        resolution_median_h=_none_if_nan(row["resolution_median_h"]),
+        sla_pct=_none_if_nan(row["sla_pct"]),
+        sla_evaluated=int(row["sla_evaluated"]),
+        backlog_open=int(row["backlog_open"]),
+        backlog_awaiting_first_response=int(row["backlog_awaiting_first_response"]),
+    )
+
+
+def daily_flow(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
+    """Return ``day, created, resolved, backlog`` per local day of the period."""
+    return query(con, "daily_flow", selection, settings)
+
+
+def movers(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
+    """Return ``dimension, value, current, previous, change`` sorted by largest change."""
+    previous_start = selection.previous().start
+    return query(con, "movers", selection, settings, previous_start=previous_start)
+
+
+def response_time_trend(
+    con, selection: Selection, grain: str = "day", settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return median/p90 first response and resolution hours per day or week (cohort)."""
+    if grain not in ("day", "week"):
+        raise ValueError(f"grain must be day or week, not {grain!r}")
+    return query(con, "response_time_trend", selection, settings, grain=grain)
+
+
+def response_time_buckets(
+    con, selection: Selection, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return ``bucket, tickets, share_pct`` for 0-1 h ... 24 h+ and not answered."""
+    return query(con, "response_time_buckets", selection, settings)
+
+
+def response_time_breakdown(
+    con, selection: Selection, dimension: str, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return response figures per value of ``dimension`` (one of :data:`DIMENSIONS`)."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
+    return query(con, "response_time_breakdown", selection, settings, dimension=dimension)
+
+
+def sla_weekly(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
+    """Return ``week, met, evaluated, sla_pct`` per ISO week (cohort)."""
+    return query(con, "sla_weekly", selection, settings)
+
+
+def slowest_tickets(
+    con, selection: Selection, limit: int = 100, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return the ``limit`` tickets of the period that waited longest for a first response."""
+    return query(con, "slowest_tickets", selection, settings, limit=int(limit))
+
+
+def backlog_series(
+    con, selection: Selection, grain: str = "day", settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return ``bucket, open, awaiting_first_response`` at the end of each hour or day."""
+    if grain not in ("hour", "day"):
+        raise ValueError(f"grain must be hour or day, not {grain!r}")
+    return query(con, "backlog_series", selection, settings, grain=grain)
+
+
+def weekday_hour_heatmap(
+    con, selection: Selection, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return ``weekday (1=Mon), hour, arrivals_mean, backlog_mean, frt_median_h``."""
+    return query(con, "weekday_hour_heatmap", selection, settings)
+
+
+def _backlog_instant(con, selection: Selection) -> datetime:
+    span = source_span(con, selection.source)
+    return min(selection.end, span.as_of) if span.as_of else selection.end
+
+
+def backlog_age(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
+    """Return ``age, open, awaiting_first_response`` for tickets open at the period's end."""
+    return query(con, "backlog_age", selection, settings, at=_backlog_instant(con, selection))
+
+
+def days_to_clear(con, selection: Selection, settings: Settings | None = None) -> dict:
+    """Return ``backlog_open``, ``resolved_per_day`` and ``days_to_clear`` at the period's end."""
+    frame = query(con, "days_to_clear", selection, settings, at=_backlog_instant(con, selection))
+    row = frame.iloc[0]
+    return {k: _none_if_nan(row[k]) for k in frame.columns}

@@ -1,0 +1,70 @@
+-- The overview's headline figures for one period [$start, $end).
+-- Created, response times and SLA count tickets by creation date (cohort);
+-- resolved counts tickets by the date they were resolved; backlog is taken
+-- at the end of the period (or at $as_of, the export's last event, if sooner).
+with
+
+tickets as (
+    select *
+    from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
+),
+
+cohort as (
+    select
+        *,
+        coalesce(
+            $sla_targets[list_position($sla_priorities, priority)], $sla_default_s
+        ) as target_s
+    from tickets
+    where created_at >= $start and created_at < $end
+),
+
+cohort_figures as (
+    select
+        count(*) as created,
+        median(frt_s) / 3600 as frt_median_h,
+        quantile_cont(frt_s, 0.9) / 3600 as frt_p90_h,
+        median(resolution_s) / 3600 as resolution_median_h,
+        count(*) filter (where frt_s <= target_s) as sla_met,
+        count(*) filter (where frt_s is not null or age_s > target_s) as sla_evaluated
+    from cohort
+),
+
+solved as (
+    select count(*) as resolved
+    from tickets
+    where resolved_at >= $start and resolved_at < $end
+),
+
+backlog as (
+    select
+        count(*) filter (
+            where created_at <= least($end, $as_of::timestamptz)
+                and (done_at is null or done_at > least($end, $as_of::timestamptz))
+        ) as backlog_open,
+        count(*) filter (
+            where created_at <= least($end, $as_of::timestamptz)
+                and (done_at is null or done_at > least($end, $as_of::timestamptz))
+                and (
+                    first_response_at is null
+                    or first_response_at > least($end, $as_of::timestamptz)
+                )
+        ) as backlog_awaiting_first_response
+    from tickets
+),
+
+final as (
+    select
+        cohort_figures.created,
+        solved.resolved,
+        cohort_figures.frt_median_h,
+        cohort_figures.frt_p90_h,
+        cohort_figures.resolution_median_h,
+        100.0 * cohort_figures.sla_met / nullif(cohort_figures.sla_evaluated, 0) as sla_pct,
+        cohort_figures.sla_evaluated,
+        backlog.backlog_open,
+        backlog.backlog_awaiting_first_response
+    from cohort_figures, solved, backlog
+)
+
+select * from final
