@@ -42,6 +42,8 @@ STATUS = {
     "en cours": "open",
     "en cours (attribué)": "open",
     "en cours (planifié)": "open",
+    "processing (assigned)": "open",
+    "processing (planned)": "open",
     "pending": "pending",
     "awaiting user info": "pending",
     "awaiting problem": "pending",
@@ -51,6 +53,8 @@ STATUS = {
     "waiting for customer": "pending",
     "waiting for support": "open",
     "en attente": "pending",
+    "pending reminder": "pending",
+    "pending close": "pending",
     "hold": "on_hold",
     "on hold": "on_hold",
     "on-hold": "on_hold",
@@ -120,6 +124,10 @@ PRIORITY = {
     "very low": "low",
     "basse": "low",
     "très basse": "low",
+    # Zammad writes its priorities with their rank.
+    "1 low": "low",
+    "2 normal": "normal",
+    "3 high": "high",
 }
 
 VALUE_MAPS = {"status": STATUS, "channel": CHANNEL, "priority": PRIORITY}

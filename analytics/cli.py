@@ -13,10 +13,11 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from analytics import importer, store
+from analytics import events, importer, metrics, store
 from analytics.presets import ALL_PRESETS
-from analytics.settings import SAMPLE_DIR, load_settings
+from analytics.settings import SAMPLE_DIR, SAMPLE_SOURCE, load_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     dele.add_argument("name")
     dele.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
 
+    ev = commands.add_parser("import-events", help="add or replace events from a CSV file")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
+    met = commands.add_parser("metrics", help="print the overview figures of a selection")
+    met.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    met.add_argument("--source", help="default: the only source, or 'sample'")
+    met.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="DATE")
+    met.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="DATE")
+    met.add_argument("--tz", default="UTC", help="display time zone: day boundaries")
+    met.add_argument("--business-hours", action="store_true", help="durations in business hours")
+    met.add_argument("--json", action="store_true", help="one JSON object (the default output)")
+
     sample = commands.add_parser("sample", help="simulate the built-in sample desk")
     sample.add_argument("--out", type=Path, default=SAMPLE_DIR)
     sample.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 2))
@@ -70,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (importer.ImportFailed, store.StoreError) as exc:
+    except (importer.ImportFailed, store.StoreError, events.EventsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -186,9 +200,53 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_events(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        count = events.import_events_csv(con, args.file)
+    finally:
+        con.close()
+    print(f"imported {count} events from {args.file}")
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        names = [s.source for s in store.list_sources(con)]
+        source = args.source or (
+            names[0] if len(names) == 1 else SAMPLE_SOURCE if SAMPLE_SOURCE in names else None
+        )
+        if source is None:
+            raise store.StoreError(
+                "name a source with --source" + (f" ({', '.join(names)})" if names else "")
+            )
+        if source not in names:
+            raise store.StoreError(f"no source named {source!r}")
+        span = metrics.source_span(con, source)
+        first = args.first_day or span.first_created_at.astimezone(ZoneInfo(args.tz)).date()
+        last = args.last_day or span.as_of.astimezone(ZoneInfo(args.tz)).date()
+        start, end = metrics.period(first, last, args.tz)
+        selection = metrics.Selection(
+            source=source, start=start, end=end, tz=args.tz, business_hours=args.business_hours
+        )
+        figures = metrics.overview(con, selection).to_dict()
+    finally:
+        con.close()
+    print(
+        json.dumps(
+            {"source": source, "from": first.isoformat(), "to": last.isoformat(), **figures},
+            default=float,
+        )
+    )
+    return 0
+
+
 COMMANDS = {
     "import": cmd_import,
     "sources": cmd_sources,
     "delete-source": cmd_delete_source,
     "sample": cmd_sample,
+    "import-events": cmd_import_events,
+    "metrics": cmd_metrics,
 }

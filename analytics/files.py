@@ -59,6 +59,9 @@ class TabularInput:
     table: pa.Table | None = None
     header_lines: int = 1
     notes: list[str] = field(default_factory=list)
+    # DuckDB's parallel CSV scanner refuses padded short rows in a file whose
+    # quoted fields hold line breaks; the importer turns it off when it meets one.
+    parallel: bool = True
 
 
 def _looks_binary(head: bytes) -> bool:

@@ -11,7 +11,9 @@ any point leaves the store exactly as it was.
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -157,7 +159,10 @@ def preview_file(
     settings = settings or load_settings()
     workdir = Path(tempfile.mkdtemp(prefix="backlog-radar-"))
     try:
-        source = _open(path, workdir, file_name, encoding, delimiter, None, header, settings)
+        try:
+            source = _open(path, workdir, file_name, encoding, delimiter, None, header, settings)
+        except files.InputFileError as exc:
+            raise ImportFailed(str(exc)) from exc
         chosen, detected = _choose_preset(source.columns, preset)
         mapping_error = None
         try:
@@ -279,6 +284,8 @@ def import_file(
             try:
                 cur.execute("set TimeZone = 'UTC'")
                 cur.execute("begin transaction")
+                report_progress(0.1, "staging the mapped columns")
+                _stage_or_retry_serial(cur, tabular, positions)
                 _run(
                     cur,
                     tabular,
@@ -340,11 +347,17 @@ def _sample_rows(tabular: files.TabularInput, rows: int) -> list[tuple]:
     con = duckdb.connect()
     try:
         cols = ", ".join(f"c{i}" for i in range(len(tabular.columns)))
-        relation = _relation_sql(tabular, keep_rejects=False)
-        return con.execute(
-            f"select {cols} from {relation} limit {int(rows)}",  # noqa: S608
-            _relation_params(tabular),
-        ).fetchall()
+        for attempt in (1, 2):
+            relation = _relation_sql(tabular, keep_rejects=False)
+            try:
+                return con.execute(
+                    f"select {cols} from {relation} limit {int(rows)}",  # noqa: S608
+                    _relation_params(tabular),
+                ).fetchall()
+            except duckdb.Error as exc:
+                if attempt == 2 or not _needs_serial_scan(exc):
+                    raise
+                tabular.parallel = False
     except duckdb.Error as exc:
         raise ImportFailed(f"{tabular.file_name}: {_duckdb_message(exc)}") from exc
     finally:
@@ -427,11 +440,71 @@ def _relation_sql(tabular: files.TabularInput, *, keep_rejects: bool = True) -> 
         if keep_rejects
         else "ignore_errors = true"
     )
+    serial = "" if tabular.parallel else "parallel = false, "
     return (
         "read_csv($path, delim = $delim, quote = $quote, escape = $quote, header = $header, "
         "columns = $columns, nullstr = $nulls, null_padding = true, auto_detect = false, "
-        f"max_line_size = 16777216, {rejects})"
+        f"max_line_size = 16777216, {serial}{rejects})"
     )
+
+
+def _needs_serial_scan(exc: duckdb.Error) -> bool:
+    return "parallel=false" in str(exc)
+
+
+def _stage(cur, tabular, positions) -> None:
+    """Create temp table _raw: record number plus the mapped columns, as text.
+
+    A file read serially has quoted line breaks; then temp table
+    _line_offsets also counts, per record, the extra physical lines of the
+    records before it, so rejects name the line an editor shows.
+    """
+    if tabular.kind == "xlsx":
+        cur.register("_xlsx", tabular.table)
+    select = ", ".join(f'c{pos} as "{fld}"' for fld, pos in positions.items())
+    newlines = " + ".join(
+        f"(length(coalesce(c{i}, '')) - length(replace(coalesce(c{i}, ''), chr(10), '')))"
+        for i in range(len(tabular.columns))
+    )
+    counting = tabular.kind == "csv" and not tabular.parallel
+    cur.execute(
+        f"create temp table _raw as select row_number() over () as _rec, {select}"  # noqa: S608
+        + (f", {newlines} as _newlines" if counting else "")
+        + f" from {_relation_sql(tabular)}",
+        _relation_params(tabular),
+    )
+    if counting:
+        cur.execute(
+            """
+            create temp table _line_offsets as
+            select
+                _rec,
+                coalesce(
+                    sum(_newlines) over (
+                        order by _rec rows between unbounded preceding and 1 preceding
+                    ),
+                    0
+                ) as extra_lines
+            from _raw
+            """
+        )
+
+
+def _stage_or_retry_serial(cur, tabular, positions) -> None:
+    """Stage the file; read it again serially if it has quoted line breaks and short rows.
+
+    A failed statement aborts DuckDB's transaction, so the retry rolls back
+    and begins again; nothing has been written at this point.
+    """
+    try:
+        _stage(cur, tabular, positions)
+    except duckdb.Error as exc:
+        if not tabular.parallel or not _needs_serial_scan(exc):
+            raise
+        cur.execute("rollback")
+        cur.execute("begin transaction")
+        tabular.parallel = False
+        _stage(cur, tabular, positions)
 
 
 def _relation_params(tabular: files.TabularInput) -> dict:
@@ -451,16 +524,7 @@ def _relation_params(tabular: files.TabularInput) -> dict:
 def _run(
     cur, tabular, preset, positions, report, date_order, fr_mode, fr_list, resolved_list, progress
 ):
-    """Stage, parse, validate and diff; leaves temp table _actions and fills ``report``."""
-    if tabular.kind == "xlsx":
-        cur.register("_xlsx", tabular.table)
-    progress(0.1, "staging the mapped columns")
-    select = ", ".join(f'c{pos} as "{fld}"' for fld, pos in positions.items())
-    cur.execute(
-        f"create temp table _raw as select row_number() over () as _rec, {select} "  # noqa: S608
-        f"from {_relation_sql(tabular)}",
-        _relation_params(tabular),
-    )
+    """Parse, validate and diff the staged _raw; leaves temp table _actions and fills ``report``."""
     report.rows_read = cur.execute("select count(*) from _raw").fetchone()[0]
     csv_rejects = _csv_rejects(cur, tabular)
     if report.rows_read == 0 and not csv_rejects:
@@ -534,7 +598,7 @@ def _run(
             "group by flag order by flag"
         ).fetchall()
     )
-    _collect_rejects(cur, tabular, csv_rejects)
+    _collect_rejects(cur, tabular, positions, csv_rejects)
     report.rows_rejected = cur.execute("select count(*) from _rejects").fetchone()[0]
     report.rejects = [
         Reject(*row)
@@ -626,9 +690,16 @@ def _csv_rejects(cur, tabular) -> int:
     return cur.execute("select count(*) from _csv_reject_errors").fetchone()[0]
 
 
-def _collect_rejects(cur, tabular, csv_rejects: int) -> None:
-    """Create temp table _rejects (line, reason, raw) from the reader's and the validator's rejects."""
+def _collect_rejects(cur, tabular, positions: dict[str, int], csv_rejects: int) -> None:
+    """Create temp table _rejects (line, reason, raw) from the reader's and the validator's rejects.
+
+    ``raw`` holds only the columns the import maps, in file order: the rest of
+    a row (requester names, e-mails, subjects) is personal data the store
+    never keeps, rejected or not.
+    """
     header = tabular.header_lines
+    mapped = sorted(set(positions.items()), key=lambda item: item[1])
+    cells = ", ".join(f"coalesce(p.\"{fld}\", '')" for fld, _ in dict(mapped).items())
     if csv_rejects:
         # The reader skips the lines it rejects, so record numbers drift from
         # line numbers after each one; shift them back.
@@ -638,7 +709,7 @@ def _collect_rejects(cur, tabular, csv_rejects: int) -> None:
             select
                 line,
                 error_type || ': ' || error_message as reason,
-                csv_line as raw,
+                csv_line,
                 line - $header - row_number() over (order by line) as good_before
             from (select distinct on (line) * from _csv_reject_errors order by line)
             """,
@@ -647,40 +718,49 @@ def _collect_rejects(cur, tabular, csv_rejects: int) -> None:
         line_expr = "p._rec + $header + (select count(*) from _reader_rejects r where r.good_before < p._rec)"
     else:
         line_expr = "p._rec + $header"
+    if _table_exists(cur, "_line_offsets"):
+        line_expr += " + coalesce(o.extra_lines, 0)"
+        join = "left join _line_offsets o using (_rec)"
+    else:
+        join = ""
     cur.execute(
         f"""
         create temp table _rejects as
-        select {line_expr} as line, p._reason as reason, null::varchar as raw, p._rec
+        select {line_expr} as line, p._reason as reason, concat_ws($sep, {cells}) as raw
         from _parsed p
+        join _raw as r using (_rec)
+        {join}
         where p._reason is not null
-        """,  # noqa: S608
-        {"header": header},
+        """.replace("coalesce(p.", "coalesce(r."),  # noqa: S608
+        {"header": header, "sep": tabular.dialect.delimiter if tabular.dialect else ","},
     )
-    if cur.execute("select count(*) from _rejects").fetchone()[0]:
-        # Rejects are rare: read the file a second time for their full text
-        # rather than carry every column through the whole pipeline.
-        delimiter = tabular.dialect.delimiter if tabular.dialect else ","
-        cells = ", ".join(f"coalesce(c{i}, '')" for i in range(len(tabular.columns)))
-        cur.execute(
-            f"""
-            update _rejects set raw = full_rows.raw
-            from (
-                select row_number() over () as _rec, concat_ws($sep, {cells}) as raw
-                from {
-                _relation_sql(tabular)
-                .replace("store_rejects = true", "ignore_errors = true")
-                .replace(
-                    ", rejects_table = '_csv_reject_errors', rejects_scan = '_csv_reject_scans'", ""
-                )
-            }
-            ) as full_rows
-            where full_rows._rec = _rejects._rec
-            """,  # noqa: S608
-            {**_relation_params(tabular), "sep": delimiter},
-        )
-    cur.execute("alter table _rejects drop column _rec")
     if csv_rejects:
-        cur.execute("insert into _rejects select line, reason, raw from _reader_rejects")
+        rows = cur.execute("select line, reason, csv_line from _reader_rejects").fetchall()
+        kept = [
+            (line, reason, _mapped_fields(text, tabular, [pos for _, pos in mapped]))
+            for line, reason, text in rows
+        ]
+        cur.executemany("insert into _rejects values (?, ?, ?)", kept)
+
+
+def _mapped_fields(text: str | None, tabular, positions: list[int]) -> str | None:
+    """Return the mapped fields of a raw CSV line the reader refused (few such lines)."""
+    if text is None:
+        return None
+    dialect = tabular.dialect
+    cells = next(
+        csv.reader(io.StringIO(text), delimiter=dialect.delimiter, quotechar=dialect.quote or None),
+        [],
+    )
+    return dialect.delimiter.join(cells[i] if i < len(cells) else "" for i in positions)
+
+
+def _table_exists(cur, name: str) -> bool:
+    return bool(
+        cur.execute("select count(*) from duckdb_tables() where table_name = ?", [name]).fetchone()[
+            0
+        ]
+    )
 
 
 def _write(cur, report: ImportReport, options: dict) -> None:

@@ -1,0 +1,136 @@
+"""The store: schema migrations on open, sources listed and deleted as a whole."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import exports
+import pytest
+
+from analytics import store
+
+HEADER = ["Ticket", "Opened", "Solved"]
+MAPPING = {"ticket_id": "Ticket", "created_at": "Opened", "resolved_at": "Solved"}
+
+
+def _fill(con, tmp_path, source, rows):
+    path = exports.write_csv(tmp_path / f"{source}.csv", HEADER, rows)
+    return exports.import_(con, path, preset="generic", mapping=MAPPING, source=source)
+
+
+def test_opening_a_new_store_applies_every_migration(tmp_path):
+    con = store.connect(tmp_path / "new.duckdb")
+    versions = [v for v, _ in store.migrations()]
+    assert versions and versions[0] == 1
+    assert [
+        r[0] for r in con.execute("select version from schema_version order by 1").fetchall()
+    ] == versions
+    assert store.schema_version(con) == versions[-1]
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert {"tickets", "imports", "rejects", "store_meta", "schema_version"} <= tables
+    assert store.data_version(con) == 0
+
+
+def test_reopening_a_store_applies_nothing_again_and_keeps_data(tmp_path):
+    path = tmp_path / "store.duckdb"
+    con = store.connect(path)
+    _fill(con, tmp_path, "a", [["1", "2024-03-12 09:00:00", ""]])
+    before = exports.table_dump(con)
+    con.close()
+    con = store.connect(path)
+    assert exports.table_dump(con) == before  # schema_version rows and applied_at included
+    assert store.migrate(con) == store.schema_version(con)
+    assert exports.table_dump(con) == before
+
+
+@pytest.fixture
+def migrations_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "migrations"
+    shutil.copytree(store.MIGRATIONS_DIR, folder)
+    monkeypatch.setattr(store, "MIGRATIONS_DIR", folder)
+    return folder
+
+
+def test_a_new_migration_is_applied_once_on_the_next_open(tmp_path, migrations_dir):
+    path = tmp_path / "store.duckdb"
+    store.connect(path).close()
+    (migrations_dir / "900_add_notes.sql").write_text(
+        "alter table tickets add column note varchar;"
+    )
+    con = store.connect(path)
+    assert store.schema_version(con) == 900
+    assert "note" in [r[0] for r in con.execute("describe tickets").fetchall()]
+    con.close()
+    con = store.connect(path)  # a second apply would fail: the column exists
+    assert con.execute("select count(*) from schema_version where version = 900").fetchone()[0] == 1
+
+
+def test_a_failing_migration_leaves_the_schema_as_it_was(tmp_path, migrations_dir):
+    path = tmp_path / "store.duckdb"
+    store.connect(path).close()
+    (migrations_dir / "900_broken.sql").write_text(
+        "create table half_done (x integer); alter table no_such_table add column y integer;"
+    )
+    with pytest.raises(duckdb.Error):
+        store.connect(path)
+    con = duckdb.connect(str(path))
+    latest = max(v for v, _ in store.migrations() if v < 900)
+    assert con.execute("select max(version) from schema_version").fetchone()[0] == latest
+    names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert "half_done" not in names
+
+
+def test_sources_are_listed_with_counts_and_span(tmp_path):
+    con = store.connect()
+    _fill(con, tmp_path, "b", [["1", "2024-03-12 09:00:00", "2024-03-12 10:00:00"],
+                               ["2", "2024-03-14 09:00:00", ""]])  # fmt: skip
+    _fill(con, tmp_path, "a", [["1", "2024-01-01 00:00:00", ""]])
+    summaries = store.list_sources(con)
+    assert [(s.source, s.tickets, s.open_tickets, s.imports) for s in summaries] == [
+        ("a", 1, 1, 1),
+        ("b", 2, 1, 1),
+    ]
+    b = summaries[1]
+    assert (b.first_created_at.isoformat(), b.last_created_at.isoformat()) == (
+        "2024-03-12T09:00:00+00:00",
+        "2024-03-14T09:00:00+00:00",
+    )
+
+
+def test_delete_source_removes_only_that_source(tmp_path):
+    con = store.connect()
+    rows = [["1", "2024-03-12 09:00:00", ""], ["", "2024-03-12 09:00:00", ""]]
+    _fill(con, tmp_path, "keep", rows)
+    gone = _fill(con, tmp_path, "gone", rows + [["2", "2024-03-13 09:00:00", ""]])
+    kept = {
+        t: con.execute(
+            f"select * from {t} where import_id <> ? order by all", [gone.import_id]
+        ).fetchall()
+        for t in ("tickets", "imports", "rejects")
+    }
+    version = store.data_version(con)
+    assert store.delete_source(con, "gone") == 2
+    for table, rows_before in kept.items():
+        assert con.execute(f"select * from {table} order by all").fetchall() == rows_before
+    assert [s.source for s in store.list_sources(con)] == ["keep"]
+    assert store.data_version(con) == version + 1
+
+
+def test_deleting_an_unknown_source_says_so(tmp_path):
+    con = store.connect()
+    _fill(con, tmp_path, "a", [["1", "2024-03-12 09:00:00", ""]])
+    before = exports.table_dump(con)
+    with pytest.raises(store.StoreError, match="no source named 'b'"):
+        store.delete_source(con, "b")
+    assert exports.table_dump(con) == before
+
+
+def test_timestamps_come_back_in_utc_whatever_the_session_zone(tmp_path):
+    path = tmp_path / "s.duckdb"
+    con = store.connect(path)
+    _fill(con, tmp_path, "a", [["1", "2024-03-12T09:00:00+02:00", ""]])
+    con.close()
+    con = store.connect(path)
+    (created,) = con.execute("select created_at from tickets").fetchone()
+    assert created.isoformat() == "2024-03-12T07:00:00+00:00"
