@@ -9,6 +9,8 @@ st.set_page_config(page_title="Backlog Radar", page_icon=":material/radar:", lay
 pages = {
     "Managers": [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/response_times.py", title="Response times", icon=":material/timer:"),
+        st.Page("pages/backlog.py", title="Backlog", icon=":material/stacked_bar_chart:"),
     ],
     "Analysts": [
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
@@ -16,7 +18,7 @@ pages = {
 }
 page = st.navigation(pages)
 
-st.sidebar.title("Backlog Radar")
-st.session_state["selected_source"] = ui.source_picker()
-
-page.run()
+with ui.frame():
+    st.sidebar.title("Backlog Radar")
+    st.session_state["selection"] = ui.sidebar()
+    page.run()

@@ -4,21 +4,61 @@ The only module besides the pages that imports Streamlit. The connection is a
 ``cache_resource`` (one per process, never mutated); every query takes its own
 cursor, because a DuckDB connection is not thread-safe and each browser
 session runs in its own thread. Query results are ``cache_data`` keyed on the
-store's data version, so an import or a delete invalidates them at once.
+selection and the store's data version, so an import or a delete invalidates
+them at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+import zoneinfo
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import store
+from analytics import events, metrics, store
 from analytics.settings import SAMPLE_SOURCE, Settings, load_settings
 
 CACHE_TTL = 600
+PERIODS = ("Last 7 days", "Last 28 days", "Last 90 days", "This quarter", "All", "Custom")
+COMMON_ZONES = (
+    "UTC",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Singapore",
+)
+FILTERS = {
+    "region": "Region",
+    "team": "Team",
+    "channel": "Channel",
+    "category": "Category",
+    "priority": "Priority",
+}
+METRICS = {
+    name: getattr(metrics, name)
+    for name in (
+        "overview",
+        "daily_flow",
+        "movers",
+        "response_time_trend",
+        "response_time_buckets",
+        "response_time_breakdown",
+        "sla_weekly",
+        "slowest_tickets",
+        "backlog_series",
+        "weekday_hour_heatmap",
+        "backlog_age",
+        "days_to_clear",
+    )
+}
 
 
 @st.cache_resource
@@ -54,21 +94,213 @@ def sources_frame(version: int) -> pd.DataFrame:
     return pd.DataFrame([r.__dict__ for r in rows])
 
 
+@st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
+def _source_facts(source: str, version: int) -> tuple[metrics.SourceSpan, dict[str, list[str]]]:
+    del version
+    con = _connection()
+    return metrics.source_span(con, source), metrics.filter_values(con, source)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=512, show_spinner=False)
+def _metric(name: str, selection: metrics.Selection, version: int, params: tuple):
+    del version
+    return METRICS[name](_connection(), selection, settings=settings(), **dict(params))
+
+
+def metric(name: str, selection: metrics.Selection, **params):
+    """Return ``analytics.metrics.<name>(selection, **params)``, cached on the data version."""
+    return _metric(name, selection, data_version(), tuple(sorted(params.items())))
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def _events(first_day: date, last_day: date, regions: tuple, version: int) -> pd.DataFrame:
+    del version
+    return events.events_in_range(_connection(), first_day, last_day, regions)
+
+
+def events_for(selection: metrics.Selection) -> pd.DataFrame:
+    """Return the calendar's events overlapping the selection, for chart bands."""
+    zone = zoneinfo.ZoneInfo(selection.tz)
+    first = selection.start.astimezone(zone).date()
+    last = (selection.end.astimezone(zone) - timedelta(microseconds=1)).date()
+    return _events(first, last, selection.regions, data_version())
+
+
 def md_escape(text: str) -> str:
     """Return ``text`` with Markdown syntax escaped, so user text shows as typed."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
 
 
-def source_picker() -> str | None:
-    """Draw the sidebar source picker; return the chosen source, or None when the store is empty."""
+_frame = threading.local()
+
+
+@contextlib.contextmanager
+def frame():
+    """Mark the current script run as passing through app.py's frame (used by app.py)."""
+    _frame.active = True
+    try:
+        yield
+    finally:
+        _frame.active = False
+
+
+def selection() -> metrics.Selection | None:
+    """Return the shared sidebar's selection for the page being drawn.
+
+    app.py draws the sidebar before running the page. Streamlit runs a page
+    straight from ``pages/`` without app.py when a session opens a deep link
+    before any session has run ``st.navigation`` (and in AppTest); the page
+    then draws the same sidebar itself, so it never renders without filters.
+    """
+    if getattr(_frame, "active", False):
+        return st.session_state.get("selection")
+    return sidebar()
+
+
+def _seed_from_url(key: str, value) -> None:
+    # Widgets read their first value from the URL, then own it.
+    if key not in st.session_state and value not in (None, [], ""):
+        st.session_state[key] = value
+
+
+def sidebar() -> metrics.Selection | None:
+    """Draw the shared sidebar; return the selection it describes (None for an empty store).
+
+    The choices are mirrored in the URL query string so a link shares the view.
+    """
+    params = st.query_params
     frame = sources_frame(data_version())
     if frame.empty:
         st.sidebar.info("No data yet: import an export on the Data page.")
         return None
     names = frame["source"].tolist()
-    default = names.index(SAMPLE_SOURCE) if SAMPLE_SOURCE in names else 0
-    current = st.session_state.get("source")
-    index = names.index(current) if current in names else default
-    chosen = st.sidebar.selectbox("Data source", names, index=index, key="source_picker")
-    st.session_state["source"] = chosen
-    return chosen
+    _seed_from_url("source", params.get("source") if params.get("source") in names else None)
+    if st.session_state.get("source") not in names:
+        st.session_state["source"] = SAMPLE_SOURCE if SAMPLE_SOURCE in names else names[0]
+    source = st.sidebar.selectbox("Data source", names, key="source")
+    span, values = _source_facts(source, data_version())
+
+    _seed_from_url("tz", params.get("tz"))
+    zones = list(COMMON_ZONES) + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
+    if st.session_state.get("tz") not in zones:
+        st.session_state["tz"] = settings().default_tz
+    tz = st.sidebar.selectbox("Display time zone", zones, key="tz")
+
+    last_day = span.as_of.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    first_day = span.first_created_at.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    _seed_from_url("period", params.get("period") if params.get("period") in PERIODS else None)
+    if "period" not in st.session_state:
+        st.session_state["period"] = "Last 90 days"
+    period = st.sidebar.selectbox(
+        "Period",
+        PERIODS,
+        key="period",
+        help=f"Relative to the source's last event, {last_day:%Y-%m-%d}.",
+    )
+    if period == "Custom":
+        _seed_from_url(
+            "custom_range",
+            (date.fromisoformat(params["from"]), date.fromisoformat(params["to"]))
+            if "from" in params and "to" in params
+            else None,
+        )
+        picked = st.sidebar.date_input(
+            "From - to",
+            value=st.session_state.get(
+                "custom_range", (max(first_day, last_day - timedelta(27)), last_day)
+            ),
+            min_value=first_day,
+            max_value=last_day,
+            key="custom_range",
+        )
+        start_day, end_day = (picked[0], picked[-1]) if picked else (first_day, last_day)
+    else:
+        start_day, end_day = _preset_days(period, first_day, last_day)
+
+    chosen: dict[str, tuple[str, ...]] = {}
+    with st.sidebar.expander("Filters", expanded=any(params.get_all(d) for d in FILTERS)):
+        for dimension, label in FILTERS.items():
+            options = values.get(dimension, [])
+            _seed_from_url(
+                f"filter_{dimension}", [v for v in params.get_all(dimension) if v in options]
+            )
+            chosen[dimension] = tuple(
+                st.multiselect(label, options, key=f"filter_{dimension}", placeholder="All")
+            )
+    _seed_from_url("business_hours", params.get("hours") == "business" or None)
+    business = st.sidebar.toggle(
+        "Business hours",
+        key="business_hours",
+        help="Durations count only the hours inside each team's schedule.",
+    )
+
+    st.query_params.from_dict(
+        {
+            "source": source,
+            "period": period,
+            "tz": tz,
+            **(
+                {"from": start_day.isoformat(), "to": end_day.isoformat()}
+                if period == "Custom"
+                else {}
+            ),
+            **{d: list(v) for d, v in chosen.items() if v},
+            **({"hours": "business"} if business else {}),
+        }
+    )
+    start, end = metrics.period(start_day, end_day, tz)
+    return metrics.Selection(
+        source=source,
+        start=start,
+        end=end,
+        tz=tz,
+        regions=chosen["region"],
+        teams=chosen["team"],
+        channels=chosen["channel"],
+        categories=chosen["category"],
+        priorities=chosen["priority"],
+        business_hours=business,
+    )
+
+
+def _preset_days(period: str, first_day: date, last_day: date) -> tuple[date, date]:
+    if period == "All":
+        return first_day, last_day
+    if period == "This quarter":
+        quarter_start = date(last_day.year, 3 * ((last_day.month - 1) // 3) + 1, 1)
+        return max(first_day, quarter_start), last_day
+    days = int(period.split()[1])
+    return max(first_day, last_day - timedelta(days=days - 1)), last_day
+
+
+def hours_label(selection: metrics.Selection) -> str:
+    """Return "business hours" or "calendar hours" for captions."""
+    return "business hours" if selection.business_hours else "calendar hours"
+
+
+def chart(
+    fig: go.Figure,
+    data: pd.DataFrame,
+    key: str,
+    *,
+    empty: bool | None = None,
+    empty_message: str = "No tickets in this selection for this chart.",
+) -> None:
+    """Draw a figure with a "download data (CSV)" button, or a plain message when empty."""
+    if empty if empty is not None else data.empty:
+        st.info(empty_message)
+        return
+    st.plotly_chart(fig, width="stretch", key=f"chart_{key}")
+    st.download_button(
+        "Download data (CSV)",
+        data.to_csv(index=False),
+        file_name=f"{key}.csv",
+        mime="text/csv",
+        key=f"download_{key}",
+        icon=":material/download:",
+    )
+
+
+def hours(value: float | None) -> str:
+    """Return a duration in hours for a card (``-`` when unknown)."""
+    return "-" if value is None else f"{value:,.1f} h"

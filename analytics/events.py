@@ -26,6 +26,7 @@ KINDS = (
     "channel closed",
     "staffing change",
     "holiday",
+    "season",
 )
 MAX_EVENTS_FILE_BYTES = 5 * 1024**2
 

@@ -19,6 +19,7 @@ ENCODINGS = ["(detect)", "utf-8", "cp1252", "latin-1", "utf-16"]
 DELIMITERS = {"(detect)": None, "comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
 st.title("Data")
+ui.selection()  # the shared sidebar, so the source picker reflects imports
 st.caption(
     "Import ticket exports from Zendesk, Freshdesk, Jira Service Management, ServiceNow, "
     "Zammad, osTicket, GLPI, NYC 311-style open data, or any CSV with a column mapping."

@@ -1,19 +1,19 @@
-"""Overview: what the selected source holds (the managers' cards arrive with the metrics)."""
+"""Overview: this period against the previous one, created vs resolved, what changed."""
 
 import streamlit as st
 
 import ui
+from analytics import charts
 from analytics.settings import SAMPLE_SOURCE
 
 st.title("Overview")
-source = st.session_state.get("selected_source")
-
-if source is None:
+selection = ui.selection()
+if selection is None:
     st.info("The store is empty. Import a helpdesk export to begin.")
     st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
     st.stop()
 
-if source == SAMPLE_SOURCE:
+if selection.source == SAMPLE_SOURCE:
     st.info(
         "You are looking at the built-in sample: a simulated support desk in four regions "
         "living through a September peak, a regional interface rollout and a live-chat "
@@ -21,10 +21,79 @@ if source == SAMPLE_SOURCE:
     )
     st.page_link("pages/data.py", label="Import your own data", icon=":material/upload_file:")
 
-summary = ui.sources_frame(ui.data_version())
-row = summary.set_index("source").loc[source]
-cols = st.columns(4)
-cols[0].metric("Tickets", f"{row['tickets']:,}")
-cols[1].metric("Open now", f"{row['open_tickets']:,}")
-cols[2].metric("First ticket", f"{row['first_created_at']:%Y-%m-%d}")
-cols[3].metric("Last ticket", f"{row['last_created_at']:%Y-%m-%d}")
+now = ui.metric("overview", selection)
+before = ui.metric("overview", selection.previous())
+st.caption(
+    f"Durations in {ui.hours_label(selection)}; counts by creation date except resolved "
+    "(by resolution date); backlog at the end of the period. Deltas against the previous "
+    "period of equal length."
+)
+
+
+def delta(current, previous, fmt="{:+,.0f}"):
+    if current is None or previous is None:
+        return None
+    return fmt.format(current - previous)
+
+
+cards = st.columns(4)
+cards[0].metric("Tickets created", f"{now.created:,}", delta(now.created, before.created))
+cards[1].metric("Tickets resolved", f"{now.resolved:,}", delta(now.resolved, before.resolved))
+cards[2].metric(
+    "Median first response",
+    ui.hours(now.frt_median_h),
+    delta(now.frt_median_h, before.frt_median_h, "{:+,.1f} h"),
+    delta_color="inverse",
+)
+cards[3].metric(
+    "p90 first response",
+    ui.hours(now.frt_p90_h),
+    delta(now.frt_p90_h, before.frt_p90_h, "{:+,.1f} h"),
+    delta_color="inverse",
+)
+cards = st.columns(4)
+cards[0].metric(
+    "SLA attainment",
+    "-" if now.sla_pct is None else f"{now.sla_pct:.1f}%",
+    delta(now.sla_pct, before.sla_pct, "{:+.1f} pts"),
+    help=f"First responses within {ui.settings().sla_target_hours:g} h (or the priority's target).",
+)
+cards[1].metric(
+    "Backlog now",
+    f"{now.backlog_open:,}",
+    delta(now.backlog_open, before.backlog_open),
+    delta_color="inverse",
+)
+cards[2].metric(
+    "Awaiting first response",
+    f"{now.backlog_awaiting_first_response:,}",
+    delta(now.backlog_awaiting_first_response, before.backlog_awaiting_first_response),
+    delta_color="inverse",
+)
+cards[3].metric(
+    "Median resolution",
+    ui.hours(now.resolution_median_h),
+    delta(now.resolution_median_h, before.resolution_median_h, "{:+,.1f} h"),
+    delta_color="inverse",
+)
+
+flow = ui.metric("daily_flow", selection)
+ui.chart(
+    charts.created_vs_resolved(flow, ui.events_for(selection)),
+    flow,
+    "created_vs_resolved",
+    empty=flow.empty or (flow["created"].sum() == 0 and flow["resolved"].sum() == 0),
+)
+
+st.subheader("What changed", divider="gray")
+movers = ui.metric("movers", selection)
+movers = movers[movers["change"] != 0].head(6)
+if movers.empty:
+    st.write("No region, channel or category moved between the two periods.")
+else:
+    for row in movers.itertuples():
+        pct = f" ({row.change / row.previous:+.0%})" if row.previous else ""
+        st.text(
+            f"{row.dimension.capitalize()} {row.value}: {row.current:,} tickets created, "
+            f"{row.change:+,} against the previous period{pct}"
+        )

@@ -1,0 +1,73 @@
+"""Backlog: open and awaiting tickets over time, when it builds up, how old it is."""
+
+import streamlit as st
+
+import ui
+from analytics import charts
+
+st.title("Backlog")
+selection = ui.selection()
+if selection is None:
+    st.info("The store is empty. Import a helpdesk export on the Data page.")
+    st.stop()
+
+clear = ui.metric("days_to_clear", selection)
+cards = st.columns(3)
+cards[0].metric("Open at the end of the period", f"{int(clear['backlog_open'] or 0):,}")
+cards[1].metric(
+    "Resolved per day (last 28 days)",
+    "-" if clear["resolved_per_day"] is None else f"{clear['resolved_per_day']:,.1f}",
+)
+cards[2].metric(
+    "Days to clear",
+    "-" if clear["days_to_clear"] is None else f"{clear['days_to_clear']:,.1f}",
+    help="Open backlog / mean daily resolutions over the last 28 days.",
+)
+
+grain = (
+    st.segmented_control("Resolution", ["hour", "day"], default="day", key="backlog_grain") or "day"
+)
+series = ui.metric("backlog_series", selection, grain=grain)
+ui.chart(charts.backlog_lines(series, ui.events_for(selection)), series, f"backlog_{grain}")
+
+st.subheader("When the backlog builds up", divider="gray")
+st.caption(f"Weekdays and hours in {selection.tz}.")
+heatmap = ui.metric("weekday_hour_heatmap", selection)
+tabs = st.tabs(["Arrivals", "Open backlog", "First response by arrival hour"])
+with tabs[0]:
+    ui.chart(
+        charts.weekday_hour_heatmap(
+            heatmap, "arrivals_mean", "Mean tickets created per hour (by creation date)", "tickets"
+        ),
+        heatmap,
+        "heatmap_arrivals",
+    )
+with tabs[1]:
+    ui.chart(
+        charts.weekday_hour_heatmap(
+            heatmap, "backlog_mean", "Mean open backlog at the end of the hour", "tickets"
+        ),
+        heatmap,
+        "heatmap_backlog",
+    )
+with tabs[2]:
+    ui.chart(
+        charts.weekday_hour_heatmap(
+            heatmap,
+            "frt_median_h",
+            f"Median first response of tickets created in that hour ({ui.hours_label(selection)})",
+            "hours",
+        ),
+        heatmap,
+        "heatmap_first_response",
+        empty=heatmap["frt_median_h"].isna().all() if not heatmap.empty else True,
+    )
+
+age = ui.metric("backlog_age", selection)
+ui.chart(
+    charts.backlog_age_bar(age),
+    age,
+    "backlog_age",
+    empty=age["open"].sum() == 0,
+    empty_message="No ticket was open at the end of the period.",
+)

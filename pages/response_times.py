@@ -1,0 +1,72 @@
+"""Response times: trends, distribution, breakdowns, SLA by week, the slowest tickets."""
+
+import streamlit as st
+
+import ui
+from analytics import charts
+from analytics.metrics import DIMENSIONS
+
+st.title("Response times")
+selection = ui.selection()
+if selection is None:
+    st.info("The store is empty. Import a helpdesk export on the Data page.")
+    st.stop()
+st.caption(f"Tickets counted by creation date (cohort); durations in {ui.hours_label(selection)}.")
+
+grain = st.segmented_control("Trend by", ["day", "week"], default="week", key="frt_grain") or "week"
+trend = ui.metric("response_time_trend", selection, grain=grain)
+events = ui.events_for(selection)
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.response_time_trend(trend, "frt", events), trend, "first_response_trend")
+with right:
+    ui.chart(charts.response_time_trend(trend, "resolution", events), trend, "resolution_trend")
+
+left, right = st.columns(2)
+with left:
+    buckets = ui.metric("response_time_buckets", selection)
+    ui.chart(
+        charts.buckets_bar(buckets),
+        buckets,
+        "first_response_buckets",
+        empty=buckets["tickets"].sum() == 0,
+    )
+with right:
+    sla = ui.metric("sla_weekly", selection)
+    ui.chart(
+        charts.sla_weekly(sla, ui.settings().sla_target_hours),
+        sla,
+        "sla_weekly",
+        empty=sla.empty or sla["evaluated"].sum() == 0,
+    )
+
+dimension = (
+    st.segmented_control("Break down by", list(DIMENSIONS), default="region", key="frt_dimension")
+    or "region"
+)
+breakdown = ui.metric("response_time_breakdown", selection, dimension=dimension)
+ui.chart(charts.breakdown_bar(breakdown, dimension), breakdown, f"first_response_by_{dimension}")
+
+st.subheader("Slowest tickets", divider="gray")
+slowest = ui.metric("slowest_tickets", selection, limit=100)
+if slowest.empty:
+    st.info("No tickets in this selection.")
+else:
+    st.caption(
+        "Waited longest for a first response; unanswered tickets count with their age so far."
+    )
+    st.dataframe(
+        slowest,
+        hide_index=True,
+        column_config={
+            "wait_h": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
+            "resolution_h": st.column_config.NumberColumn("Resolution (h)", format="%.1f"),
+        },
+    )
+    st.download_button(
+        "Download the slowest tickets (CSV)",
+        slowest.to_csv(index=False),
+        file_name="slowest_tickets.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )

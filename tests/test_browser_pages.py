@@ -1,0 +1,132 @@
+"""The managers' pages in a real browser, on the real ServiceNow log.
+
+Each test opens the app through its frame, as a person does, waits for the
+charts, and checks what a manager reads: the numbers on the cards (against
+the metric functions on the same database), the charts drawn, no error box.
+"""
+
+from urllib.parse import quote
+
+import pytest
+from conftest import SERVICENOW_LOG, AppServer, screenshot
+
+from analytics import importer, metrics, store
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not SERVICENOW_LOG.exists(), reason="../shared/realdata is not beside the repo"
+    ),
+]
+SOURCE = "incident_event_log"
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory):
+    """A store holding the UCI ServiceNow log, and the overview figures a manager should see."""
+    db = tmp_path_factory.mktemp("pages") / "pages.duckdb"
+    con = store.connect(db)
+    importer.import_file(con, SERVICENOW_LOG)
+    span = metrics.source_span(con, SOURCE)
+    start, end = metrics.period(span.first_created_at.date(), span.as_of.date(), "UTC")
+    expected = {
+        "all": metrics.overview(con, metrics.Selection(SOURCE, start, end)),
+        "one_region": metrics.overview(
+            con, metrics.Selection(SOURCE, start, end, regions=("Location 204",))
+        ),
+        "clear": metrics.days_to_clear(con, metrics.Selection(SOURCE, start, end)),
+    }
+    con.close()
+    return db, expected
+
+
+@pytest.fixture(scope="module")
+def server(real_store):
+    """One app for the module: the pages only read."""
+    app = AppServer(real_store[0]).start()
+    yield app
+    app.stop()
+
+
+def open_page(page, server, name: str, query: str = f"?source={SOURCE}&period=All") -> None:
+    page.goto(server.url + "/" + query)
+    page.get_by_test_id("stSidebar").get_by_text("Backlog Radar").wait_for()
+    if name != "Overview":
+        page.get_by_role("link", name=name, exact=True).click()
+    page.get_by_role("heading", name=name).wait_for()
+
+
+def wait_for_charts(page, count: int) -> None:
+    page.wait_for_function(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        f".filter(p => p.querySelector('.main-svg')).length >= {count}",
+        timeout=60_000,
+    )
+    page.wait_for_load_state("networkidle")
+
+
+def card(page, label: str) -> str:
+    metric = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return metric.get_by_test_id("stMetricValue").inner_text()
+
+
+def assert_no_error(page) -> None:
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_test_id("stAlertContentError").count() == 0
+
+
+def test_overview_cards_match_the_metrics_and_the_chart_is_drawn(real_store, server, page):
+    _, expected = real_store
+    open_page(page, server, "Overview")
+    wait_for_charts(page, 1)
+    figures = expected["all"]
+    assert card(page, "Tickets created") == f"{figures.created:,}"
+    assert card(page, "Tickets resolved") == f"{figures.resolved:,}"
+    assert card(page, "Median first response") == f"{figures.frt_median_h:,.1f} h"
+    assert card(page, "p90 first response") == f"{figures.frt_p90_h:,.1f} h"
+    assert card(page, "SLA attainment") == f"{figures.sla_pct:.1f}%"
+    assert card(page, "Backlog now") == f"{figures.backlog_open:,}"
+    assert page.get_by_text("Tickets created (by creation date) and resolved").count() == 1
+    assert page.get_by_role("heading", name="What changed").is_visible()
+    assert_no_error(page)
+    screenshot(page, "overview")
+
+
+def test_filters_travel_in_the_url_and_change_the_cards(real_store, server, page):
+    _, expected = real_store
+    query = f"?source={SOURCE}&period=All&region={quote('Location 204')}"
+    open_page(page, server, "Overview", query)
+    wait_for_charts(page, 1)
+    assert card(page, "Tickets created") == f"{expected['one_region'].created:,}"
+    assert "region=Location+204" in page.url or "region=Location%20204" in page.url
+
+
+def test_response_times_page_draws_every_chart(server, page):
+    open_page(page, server, "Response times")
+    wait_for_charts(page, 5)
+    for title in (
+        "First response time, median and p90",
+        "Resolution time, median and p90",
+        "First response time distribution",
+        "First responses within the 6 h target",
+        "First response by region",
+    ):
+        page.get_by_text(title).first.wait_for()
+    assert page.get_by_role("heading", name="Slowest tickets").is_visible()
+    assert page.get_by_role("button", name="Download the slowest tickets (CSV)").is_visible()
+    assert_no_error(page)
+    screenshot(page, "response_times")
+
+
+def test_backlog_page_shows_days_to_clear_and_the_heatmaps(real_store, server, page):
+    _, expected = real_store
+    open_page(page, server, "Backlog")
+    wait_for_charts(page, 2)
+    resolved = expected["clear"]["resolved_per_day"]
+    assert card(page, "Resolved per day (last 28 days)") == f"{resolved:,.1f}"
+    assert page.get_by_text("Backlog (by event date)").count() == 1
+    assert page.get_by_text("Mean tickets created per hour").count() == 1
+    page.get_by_role("tab", name="Open backlog").click()
+    page.get_by_text("Mean open backlog at the end of the hour").wait_for()
+    assert_no_error(page)
+    screenshot(page, "backlog")
