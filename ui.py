@@ -11,6 +11,7 @@ them at once.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import re
 import threading
 import zoneinfo
@@ -41,23 +42,6 @@ FILTERS = {
     "channel": "Channel",
     "category": "Category",
     "priority": "Priority",
-}
-METRICS = {
-    name: getattr(metrics, name)
-    for name in (
-        "overview",
-        "daily_flow",
-        "movers",
-        "response_time_trend",
-        "response_time_buckets",
-        "response_time_breakdown",
-        "sla_weekly",
-        "slowest_tickets",
-        "backlog_series",
-        "weekday_hour_heatmap",
-        "backlog_age",
-        "days_to_clear",
-    )
 }
 
 
@@ -102,14 +86,30 @@ def _source_facts(source: str, version: int) -> tuple[metrics.SourceSpan, dict[s
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=512, show_spinner=False)
-def _metric(name: str, selection: metrics.Selection, version: int, params: tuple):
+def _cached_call(path: str, version: int, args: tuple, kwargs: tuple):
     del version
-    return METRICS[name](_connection(), selection, settings=settings(), **dict(params))
+    module_name, _, name = path.rpartition(".")
+    # Only library functions are called this way, never anything a URL could name.
+    if not module_name.startswith("analytics."):
+        raise ValueError(f"not a library function: {path}")
+    function = getattr(importlib.import_module(module_name), name)
+    return function(_connection(), *args, **dict(kwargs))
+
+
+def cached(function, *args, **kwargs):
+    """Return ``function(connection, *args, **kwargs)``, cached on the store's data version.
+
+    ``function`` is an ``analytics`` function taking the store connection
+    first; its arguments must be hashable by Streamlit (frozen dataclasses,
+    tuples, strings, dates, numbers).
+    """
+    path = f"{function.__module__}.{function.__qualname__}"
+    return _cached_call(path, data_version(), args, tuple(sorted(kwargs.items())))
 
 
 def metric(name: str, selection: metrics.Selection, **params):
     """Return ``analytics.metrics.<name>(selection, **params)``, cached on the data version."""
-    return _metric(name, selection, data_version(), tuple(sorted(params.items())))
+    return cached(getattr(metrics, name), selection, settings=settings(), **params)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
