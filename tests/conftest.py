@@ -30,8 +30,9 @@ def _free_port() -> int:
 class AppServer:
     """``streamlit run app.py`` on a loopback port, against its own database file."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, script: Path = ROOT / "app.py") -> None:
         self.db_path = db_path
+        self.script = script
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -45,7 +46,7 @@ class AppServer:
                 "-m",
                 "streamlit",
                 "run",
-                str(ROOT / "app.py"),
+                str(self.script),
                 "--server.port",
                 str(self.port),
                 "--server.address",
