@@ -57,25 +57,36 @@ def profile_columns(
 
     ``table`` and ``fields`` are identifiers chosen by code, never by a user.
     """
-    parts = []
-    for f in fields:
-        v = f'trim("{f}")'
-        num = f"regexp_full_match({v}, '{NUMERIC}')"
+    # The shapes exclude each other (ISO starts with four digits and a dash,
+    # numeric with one or two digits and a separator, epochs are digits only),
+    # so each value is classified once, the first matching shape winning: a
+    # clean ISO column costs one pattern per value instead of seven.
+    shapes = (("iso", ISO), ("numeric", NUMERIC), ("month_name", MONTH_NAME),
+              ("epoch", EPOCH), ("epoch_ms", EPOCH_MS))  # fmt: skip
+    inner, parts = [], []
+    for i, f in enumerate(fields):
+        v, shape = f"_v{i}", f"_s{i}"
+        whens = " ".join(
+            f"when regexp_full_match({v}, '{pat}') then '{name}'" for name, pat in shapes
+        )
+        inner += [f'trim("{f}") as {v}']
+        num = f"{shape} = 'numeric'"
         parts += [
             f"count({v})",
-            f"count(*) filter (where regexp_full_match({v}, '{ISO}'))",
-            f"count(*) filter (where regexp_full_match({v}, '{ISO}') "
-            f"and regexp_full_match({v}, '{ISO_OFFSET}'))",
+            f"count(*) filter (where {shape} = 'iso')",
+            f"count(*) filter (where {shape} = 'iso' and regexp_full_match({v}, '{ISO_OFFSET}'))",
             f"count(*) filter (where {num})",
-            f"count(*) filter (where regexp_full_match({v}, '{MONTH_NAME}'))",
-            f"count(*) filter (where regexp_full_match({v}, '{EPOCH}'))",
-            f"count(*) filter (where regexp_full_match({v}, '{EPOCH_MS}'))",
+            f"count(*) filter (where {shape} = 'month_name')",
+            f"count(*) filter (where {shape} = 'epoch')",
+            f"count(*) filter (where {shape} = 'epoch_ms')",
             f"max(try_cast(regexp_extract({v}, '^(\\d{{1,2}})', 1) as integer)) filter (where {num})",
             f"max(try_cast(regexp_extract({v}, '^\\d{{1,2}}[/.\\-](\\d{{1,2}})', 1) as integer)) "
             f"filter (where {num})",
             f"count(*) filter (where {num} and regexp_matches({v}, '^\\d{{1,2}}[/.\\-]\\d{{1,2}}[/.\\-]\\d{{2}}($|\\s)'))",
         ]
-    row = con.execute(f"select {', '.join(parts)} from {table}").fetchone()  # noqa: S608
+        inner += [f"case {whens} end as {shape}"]
+    table_sql = f"(select {', '.join(inner)} from {table})"  # noqa: S608
+    row = con.execute(f"select {', '.join(parts)} from {table_sql}").fetchone()  # noqa: S608
     width = 10
     return {f: ColumnDates(*row[i * width : (i + 1) * width]) for i, f in enumerate(fields)}
 
@@ -152,6 +163,13 @@ def parse_expression(field: str, profile: ColumnDates, order: str | None) -> str
         aware = (
             f"try_cast(regexp_replace({v}, '\\s*([+-]\\d{{2}}):?(\\d{{2}})$', '\\1:\\2') "
             "as timestamptz)"
+        )
+        # Zendesk's "2024-03-12 14:05:00 +0100" is read by strptime at half the
+        # cost of the pattern rewrite; any other value (or a failed read) falls
+        # through to the rewrite, so the result is the same for every value.
+        aware = (
+            f"coalesce(case when {v}[-5] in ('+', '-') and {v}[-6] = ' ' "
+            f"then try_strptime({v}, '%Y-%m-%d %H:%M:%S %z') end, {aware})"
         )
         if profile.iso_offset == profile.iso:
             iso_expr = aware

@@ -1,7 +1,8 @@
 -- Parsed tickets -> the rows to store: one per ticket id, values normalised,
 -- durations computed once, suspicious rows flagged (kept, never dropped).
--- Input: temp table _tickets (canonical columns, _rec = record number) and
--- temp table _value_map (field, raw_key, normalised).
+-- Input: _tickets (canonical columns, _rec = record number; a view of the valid
+-- rows of _parsed, or for event logs a table) and _value_map (field, raw_key,
+-- normalised).
 with
 
 tickets as (
@@ -12,9 +13,15 @@ ranked as (
     -- A ticket listed twice in one export: the later row is the newer state.
     select
         *,
-        count(*) over (partition by ticket_id) as copies,
-        row_number() over (partition by ticket_id order by _rec desc) as copy_rank
+        -- One window (same partition and order) serves both: one sort, not two.
+        count(*) over latest_first as copies,
+        row_number() over latest_first as copy_rank
     from tickets
+    window latest_first as (
+        partition by ticket_id
+        order by _rec desc
+        rows between unbounded preceding and unbounded following
+    )
 ),
 
 deduplicated as (
