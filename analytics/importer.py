@@ -49,6 +49,24 @@ from analytics.settings import Settings, load_settings
 
 NULL_MARKERS = ["", "?", "NA", "N/A", "n/a", "-", "NULL", "null"]
 MAX_REJECTS_IN_REPORT = 1000
+PREVIEW_ROWS = 10
+# The first rows as they will be stored, for the Data page's check before importing.
+PREVIEW_COLUMNS = (
+    "ticket_id",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "status",
+    "channel",
+    "team",
+    "region",
+    "category",
+    "priority",
+    "assignee",
+    "flags",
+    "action",
+)
 
 # Imports in one process run one at a time: two sessions of the app writing
 # the same source would otherwise race in DuckDB's optimistic concurrency.
@@ -89,6 +107,7 @@ class ImportReport:
     rows_unchanged: int = 0
     rows_rejected: int = 0
     rows_flagged: int = 0
+    preview: list[dict] = field(default_factory=list)
     flags: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     import_id: int | None = None
@@ -629,6 +648,13 @@ def _run(
     )
     _collect_rejects(cur, tabular, positions, csv_rejects)
     report.rows_rejected = cur.execute("select count(*) from _rejects").fetchone()[0]
+    report.preview = [
+        dict(zip(PREVIEW_COLUMNS, row, strict=True))
+        for row in cur.execute(
+            f"select {', '.join(PREVIEW_COLUMNS)} from _actions order by _rec limit ?",  # noqa: S608
+            [PREVIEW_ROWS],
+        ).fetchall()
+    ]
     report.rejects = [
         Reject(*row)
         for row in cur.execute(

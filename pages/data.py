@@ -203,6 +203,9 @@ def _show_report(report: importer.ImportReport) -> None:
     cols[2].metric("Updated", f"{report.rows_updated:,}")
     cols[3].metric("Rejected rows", f"{report.rows_rejected:,}")
     cols[4].metric("Flagged tickets", f"{report.rows_flagged:,}")
+    if report.preview:
+        st.caption("The first rows as they will be stored:")
+        st.dataframe(pd.DataFrame(report.preview), hide_index=True, height=230)
     if report.flags:
         st.dataframe(
             pd.DataFrame(sorted(report.flags.items()), columns=["flag", "tickets"]),

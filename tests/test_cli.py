@@ -17,7 +17,7 @@ REPORT_KEYS = {
     "source", "file_name", "sha256", "preset", "preset_label", "mapping", "tz", "date_formats",
     "rows_read", "tickets", "rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected",
     "rows_flagged", "flags", "rejects", "import_id", "dry_run", "started_at", "finished_at",
-    "outcome", "notes",
+    "outcome", "notes", "preview",
 }  # fmt: skip
 
 

@@ -264,3 +264,14 @@ def test_store_accepts_the_next_import_after_a_failed_one(filled_store, monkeypa
 def test_import_of_a_missing_file_fails_cleanly(con, tmp_path):
     with pytest.raises(importer.ImportFailed, match="no such file"):
         _import(con, tmp_path / "nope.csv")
+
+
+def test_dry_run_previews_the_first_rows_as_they_will_be_stored(tmp_path):
+    con = store.connect()
+    report = exports.import_(con, exports.zendesk(tmp_path), dry_run=True)
+    assert len(report.preview) == min(report.tickets, 10)
+    first = report.preview[0]
+    assert first["action"] == "insert"
+    assert first["channel"] in {"web", "email", "chat", "phone"}
+    assert first["created_at"].tzinfo is not None
+    assert con.execute("select count(*) from tickets").fetchone()[0] == 0
