@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts
+from analytics import charts, forecast
 from analytics.settings import SAMPLE_SOURCE
 
 st.title("Overview")
@@ -37,7 +37,12 @@ def delta(current, previous, fmt="{:+,.0f}"):
 
 
 cards = st.columns(4)
-cards[0].metric("Tickets created", f"{now.created:,}", delta(now.created, before.created))
+cards[0].metric(
+    "Tickets created",
+    f"{now.created:,}",
+    delta(now.created, before.created),
+    delta_color="inverse",  # more tickets is more work
+)
 cards[1].metric("Tickets resolved", f"{now.resolved:,}", delta(now.resolved, before.resolved))
 cards[2].metric(
     "Median first response",
@@ -76,6 +81,12 @@ cards[3].metric(
     delta(now.resolution_median_h, before.resolution_median_h, "{:+,.1f} h"),
     delta_color="inverse",
 )
+
+surge = ui.cached(forecast.next_surge, selection, ui.settings().forecast.surge_margin)
+if surge:
+    st.warning(f"Next surge: {surge}", icon=":material/warning:")
+else:
+    st.caption("No surge expected in the next 28 days.")
 
 flow = ui.metric("daily_flow", selection)
 ui.chart(
