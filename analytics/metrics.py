@@ -109,8 +109,29 @@ def _prepare(
     return cur
 
 
+@functools.lru_cache(maxsize=64)
+def _zone_step_us(tz: str, first: date, last: date) -> int:
+    """Return the step on which ``tz``'s local hours start between two dates, in microseconds.
+
+    An hour, unless the zone uses an offset that is not whole hours there
+    (Asia/Kolkata, Australia/Adelaide...): then a quarter hour. Queries sum
+    events per step before converting the few step keys to local time,
+    which is much cheaper than converting every timestamp.
+    """
+    zone = ZoneInfo(tz)
+    day = first
+    while day <= last:
+        offset = datetime.combine(day, time(12), tzinfo=zone).utcoffset()
+        if offset is None or offset.total_seconds() % 3600:
+            return 900_000_000
+        day += timedelta(days=1)
+    return 3_600_000_000
+
+
 def _params(selection: Selection, settings: Settings, span: SourceSpan) -> dict:
     priorities = list(settings.sla_by_priority)
+    first = min(selection.start, span.first_created_at or selection.start).date()
+    last = max(selection.end, span.as_of or selection.end).date()
     return {
         "source": selection.source,
         "regions": list(selection.regions),
@@ -122,6 +143,9 @@ def _params(selection: Selection, settings: Settings, span: SourceSpan) -> dict:
         "start": selection.start,
         "end": selection.end,
         "tz": selection.tz,
+        "zone_step_us": _zone_step_us(
+            selection.tz, first - timedelta(days=2), last + timedelta(days=2)
+        ),
         "sla_default_s": settings.sla_target_hours * 3600,
         "sla_priorities": priorities,
         "sla_targets": [settings.sla_by_priority[p] * 3600 for p in priorities],

@@ -3,12 +3,15 @@
 with
 
 final as (
-    select *
+    select
+        bucket,
+        open,
+        awaiting_first_response
     from backlog_levels(
         $source, $regions, $teams, $channels, $categories, $priorities, $as_of,
-        $start, $end, $tz, $grain
+        $start, $end, $tz, $grain, $zone_step_us
     )
-    order by bucket
+    order by bucket_index
 )
 
 select * from final

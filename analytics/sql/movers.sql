@@ -7,7 +7,9 @@ tickets as (
     from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
 ),
 
-periods as (
+-- not materialized: each use scans and filters the table itself, far cheaper
+-- than writing every selected ticket to a temporary result first.
+periods as not materialized (
     select
         *,
         case when created_at >= $start then 'current' else 'previous' end as period

@@ -4,7 +4,9 @@
 -- at the end of the period (or at $as_of, the export's last event, if sooner).
 with
 
-tickets as (
+-- not materialized: each use scans and filters the table itself, far cheaper
+-- than writing every selected ticket to a temporary result first.
+tickets as not materialized (
     select *
     from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
 ),
@@ -22,11 +24,12 @@ cohort as (
 cohort_figures as (
     select
         count(*) as created,
-        median(frt_s) / 3600 as frt_median_h,
-        quantile_cont(frt_s, 0.9) / 3600 as frt_p90_h,
+        quantile_cont(frt_s, [0.5, 0.9]) as frt_q,
         median(resolution_s) / 3600 as resolution_median_h,
         count(*) filter (where frt_s <= target_s) as sla_met,
-        count(*) filter (where frt_s is not null or age_s > target_s) as sla_evaluated
+        count(*) filter (
+            where frt_s is not null or (first_response_at is null and age_s > target_s)
+        ) as sla_evaluated
     from cohort
 ),
 
@@ -57,8 +60,8 @@ final as (
     select
         cohort_figures.created,
         solved.resolved,
-        cohort_figures.frt_median_h,
-        cohort_figures.frt_p90_h,
+        cohort_figures.frt_q[1] / 3600 as frt_median_h,
+        cohort_figures.frt_q[2] / 3600 as frt_p90_h,
         cohort_figures.resolution_median_h,
         100.0 * cohort_figures.sla_met / nullif(cohort_figures.sla_evaluated, 0) as sla_pct,
         cohort_figures.sla_evaluated,

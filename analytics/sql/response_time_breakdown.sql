@@ -22,6 +22,7 @@ cohort as (
         frt_s,
         resolution_s,
         age_s,
+        first_response_at,
         coalesce(
             $sla_targets[list_position($sla_priorities, priority)], $sla_default_s
         ) as target_s
@@ -37,7 +38,12 @@ final as (
         quantile_cont(frt_s, 0.9) / 3600 as frt_p90_h,
         median(resolution_s) / 3600 as resolution_median_h,
         100.0 * count(*) filter (where frt_s <= target_s)
-            / nullif(count(*) filter (where frt_s is not null or age_s > target_s), 0) as sla_pct
+            / nullif(
+                count(*) filter (
+                    where frt_s is not null or (first_response_at is null and age_s > target_s)
+                ),
+                0
+            ) as sla_pct
     from cohort
     group by value
     order by created desc, value

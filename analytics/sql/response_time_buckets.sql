@@ -10,7 +10,7 @@ tickets as (
 bucketed as (
     select
         case
-            when frt_s is null then 6
+            when first_response_at is null then 6
             when frt_s < 3600 then 1
             when frt_s < 4 * 3600 then 2
             when frt_s < 8 * 3600 then 3
@@ -18,7 +18,10 @@ bucketed as (
             else 5
         end as bucket_order
     from tickets
-    where created_at >= $start and created_at < $end
+    where created_at >= $start
+        and created_at < $end
+        -- a first response recorded before creation is a data error: no bucket
+        and (first_response_at is null or frt_s is not null)
 ),
 
 labels as (

@@ -18,11 +18,13 @@ final as (
         channel,
         category,
         priority,
-        frt_s is null as unanswered,
-        coalesce(frt_s, age_s) / 3600 as wait_h,
+        first_response_at is null as unanswered,
+        case when first_response_at is null then age_s else frt_s end / 3600 as wait_h,
         resolution_s / 3600 as resolution_h
     from tickets
-    where created_at >= $start and created_at < $end
+    where created_at >= $start
+        and created_at < $end
+        and (first_response_at is null or frt_s is not null)
     order by wait_h desc nulls last, ticket_id
     limit $limit
 )

@@ -9,7 +9,10 @@ tickets as (
 final as (
     select
         min(created_at) as first_created_at,
-        max(greatest(created_at, first_response_at, resolved_at, closed_at)) as as_of
+        -- the largest of the columns' maxima: four plain aggregates, not one per row
+        greatest(
+            max(created_at), max(first_response_at), max(resolved_at), max(closed_at)
+        ) as as_of
     from tickets
 )
 

@@ -12,7 +12,7 @@ levels as (
     select *
     from backlog_levels(
         $source, $regions, $teams, $channels, $categories, $priorities, $as_of,
-        $start, $end, $tz, 'hour'
+        $start, $end, $tz, 'hour', $zone_step_us
     )
 ),
 
@@ -26,14 +26,33 @@ slots as (
     group by all
 ),
 
-arrivals as (
+cohort as (
     select
-        isodow(timezone($tz, created_at)) as weekday,
-        hour(timezone($tz, created_at)) as hour,
-        count(*) as arrivals,
-        median(frt_s) / 3600 as frt_median_h
+        epoch_us(created_at) // $zone_step_us as tick,
+        frt_s
     from tickets
     where created_at >= $start and created_at < $end
+),
+
+-- Only the distinct ticks of $zone_step_us (an hour, or a quarter hour in
+-- zones offset by fractions of an hour) go through the slow time-zone
+-- conversion; local hours start on ticks.
+local_ticks as (
+    select
+        tick,
+        isodow(timezone($tz, to_timestamp(tick * $zone_step_us / 1000000))) as weekday,
+        hour(timezone($tz, to_timestamp(tick * $zone_step_us / 1000000))) as hour
+    from (select distinct tick from cohort)
+),
+
+arrivals as (
+    select
+        local_ticks.weekday,
+        local_ticks.hour,
+        count(*) as arrivals,
+        median(cohort.frt_s) / 3600 as frt_median_h
+    from cohort
+    join local_ticks using (tick)
     group by all
 ),
 

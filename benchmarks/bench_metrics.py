@@ -1,0 +1,251 @@
+"""Time each page's metric queries on DuckDB against the pandas oracle on the same tickets.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_metrics.py [--tickets N] [--runs K]
+
+A simulated store of about ``N`` tickets (three years) is built once and
+cached under ``benchmarks/out/``. For each page (overview, response times,
+backlog) and each range ("all time", "last 90 days" up to the export's last
+event), the full set of the page's queries runs ``K`` times; the median is
+reported. The pandas path is ``tests/reference_metrics.py`` on a DataFrame
+loaded once (from a Parquet copy of the store, so that no DuckDB memory is
+counted against it); its per-selection cohort memo is reset before every
+page run.
+
+Each path runs in its own subprocess, and its peak memory is that process's
+``ru_maxrss`` (peak resident set: interpreter, libraries, data and, for
+DuckDB, its buffer pool and operators, which live in the same process).
+Durations are in calendar hours, display time zone Europe/Paris.
+
+Targets (issue 4): each page at least 3x faster than pandas on the full range
+and 10x on 90 days; DuckDB peak memory at most a quarter of pandas'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+TZ = "Europe/Paris"
+PAGES = ("overview", "response times", "backlog")
+RANGES = ("all time", "last 90 days")
+TARGETS = {"all time": 3.0, "last 90 days": 10.0}
+MEMORY_TARGET = 0.25
+
+
+def _selections(span, source: str) -> dict:
+    from analytics.metrics import Selection, period
+
+    zone = ZoneInfo(TZ)
+    last = span.as_of.astimezone(zone).date()
+    first = span.first_created_at.astimezone(zone).date()
+    return {
+        "all time": Selection(source, *period(first, last, TZ), tz=TZ),
+        "last 90 days": Selection(source, *period(last - timedelta(days=89), last, TZ), tz=TZ),
+    }
+
+
+def duckdb_pages(con) -> dict:
+    """Return page name -> function running that page's queries for a selection."""
+    from analytics import metrics as m
+
+    def overview(s):
+        m.overview(con, s)
+        m.overview(con, s.previous())
+        m.daily_flow(con, s)
+        m.movers(con, s)
+
+    def response_times(s):
+        m.response_time_trend(con, s, "day")
+        m.response_time_trend(con, s, "week")
+        m.response_time_buckets(con, s)
+        for dimension in m.DIMENSIONS:
+            m.response_time_breakdown(con, s, dimension)
+        m.sla_weekly(con, s)
+        m.slowest_tickets(con, s)
+
+    def backlog(s):
+        m.backlog_series(con, s, "hour")
+        m.backlog_series(con, s, "day")
+        m.weekday_hour_heatmap(con, s)
+        m.backlog_age(con, s)
+        m.days_to_clear(con, s)
+
+    return dict(zip(PAGES, (overview, response_times, backlog), strict=True))
+
+
+def pandas_pages(frame, settings) -> dict:
+    """Return page name -> function running the oracle's version of that page's queries."""
+    from reference_metrics import Reference
+
+    from analytics.metrics import DIMENSIONS
+
+    def overview(s):
+        ref = Reference(frame, settings)
+        ref.overview(s)
+        ref.overview(s.previous())
+        ref.daily_flow(s)
+        ref.movers(s)
+
+    def response_times(s):
+        ref = Reference(frame, settings)
+        ref.response_time_trend(s, "day")
+        ref.response_time_trend(s, "week")
+        ref.response_time_buckets(s)
+        for dimension in DIMENSIONS:
+            ref.response_time_breakdown(s, dimension)
+        ref.sla_weekly(s)
+        ref.slowest_tickets(s)
+
+    def backlog(s):
+        ref = Reference(frame, settings)
+        ref.backlog_series(s, "hour")
+        ref.backlog_series(s, "day")
+        ref.weekday_hour_heatmap(s)
+        ref.backlog_age(s)
+        ref.days_to_clear(s)
+
+    return dict(zip(PAGES, (overview, response_times, backlog), strict=True))
+
+
+def worker(path_name: str, db: Path, runs: int) -> dict:
+    """Time every page and range on one path; return seconds and this process's peak MB."""
+    import duckdb
+
+    from analytics import metrics
+    from analytics.settings import load_settings
+
+    settings = load_settings()
+    if path_name == "duckdb":
+        con = duckdb.connect(str(db), read_only=True)
+        span = metrics.source_span(con, common.SIM_SOURCE)
+        pages = duckdb_pages(con)
+    else:
+        import pandas as pd
+
+        sys.path.insert(0, str(common.ROOT / "tests"))
+        parquet = db.with_suffix(".parquet")
+        frame = pd.read_parquet(parquet)
+        for column in ("created_at", "first_response_at", "resolved_at", "closed_at"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        span = metrics.SourceSpan(
+            frame["created_at"].min().to_pydatetime(),
+            frame[["created_at", "first_response_at", "resolved_at", "closed_at"]]
+            .max()
+            .max()
+            .to_pydatetime(),
+        )
+        pages = pandas_pages(frame, settings)
+    selections = _selections(span, common.SIM_SOURCE)
+    seconds = {
+        page: {
+            name: common.median_seconds(lambda run=run, s=s: run(s), runs)
+            for name, s in selections.items()
+        }
+        for page, run in pages.items()
+    }
+    return {"seconds": seconds, "peak_mb": common.peak_rss_mb()}
+
+
+def _parquet_copy(db: Path) -> Path:
+    """Write the store's tickets to Parquet once, for the pandas process to read."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    parquet = db.with_suffix(".parquet")
+    if not parquet.exists():
+        with duckdb.connect(str(db), read_only=True) as con:
+            tickets = con.table("tickets").filter(
+                duckdb.ColumnExpression("source") == common.SIM_SOURCE
+            )
+            pq.write_table(tickets.to_arrow_table(), parquet)
+    return parquet
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000, help="store size (cached)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument("--worker", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.db, args.runs)))
+        return 0
+
+    db = common.simulated_store(args.tickets)
+    _parquet_copy(db)
+    results = {}
+    for path_name in ("duckdb", "pandas"):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                path_name,
+                "--db",
+                str(db),
+                "--runs",
+                str(args.runs),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results[path_name] = json.loads(out.stdout.strip().splitlines()[-1])
+
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        (tickets,) = con.execute("select count(*) from tickets").fetchone()
+    rows, missed = [], []
+    for page in PAGES:
+        for name in RANGES:
+            fast = results["duckdb"]["seconds"][page][name]
+            slow = results["pandas"]["seconds"][page][name]
+            ratio = slow / fast
+            ok = ratio >= TARGETS[name]
+            if not ok:
+                missed.append(f"{page} / {name}")
+            rows.append(
+                (
+                    page,
+                    name,
+                    f"{fast:.3f}",
+                    f"{slow:.3f}",
+                    f"{ratio:.1f}x",
+                    f">= {TARGETS[name]:.0f}x",
+                    "yes" if ok else "NO",
+                )
+            )
+    print(f"{tickets:,} tickets, median of {args.runs} runs, calendar hours, tz {TZ}\n")
+    print(
+        common.table(
+            ("page", "range", "duckdb s", "pandas s", "pandas/duckdb", "target", "met"), rows
+        )
+    )
+    duck_mb, pandas_mb = results["duckdb"]["peak_mb"], results["pandas"]["peak_mb"]
+    share = duck_mb / pandas_mb
+    print(
+        f"\npeak memory (ru_maxrss of each process): duckdb {duck_mb:,.0f} MB, "
+        f"pandas {pandas_mb:,.0f} MB, ratio {share:.2f} (target <= {MEMORY_TARGET:.2f}: "
+        f"{'yes' if share <= MEMORY_TARGET else 'NO'})"
+    )
+    if share > MEMORY_TARGET:
+        missed.append("memory")
+    if missed:
+        print("targets missed: " + ", ".join(missed))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

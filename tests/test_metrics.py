@@ -1,0 +1,364 @@
+"""The SQL metrics equal the pandas oracle (``reference_metrics``) of docs/metrics.md.
+
+Two real stores feed every case: the UCI ServiceNow incident log and a small
+built-in sample (regions, teams with business-hours schedules, channels,
+priorities). Cases cover all time with no filter, one region, two channels,
+one priority, and the DST-change weeks of Europe/Paris and America/New_York
+with the display time zone set to match; the week-long cases also run in
+business hours, where the oracle walks each ticket's schedule in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+from reference_metrics import Reference, load_tickets
+
+from analytics import importer, metrics, store
+from analytics.metrics import Selection, period
+from analytics.settings import DEFAULT_SETTINGS_FILE, load_settings
+
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+SERVICENOW_LOG = REALDATA / "uci_servicenow_incidents" / "incident_event_log.zip"
+SAMPLE_START = date(2016, 1, 4)  # the sample spans 2016 like the UCI log, DST changes included
+SETTINGS = load_settings({"BACKLOG_RADAR_SETTINGS": str(DEFAULT_SETTINGS_FILE)})
+HOURS = {
+    "frt_median_h",
+    "frt_p90_h",
+    "resolution_median_h",
+    "resolution_p90_h",
+    "wait_h",
+    "resolution_h",
+    "sla_pct",
+    "share_pct",
+    "arrivals_mean",
+    "backlog_mean",
+    "resolved_per_day",
+    "days_to_clear",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    source: str
+    first_day: date
+    last_day: date
+    tz: str = "UTC"
+    filters: dict = field(default_factory=dict, hash=False)
+    business_hours: bool = False
+
+    @property
+    def id(self) -> str:
+        filters = ",".join(f"{k}={'+'.join(v)}" for k, v in self.filters.items()) or "all"
+        clock = "business" if self.business_hours else "calendar"
+        return f"{self.source}-{self.first_day}-{self.tz}-{filters}-{clock}"
+
+    def selection(self) -> Selection:
+        start, end = period(self.first_day, self.last_day, self.tz)
+        return Selection(
+            self.source,
+            start,
+            end,
+            tz=self.tz,
+            business_hours=self.business_hours,
+            **{k: tuple(v) for k, v in self.filters.items()},
+        )
+
+
+def _dst_weeks(source: str, filters: list[dict]) -> list[Case]:
+    """The weeks of the 2016 DST changes, each with its filter, in both clocks."""
+    weeks = [
+        (date(2016, 3, 21), "Europe/Paris"),  # Sunday 27 March: 23 hours
+        (date(2016, 10, 24), "Europe/Paris"),  # Sunday 30 October: 25 hours
+        (date(2016, 3, 7), "America/New_York"),  # Sunday 13 March
+        (date(2016, 10, 31), "America/New_York"),  # Sunday 6 November
+    ]
+    return [
+        Case(source, monday, monday + timedelta(days=6), tz, f, business)
+        for (monday, tz), f in zip(weeks, filters, strict=True)
+        for business in (False, True)
+    ]
+
+
+CASES = [
+    Case("uci", date(2016, 2, 29), date(2017, 2, 18)),
+    Case("sample", date(2016, 1, 4), date(2017, 1, 2), "Europe/Paris"),
+    # Offset by half an hour: local hours do not start on UTC hours.
+    Case("sample", date(2016, 5, 2), date(2016, 5, 15), "Asia/Kolkata", {"regions": ["Asia"]}),
+    Case(
+        "sample",
+        date(2016, 4, 1),
+        date(2016, 6, 30),
+        "America/New_York",
+        {"teams": ["Support Asia"]},
+    ),
+    *_dst_weeks(
+        "uci",
+        [
+            {"regions": ["Location 204"]},
+            {"channels": ["phone", "web"]},
+            {"priorities": ["high"]},
+            {},
+        ],
+    ),
+    *_dst_weeks(
+        "sample",
+        [
+            {"regions": ["France"]},
+            {"channels": ["email", "chat"]},
+            {"priorities": ["urgent"]},
+            {"regions": ["North America", "Europe"]},
+        ],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory):
+    """One store holding the UCI log (source ``uci``) and a small sample (``sample``)."""
+    if not SERVICENOW_LOG.exists():
+        pytest.skip(f"real data not found: {SERVICENOW_LOG}")
+    from analytics.simulate import write_sample
+
+    folder = tmp_path_factory.mktemp("metrics")
+    connection = store.connect(folder / "metrics.duckdb")
+    importer.import_file(connection, SERVICENOW_LOG, source="uci", settings=SETTINGS)
+    sample = write_sample(folder / "sample", start=SAMPLE_START, years=1.0, scale=0.3, seed=11)
+    importer.import_file(connection, sample.tickets_csv, source="sample", settings=SETTINGS)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def references(con) -> dict[str, Reference]:
+    return {s: Reference(load_tickets(con, s), SETTINGS) for s in ("uci", "sample")}
+
+
+# Counts do not depend on the clock; their business-hours runs keep one DST week per store.
+COUNT_CASES = [
+    c
+    for c in CASES
+    if not c.business_hours or (c.first_day, c.tz) == (date(2016, 3, 21), "Europe/Paris")
+]
+
+
+@pytest.fixture(params=CASES, ids=[c.id for c in CASES])
+def case(request, con, references):
+    c: Case = request.param
+    return con, c.selection(), references[c.source]
+
+
+@pytest.fixture(params=COUNT_CASES, ids=[c.id for c in COUNT_CASES])
+def count_case(request, con, references):
+    c: Case = request.param
+    return con, c.selection(), references[c.source]
+
+
+def _plain(value):
+    if isinstance(value, pd.Timestamp | datetime):
+        value = pd.Timestamp(value)
+        return value.tz_localize(None) if value.tzinfo is None else value.tz_convert("UTC")
+    if isinstance(value, date):
+        return pd.Timestamp(value)
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def assert_same(actual: pd.DataFrame | dict, expected: pd.DataFrame | dict) -> None:
+    """Counts and labels exactly equal, hours and percentages within 1e-9 relative."""
+    if isinstance(expected, dict):
+        actual, expected = pd.DataFrame([actual]), pd.DataFrame([expected])
+    expected = expected.reset_index(drop=True)
+    actual = (
+        actual[list(expected.columns)].reset_index(drop=True) if len(expected.columns) else actual
+    )
+    assert len(actual) == len(expected), f"{len(actual)} rows, oracle has {len(expected)}"
+    for column in expected.columns:
+        got = [_plain(v) for v in actual[column]]
+        want = [_plain(v) for v in expected[column]]
+        if column in HOURS:
+            assert [g is None for g in got] == [w is None for w in want], column
+            got = [g for g in got if g is not None]
+            want = [w for w in want if w is not None]
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-9), column
+        else:
+            assert got == want, column
+
+
+def test_overview_equals_the_oracle(case):
+    con, selection, ref = case
+    expected = ref.overview(selection)
+    assert expected["created"] > 0, "the case selects no ticket"
+    assert_same(metrics.overview(con, selection, SETTINGS).to_dict(), expected)
+
+
+def test_previous_period_overview_equals_the_oracle(case):
+    con, selection, ref = case
+    previous = selection.previous()
+    assert_same(metrics.overview(con, previous, SETTINGS).to_dict(), ref.overview(previous))
+
+
+def test_daily_flow_equals_the_oracle(count_case):
+    con, selection, ref = count_case
+    assert_same(metrics.daily_flow(con, selection, SETTINGS), ref.daily_flow(selection))
+
+
+def test_movers_equal_the_oracle(count_case):
+    con, selection, ref = count_case
+    assert_same(metrics.movers(con, selection, SETTINGS), ref.movers(selection))
+
+
+@pytest.mark.parametrize("grain", ["day", "week"])
+def test_response_time_trend_equals_the_oracle(case, grain):
+    con, selection, ref = case
+    actual = metrics.response_time_trend(con, selection, grain, SETTINGS)
+    assert_same(actual, ref.response_time_trend(selection, grain))
+
+
+def test_response_time_buckets_equal_the_oracle(case):
+    con, selection, ref = case
+    actual = metrics.response_time_buckets(con, selection, SETTINGS)
+    assert_same(actual, ref.response_time_buckets(selection))
+
+
+@pytest.mark.parametrize("dimension", metrics.DIMENSIONS)
+def test_response_time_breakdown_equals_the_oracle(case, dimension):
+    con, selection, ref = case
+    actual = metrics.response_time_breakdown(con, selection, dimension, SETTINGS)
+    assert_same(actual, ref.response_time_breakdown(selection, dimension))
+
+
+def test_sla_weekly_equals_the_oracle(case):
+    con, selection, ref = case
+    assert_same(metrics.sla_weekly(con, selection, SETTINGS), ref.sla_weekly(selection))
+
+
+def test_slowest_tickets_equal_the_oracle(case):
+    con, selection, ref = case
+    actual = metrics.slowest_tickets(con, selection, 50, SETTINGS)
+    expected = ref.slowest_tickets(selection, 50)
+    assert_same(
+        actual[["wait_h", "resolution_h", "unanswered"]],
+        expected[["wait_h", "resolution_h", "unanswered"]],
+    )
+    assert_same(actual[["ticket_id"]], expected[["ticket_id"]])
+
+
+@pytest.mark.parametrize("grain", ["hour", "day"])
+def test_backlog_series_equals_the_oracle(count_case, grain):
+    con, selection, ref = count_case
+    actual = metrics.backlog_series(con, selection, grain, SETTINGS)
+    expected = ref.backlog_series(selection, grain)
+    expected["bucket"] = expected["bucket"].dt.tz_localize(None)
+    assert_same(actual, expected)
+
+
+def test_weekday_hour_heatmap_equals_the_oracle(case):
+    con, selection, ref = case
+    actual = metrics.weekday_hour_heatmap(con, selection, SETTINGS)
+    assert_same(actual, ref.weekday_hour_heatmap(selection))
+
+
+def test_backlog_age_equals_the_oracle(count_case):
+    con, selection, ref = count_case
+    assert_same(metrics.backlog_age(con, selection, SETTINGS), ref.backlog_age(selection))
+
+
+def test_days_to_clear_equals_the_oracle(count_case):
+    con, selection, ref = count_case
+    assert_same(metrics.days_to_clear(con, selection, SETTINGS), ref.days_to_clear(selection))
+
+
+# --- selections that hold nothing, and the period arithmetic ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def empty(con) -> Selection:
+    start, end = period(date(2016, 3, 21), date(2016, 3, 27), "Europe/Paris")
+    return Selection("sample", start, end, tz="Europe/Paris", regions=("Atlantis",))
+
+
+@pytest.mark.parametrize("business_hours", [False, True], ids=["calendar", "business"])
+def test_a_region_that_does_not_exist_gives_zeros_and_nones(con, empty, business_hours):
+    selection = replace(empty, business_hours=business_hours)
+    figures = metrics.overview(con, selection, SETTINGS)
+    assert figures.to_dict() == {
+        "created": 0,
+        "resolved": 0,
+        "frt_median_h": None,
+        "frt_p90_h": None,
+        "resolution_median_h": None,
+        "sla_pct": None,
+        "sla_evaluated": 0,
+        "backlog_open": 0,
+        "backlog_awaiting_first_response": 0,
+    }
+    assert metrics.days_to_clear(con, selection, SETTINGS) == {
+        "backlog_open": 0,
+        "resolved_per_day": 0.0,
+        "days_to_clear": None,
+    }
+    assert metrics.response_time_buckets(con, selection, SETTINGS)["tickets"].sum() == 0
+    assert metrics.backlog_age(con, selection, SETTINGS)["open"].sum() == 0
+    assert metrics.daily_flow(con, selection, SETTINGS)[["created", "backlog"]].sum().sum() == 0
+    assert metrics.backlog_series(con, selection, "hour", SETTINGS)["open"].sum() == 0
+    for empty_frame in (
+        metrics.movers(con, selection, SETTINGS),
+        metrics.response_time_trend(con, selection, "week", SETTINGS),
+        metrics.response_time_breakdown(con, selection, "channel", SETTINGS),
+        metrics.sla_weekly(con, selection, SETTINGS),
+        metrics.slowest_tickets(con, selection, 10, SETTINGS),
+    ):
+        assert empty_frame.empty
+    heatmap = metrics.weekday_hour_heatmap(con, selection, SETTINGS)
+    assert heatmap["arrivals_mean"].sum() == 0 and heatmap["frt_median_h"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("first_day", "last_day", "tz", "hours"),
+    [
+        (date(2016, 3, 27), date(2016, 3, 27), "Europe/Paris", 23),
+        (date(2016, 10, 30), date(2016, 10, 30), "Europe/Paris", 25),
+        (date(2016, 3, 13), date(2016, 3, 13), "America/New_York", 23),
+        (date(2016, 11, 6), date(2016, 11, 6), "America/New_York", 25),
+        (date(2016, 3, 21), date(2016, 3, 27), "Europe/Paris", 7 * 24 - 1),
+        (date(2016, 3, 26), date(2016, 3, 26), "Europe/Paris", 24),
+        (date(2016, 3, 27), date(2016, 3, 27), "UTC", 24),
+    ],
+)
+def test_period_spans_local_midnights_so_dst_days_have_23_or_25_hours(
+    first_day, last_day, tz, hours
+):
+    start, end = period(first_day, last_day, tz)
+    zone = ZoneInfo(tz)
+    assert (start.astimezone(zone).date(), start.astimezone(zone).hour) == (first_day, 0)
+    assert end.astimezone(zone).date() == last_day + timedelta(days=1)
+    assert (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() == hours * 3600
+
+
+@pytest.mark.parametrize(
+    ("first_day", "last_day", "tz", "previous_first_day"),
+    [
+        # The previous week holds the 23-hour spring day: equal in local days, not in hours.
+        (date(2016, 3, 28), date(2016, 4, 3), "Europe/Paris", date(2016, 3, 21)),
+        (date(2016, 10, 31), date(2016, 11, 6), "Europe/Paris", date(2016, 10, 24)),
+        (date(2016, 11, 7), date(2016, 11, 13), "America/New_York", date(2016, 10, 31)),
+        (date(2016, 2, 1), date(2016, 2, 29), "UTC", date(2016, 1, 3)),
+    ],
+)
+def test_previous_is_the_same_number_of_local_days_just_before(
+    first_day, last_day, tz, previous_first_day
+):
+    start, end = period(first_day, last_day, tz)
+    selection = Selection("s", start, end, tz=tz, regions=("France",), business_hours=True)
+    previous = selection.previous()
+    assert (previous.start, previous.end) == period(
+        previous_first_day, first_day - timedelta(1), tz
+    )
+    assert replace(previous, start=start, end=end) == selection
