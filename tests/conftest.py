@@ -127,7 +127,7 @@ def page(browser):
     """A fresh browser page at a desktop size; closed after the test."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # a loaded 2-core CI machine is slow to render
     yield page
     context.close()
 
