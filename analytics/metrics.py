@@ -11,6 +11,7 @@ once.
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -76,6 +77,23 @@ def source_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
     return SourceSpan(*row)
 
 
+# Per connection (weakly held, so a closed store's entries go with it):
+# (source, data version) -> span.
+_SPANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _current_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
+    # Every query needs the span, which changes only with the data: reading
+    # the data version is a one-row lookup, the span a scan of the source.
+    key = (source, store.data_version(con))
+    spans = _SPANS.setdefault(con, {})
+    if key not in spans:
+        if len(spans) > 64:
+            spans.clear()
+        spans[key] = source_span(con, source)
+    return spans[key]
+
+
 def filter_values(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[str]]:
     """Return the distinct values of each filterable dimension of ``source``."""
     with con.cursor() as cur:
@@ -92,9 +110,13 @@ def _calendar(schedules: tuple, first: date, last: date):
 
 
 def _prepare(
-    con: duckdb.DuckDBPyConnection, selection: Selection, settings: Settings, span: SourceSpan
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    settings: Settings,
+    span: SourceSpan,
+    sql: str,
 ) -> duckdb.DuckDBPyConnection:
-    """Return a cursor with the selection macros defined for ``selection``'s clock."""
+    """Return a cursor with the macros ``sql`` uses defined for ``selection``'s clock."""
     cur = con.cursor()
     cur.execute("set TimeZone = 'UTC'")
     cur.register("_team_schedules", business_hours.team_schedule_table(settings.team_schedules))
@@ -105,7 +127,8 @@ def _prepare(
         cur.execute(store.load_sql("selected_tickets_business"))
     else:
         cur.execute(store.load_sql("selected_tickets_calendar"))
-    cur.execute(store.load_sql("backlog_levels_macro"))
+    if "backlog_levels(" in sql:
+        cur.execute(store.load_sql("backlog_levels_macro"))
     return cur
 
 
@@ -165,11 +188,11 @@ def query(
     use any subset of the selection's parameters plus ``extra``.
     """
     settings = settings or load_settings()
-    span = source_span(con, selection.source)
+    span = _current_span(con, selection.source)
     sql = store.load_sql(name)
     params = {**_params(selection, settings, span), **extra}
     used = {k: v for k, v in params.items() if f"${k}" in sql}
-    cur = _prepare(con, selection, settings, span)
+    cur = _prepare(con, selection, settings, span, sql)
     try:
         return cur.execute(sql, used).df()
     finally:
