@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts, forecast
+from analytics import charts
 from analytics.settings import SAMPLE_SOURCE
 
 st.title("Overview")
@@ -82,11 +82,6 @@ cards[3].metric(
     delta_color="inverse",
 )
 
-surge = ui.cached(forecast.next_surge, selection, ui.settings().forecast.surge_margin)
-if surge:
-    st.warning(f"Next surge: {surge}", icon=":material/warning:")
-else:
-    st.caption("No surge expected in the next 28 days.")
 
 flow = ui.metric("daily_flow", selection)
 ui.chart(
