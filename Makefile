@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 DB := data/backlog_radar.duckdb
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# statsmodels' fits are small: BLAS threads only fight each other (and the
+# second test worker) on a 2-core machine, and run 5-10x slower for it.
+export OPENBLAS_NUM_THREADS := 1
 
 .PHONY: run test lint bench sample chromium clean
 
@@ -32,13 +35,14 @@ sample: $(VENV)/.installed
 	rm -f $(DB) $(DB).wal
 	$(MAKE) $(DB)
 
-# Browser tests drive Debian's Chromium, never a downloaded browser.
+# Browser tests and the PDF report drive Debian's Chromium, never a downloaded
+# browser; the PDF tests read text with poppler's pdftotext.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null; then \
 		if command -v apt-get >/dev/null; then \
 			$(SUDO) apt-get update -qq && \
-			DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
-		else echo "Chromium is missing: install it at /usr/bin/chromium"; exit 1; fi; \
+			DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils; \
+		else echo "Chromium or pdftotext is missing: install chromium and poppler-utils"; exit 1; fi; \
 	fi
 
 lint: $(VENV)/.dev-installed
@@ -49,7 +53,11 @@ test: lint chromium
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_metrics.py
+	$(PY) benchmarks/bench_forecast.py
+	$(PY) benchmarks/bench_pages_browser.py
 
 clean:
 	rm -rf $(VENV) data/sample $(DB) $(DB).wal tests/artifacts

@@ -11,9 +11,16 @@ pages = {
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/response_times.py", title="Response times", icon=":material/timer:"),
         st.Page("pages/backlog.py", title="Backlog", icon=":material/stacked_bar_chart:"),
+        st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+        st.Page("pages/staffing.py", title="Staffing and what-if", icon=":material/groups:"),
+        st.Page("pages/seasonality.py", title="Seasonality", icon=":material/calendar_month:"),
     ],
     "Analysts": [
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+        st.Page("pages/events.py", title="Events", icon=":material/event:"),
+    ],
+    "Executives": [
+        st.Page("pages/weekly_report.py", title="Weekly report", icon=":material/summarize:"),
     ],
 }
 page = st.navigation(pages)

@@ -157,10 +157,27 @@ def selection() -> metrics.Selection | None:
     return sidebar()
 
 
-def _seed_from_url(key: str, value) -> None:
-    # Widgets read their first value from the URL, then own it.
-    if key not in st.session_state and value not in (None, [], ""):
-        st.session_state[key] = value
+def _restore(key: str, from_url, default, valid=lambda value: True) -> None:
+    """Give widget ``key`` its value before it is drawn.
+
+    Streamlit drops a widget's state when a run ends without drawing it (a
+    page switch that interrupts a run), so each choice is also kept under a
+    key no widget owns. The value is, in order: the kept choice, the URL's
+    (a shared link, on first load), the default.
+    """
+    kept = st.session_state.get(f"kept_{key}")
+    if kept is not None and valid(kept):
+        value = kept
+    elif from_url not in (None, [], "") and valid(from_url):
+        value = from_url
+    else:
+        value = default
+    st.session_state[key] = value
+    st.session_state[f"kept_{key}"] = value
+
+
+def _keep(key: str) -> None:
+    st.session_state[f"kept_{key}"] = st.session_state[key]
 
 
 def sidebar() -> metrics.Selection | None:
@@ -174,44 +191,50 @@ def sidebar() -> metrics.Selection | None:
         st.sidebar.info("No data yet: import an export on the Data page.")
         return None
     names = frame["source"].tolist()
-    _seed_from_url("source", params.get("source") if params.get("source") in names else None)
-    if st.session_state.get("source") not in names:
-        st.session_state["source"] = SAMPLE_SOURCE if SAMPLE_SOURCE in names else names[0]
-    source = st.sidebar.selectbox("Data source", names, key="source")
+    _restore(
+        "source",
+        params.get("source"),
+        SAMPLE_SOURCE if SAMPLE_SOURCE in names else names[0],
+        lambda v: v in names,
+    )
+    source = st.sidebar.selectbox(
+        "Data source", names, key="source", on_change=_keep, args=("source",)
+    )
     span, values = _source_facts(source, data_version())
 
-    _seed_from_url("tz", params.get("tz"))
     zones = list(COMMON_ZONES) + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
-    if st.session_state.get("tz") not in zones:
-        st.session_state["tz"] = settings().default_tz
-    tz = st.sidebar.selectbox("Display time zone", zones, key="tz")
+    _restore("tz", params.get("tz"), settings().default_tz, lambda v: v in zones)
+    tz = st.sidebar.selectbox("Display time zone", zones, key="tz", on_change=_keep, args=("tz",))
 
     last_day = span.as_of.astimezone(zoneinfo.ZoneInfo(tz)).date()
     first_day = span.first_created_at.astimezone(zoneinfo.ZoneInfo(tz)).date()
-    _seed_from_url("period", params.get("period") if params.get("period") in PERIODS else None)
-    if "period" not in st.session_state:
-        st.session_state["period"] = "Last 90 days"
+    _restore("period", params.get("period"), "Last 90 days", lambda v: v in PERIODS)
     period = st.sidebar.selectbox(
         "Period",
         PERIODS,
         key="period",
+        on_change=_keep,
+        args=("period",),
         help=f"Relative to the source's last event, {last_day:%Y-%m-%d}.",
     )
     if period == "Custom":
-        _seed_from_url(
+        try:
+            from_url = (date.fromisoformat(params["from"]), date.fromisoformat(params["to"]))
+        except (KeyError, ValueError):
+            from_url = None
+        _restore(
             "custom_range",
-            (date.fromisoformat(params["from"]), date.fromisoformat(params["to"]))
-            if "from" in params and "to" in params
-            else None,
+            from_url,
+            (max(first_day, last_day - timedelta(27)), last_day),
+            lambda v: len(v) == 2 and first_day <= v[0] <= v[1] <= last_day,
         )
         picked = st.sidebar.date_input(
             "From - to",
-            value=st.session_state.get(
-                "custom_range", (max(first_day, last_day - timedelta(27)), last_day)
-            ),
             min_value=first_day,
             max_value=last_day,
             key="custom_range",
+            on_change=_keep,
+            args=("custom_range",),
         )
         start_day, end_day = (picked[0], picked[-1]) if picked else (first_day, last_day)
     else:
@@ -221,16 +244,24 @@ def sidebar() -> metrics.Selection | None:
     with st.sidebar.expander("Filters", expanded=any(params.get_all(d) for d in FILTERS)):
         for dimension, label in FILTERS.items():
             options = values.get(dimension, [])
-            _seed_from_url(
-                f"filter_{dimension}", [v for v in params.get_all(dimension) if v in options]
+            key = f"filter_{dimension}"
+            _restore(
+                key,
+                [v for v in params.get_all(dimension) if v in options],
+                [],
+                lambda v, options=options: all(item in options for item in v),
             )
             chosen[dimension] = tuple(
-                st.multiselect(label, options, key=f"filter_{dimension}", placeholder="All")
+                st.multiselect(
+                    label, options, key=key, placeholder="All", on_change=_keep, args=(key,)
+                )
             )
-    _seed_from_url("business_hours", params.get("hours") == "business" or None)
+    _restore("business_hours", params.get("hours") == "business" or None, False)
     business = st.sidebar.toggle(
         "Business hours",
         key="business_hours",
+        on_change=_keep,
+        args=("business_hours",),
         help="Durations count only the hours inside each team's schedule.",
     )
 

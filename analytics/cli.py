@@ -15,7 +15,9 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from analytics import events, importer, metrics, store
+import pandas as pd
+
+from analytics import events, impact, importer, metrics, report, store
 from analytics.presets import ALL_PRESETS
 from analytics.settings import SAMPLE_DIR, SAMPLE_SOURCE, load_settings
 
@@ -70,6 +72,41 @@ def build_parser() -> argparse.ArgumentParser:
     met.add_argument("--business-hours", action="store_true", help="durations in business hours")
     met.add_argument("--json", action="store_true", help="one JSON object (the default output)")
 
+    imp_ = commands.add_parser("impact", help="measure the impact of a calendar event")
+    imp_.add_argument("--event", required=True, help="the event's name in the calendar")
+    imp_.add_argument("--region", help="when several events share the name")
+    imp_.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    imp_.add_argument("--source", help="default: the only source, or 'sample'")
+    imp_.add_argument("--tz", default=settings.default_tz, help="time zone of the days")
+    imp_.add_argument("--save", action="store_true", help="save the effect for the forecast")
+    imp_.add_argument("--json", action="store_true", help="one JSON object (the default output)")
+
+    fc = commands.add_parser("forecast", help="forecast arrivals, backtested per series")
+    fc.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    fc.add_argument("--source", help="default: the only source, or 'sample'")
+    fc.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="DATE",
+                    help="first day of history used")  # fmt: skip
+    fc.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="DATE",
+                    help="last day of history used: forecast as of then")  # fmt: skip
+    fc.add_argument("--freq", choices=["D", "H"], default="D", help="daily or hourly")
+    fc.add_argument("--horizon", type=int, help="periods ahead (default 28 days or 48 hours)")
+    fc.add_argument("--by", choices=["region", "channel", "category"], help="one series per value")
+    fc.add_argument("--backtest", type=int, default=8, metavar="K",
+                    help="rolling origins (0: no backtest, default model)")  # fmt: skip
+    fc.add_argument("--tz", default="UTC", help="time zone of days and hours")
+    fc.add_argument("--json", action="store_true", help="print one JSON object")
+    fc.add_argument("--out", type=Path, metavar="FILE.csv", help="write the forecasts as CSV")
+
+    rep = commands.add_parser("report", help="write the weekly executive report (HTML or PDF)")
+    rep.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    rep.add_argument("--source", help="default: the only source, or 'sample'")
+    rep.add_argument("--week", help="ISO week such as 2026-W47 (default: the last complete one)")
+    rep.add_argument("--region", help="one region (default: all)")
+    rep.add_argument("--lang", choices=["en", "fr"], default="en")
+    rep.add_argument("--format", dest="fmt", choices=["html", "pdf"], default="html")
+    rep.add_argument("--tz", default=settings.default_tz, help="time zone of the days")
+    rep.add_argument("--out", type=Path, required=True, help="folder to write the file in")
+
     sample = commands.add_parser("sample", help="simulate the built-in sample desk")
     sample.add_argument("--out", type=Path, default=SAMPLE_DIR)
     sample.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 2))
@@ -84,7 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (importer.ImportFailed, store.StoreError, events.EventsError) as exc:
+    except (
+        importer.ImportFailed,
+        store.StoreError,
+        events.EventsError,
+        impact.ImpactError,
+        report.ReportError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -242,6 +285,126 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_source(con, requested: str | None) -> str:
+    names = [s.source for s in store.list_sources(con)]
+    source = requested or (
+        names[0] if len(names) == 1 else SAMPLE_SOURCE if SAMPLE_SOURCE in names else None
+    )
+    if source is None:
+        raise store.StoreError(
+            "name a source with --source" + (f" ({', '.join(names)})" if names else "")
+        )
+    if source not in names:
+        raise store.StoreError(f"no source named {source!r}")
+    return source
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        source = _default_source(con, args.source)
+        event = impact.find_event(con, args.event, args.region)
+        result = impact.estimate(con, source, event["event_id"], tz=args.tz)
+        if args.save:
+            impact.save_effects(con, result)
+    finally:
+        con.close()
+    arr, did, frt = result.arrivals, result.did, result.first_response
+    print(
+        json.dumps(
+            {
+                "event": event["name"],
+                "region": event["region"],
+                "source": source,
+                "method": f"intervention: {arr.model}",
+                "effect_pct": arr.effect_pct,
+                "low_pct": arr.low_pct,
+                "high_pct": arr.high_pct,
+                "duration_days": arr.duration_days,
+                "first_response_h": None if frt is None else frt.effect_abs,
+                "first_response_low_h": None if frt is None else frt.low_abs,
+                "first_response_high_h": None if frt is None else frt.high_abs,
+                "did": None if did is None else did.to_dict(),
+                "sentence": result.sentence(),
+            },
+            default=str,
+        )
+    )
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from analytics import forecast
+
+    con = store.connect(args.db)
+    try:
+        source = _pick_source(con, args.source)
+        span = metrics.source_span(con, source)
+        zone = ZoneInfo(args.tz)
+        first = args.first_day or span.first_created_at.astimezone(zone).date()
+        last = args.last_day or span.as_of.astimezone(zone).date()
+        start, end = metrics.period(first, last, args.tz)
+        selection = metrics.Selection(source=source, start=start, end=end, tz=args.tz)
+        by = args.by or "total"
+        horizon = args.horizon or (28 if args.freq == "D" else 48)
+        low, high = forecast.HORIZONS[args.freq]
+        if not low <= horizon <= high:
+            raise store.StoreError(f"--horizon must be {low} to {high} for --freq {args.freq}")
+        names = forecast.series_names(con, selection, args.freq, by)
+        results = []
+        for name in names:
+            fit = forecast.forecast_series(
+                con, selection, args.freq, horizon, by, name, args.backtest
+            )
+            if fit is not None:
+                results.append(fit)
+                if not args.json:
+                    print(f"{name}: {fit.chosen}", file=sys.stderr)
+    finally:
+        con.close()
+    if not results:
+        raise store.StoreError("not enough history to forecast (three weeks daily, three hourly)")
+    if args.out:
+        frames = [r.forecast.assign(series=r.name, model=r.chosen) for r in results]
+        pd.concat(frames)[
+            ["series", "model", "period", "mean", "lo80", "hi80", "lo95", "hi95"]
+        ].to_csv(args.out, index=False)
+    payload = {"series": [r.to_dict() for r in results]}
+    if args.json:
+        print(json.dumps(payload))
+    elif not args.out:
+        for r in results:
+            print(f"{r.name} ({r.chosen}):")
+            print(r.forecast.round(1).to_string(index=False))
+    return 0
+
+
+def _pick_source(con, name: str | None) -> str:
+    names = [s.source for s in store.list_sources(con)]
+    source = name or (
+        names[0] if len(names) == 1 else SAMPLE_SOURCE if SAMPLE_SOURCE in names else None
+    )
+    if source is None:
+        raise store.StoreError(
+            "name a source with --source" + (f" ({', '.join(names)})" if names else "")
+        )
+    if source not in names:
+        raise store.StoreError(f"no source named {source!r}")
+    return source
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        source = _default_source(con, args.source)
+        data = report.collect(con, source, args.week, args.region, args.tz)
+    finally:
+        con.close()
+    path = report.write(report.compose(data, args.lang), args.out, args.fmt)
+    print(path)
+    return 0
+
+
 COMMANDS = {
     "import": cmd_import,
     "sources": cmd_sources,
@@ -249,4 +412,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "import-events": cmd_import_events,
     "metrics": cmd_metrics,
+    "impact": cmd_impact,
+    "report": cmd_report,
+    "forecast": cmd_forecast,
 }

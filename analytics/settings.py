@@ -41,6 +41,31 @@ class Schedule:
     holidays: str | None = None
 
 
+@dataclass(frozen=True)
+class ForecastSettings:
+    """Forecast, surge and staffing settings (``[forecast]`` and ``[staffing]`` in the TOML).
+
+    ``region_holidays`` maps a region to the countries whose public holidays
+    move its arrivals; other series use ``default_holidays``. Handling time
+    is agent minutes per ticket; ``productive_hours`` per agent and day, of
+    which ``shrinkage`` (breaks, meetings, leave) is lost. Live channels aim
+    at ``service_level`` answered within ``answer_seconds``; callers wait
+    ``patience_seconds`` on average before hanging up (Erlang A).
+    """
+
+    region_holidays: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    default_holidays: tuple[str, ...] = ()
+    surge_margin: float = 0.2
+    handling_minutes: float = 25.0
+    live_handling_seconds: float = 600.0
+    productive_hours: float = 7.0
+    shrinkage: float = 0.3
+    service_level: float = 0.8
+    answer_seconds: float = 60.0
+    patience_seconds: float = 180.0
+    live_channels: tuple[str, ...] = ("chat", "voice", "phone")
+
+
 DEFAULT_SCHEDULE = Schedule(
     name="default",
     tz="UTC",
@@ -72,6 +97,8 @@ class Settings:
         Business-hours schedules by name; ``"default"`` serves unlisted teams.
     team_schedules
         Team name -> schedule name.
+    forecast
+        Forecast, surge and staffing settings.
     """
 
     db_path: Path = DEFAULT_DB_PATH
@@ -82,6 +109,7 @@ class Settings:
     sla_by_priority: Mapping[str, float] = field(default_factory=dict)
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: {"default": DEFAULT_SCHEDULE})
     team_schedules: Mapping[str, str] = field(default_factory=dict)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +141,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sla_by_priority={k: float(v) for k, v in sla.get("by_priority", {}).items()},
         schedules=schedules,
         team_schedules=teams,
+        forecast=_forecast_settings(data.get("forecast", {}), data.get("staffing", {})),
+    )
+
+
+def _forecast_settings(forecast: Mapping, staffing: Mapping) -> ForecastSettings:
+    def codes(value) -> tuple[str, ...]:
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    defaults = ForecastSettings()
+    return ForecastSettings(
+        region_holidays={k: codes(v) for k, v in forecast.get("region_holidays", {}).items()},
+        default_holidays=codes(forecast.get("default_holidays", ())),
+        surge_margin=float(forecast.get("surge_margin", defaults.surge_margin)),
+        handling_minutes=float(staffing.get("handling_minutes", defaults.handling_minutes)),
+        live_handling_seconds=float(
+            staffing.get("live_handling_seconds", defaults.live_handling_seconds)
+        ),
+        productive_hours=float(staffing.get("productive_hours", defaults.productive_hours)),
+        shrinkage=float(staffing.get("shrinkage", defaults.shrinkage)),
+        service_level=float(staffing.get("service_level", defaults.service_level)),
+        answer_seconds=float(staffing.get("answer_seconds", defaults.answer_seconds)),
+        patience_seconds=float(staffing.get("patience_seconds", defaults.patience_seconds)),
+        live_channels=codes(staffing.get("live_channels", defaults.live_channels)),
     )
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts
+from analytics import charts, forecast
 from analytics.settings import SAMPLE_SOURCE
 
 st.title("Overview")
@@ -30,8 +30,12 @@ st.caption(
 )
 
 
+# A previous period before the source's first ticket has nothing to compare with.
+comparable = before.created > 0
+
+
 def delta(current, previous, fmt="{:+,.0f}"):
-    if current is None or previous is None:
+    if not comparable or current is None or previous is None:
         return None
     return fmt.format(current - previous)
 
@@ -82,6 +86,11 @@ cards[3].metric(
     delta_color="inverse",
 )
 
+surge = ui.cached(forecast.next_surge, selection, ui.settings().forecast.surge_margin)
+if surge:
+    st.warning(f"Next surge: {surge}", icon=":material/warning:")
+else:
+    st.caption("No surge expected in the next 28 days.")
 
 flow = ui.metric("daily_flow", selection)
 ui.chart(

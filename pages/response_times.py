@@ -53,8 +53,11 @@ if slowest.empty:
     st.info("No tickets in this selection.")
 else:
     st.caption(
-        "Waited longest for a first response; unanswered tickets count with their age so far."
+        "Waited longest for a first response; unanswered tickets count with their age so "
+        f"far. Times in {selection.tz}."
     )
+    for column in ("created_at", "first_response_at", "resolved_at"):
+        slowest[column] = slowest[column].dt.tz_convert(selection.tz).dt.tz_localize(None)
     st.dataframe(
         slowest,
         hide_index=True,

@@ -53,7 +53,7 @@ def open_page(page, server, name: str, query: str = f"?source={SOURCE}&period=Al
     page.get_by_test_id("stSidebar").get_by_text("Backlog Radar").wait_for()
     if name != "Overview":
         page.get_by_role("link", name=name, exact=True).click()
-    page.get_by_role("heading", name=name).wait_for()
+    page.get_by_role("heading", name=name, exact=True).wait_for()
 
 
 def wait_for_charts(page, count: int) -> None:
@@ -130,3 +130,19 @@ def test_backlog_page_shows_days_to_clear_and_the_heatmaps(real_store, server, p
     page.get_by_text("Mean open backlog at the end of the hour").wait_for()
     assert_no_error(page)
     screenshot(page, "backlog")
+
+
+def test_sidebar_choices_survive_moving_between_pages(server, page):
+    open_page(page, server, "Overview", f"?source={SOURCE}")
+    wait_for_charts(page, 1)
+    period = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Period")
+    assert period.input_value() == "Last 90 days"
+    period.click()
+    page.get_by_role("option", name="All", exact=True).click()
+    page.wait_for_url("**period=All**")
+    for name in ("Backlog", "Response times", "Overview"):
+        page.get_by_role("link", name=name, exact=True).click()
+        page.get_by_role("heading", name=name, exact=True).wait_for()
+        wait_for_charts(page, 1)
+        page.wait_for_url("**period=All**")
+        assert period.input_value() == "All", name

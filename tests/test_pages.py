@@ -10,7 +10,17 @@ from streamlit.testing.v1 import AppTest
 from analytics import importer, metrics, store
 
 APP = str(ROOT / "app.py")
-PAGES = ("pages/overview.py", "pages/response_times.py", "pages/backlog.py", "pages/data.py")
+PAGES = (
+    "pages/overview.py",
+    "pages/response_times.py",
+    "pages/backlog.py",
+    "pages/seasonality.py",
+    "pages/forecast.py",
+    "pages/staffing.py",
+    "pages/data.py",
+    "pages/events.py",
+    "pages/weekly_report.py",
+)
 NYC = "nyc311_2023-02-28"
 
 

@@ -1,0 +1,975 @@
+"""Arrival forecasts: daily and hourly, per series, chosen by a rolling-origin backtest.
+
+Every model works on ``log1p(count)`` (the negative-binomial GLM on counts)
+and returns quantiles, back-transformed, so intervals are never negative.
+Models (see ``docs/forecast.md`` for the measured accuracy and fit times):
+
+``seasonal_naive``
+    Same weekday last week (daily) or same hour last week (hourly): the
+    baseline every model must beat.
+``ets``
+    ``ETSModel`` (additive error, damped trend, weekly season), daily only.
+``sarimax``
+    Regression with ARMA(1,1) errors: trend, weekday dummies, annual Fourier
+    terms, public holidays of the series' region and past-event regressors.
+    Daily only: hourly SARIMAX takes minutes on this machine.
+``mstl``
+    ``MSTL`` with daily and weekly cycles, the seasonally adjusted rest by
+    an AR(1); hourly only.
+``nb_glm``
+    Negative-binomial GLM (Poisson fit, moment dispersion, NB refit) with the
+    same regressors (hour-of-week dummies hourly).
+``autoreg``
+    ``AutoReg`` with lags (1, 7) or (1, 2, 24, 168) and the same regressors.
+``combo``
+    The median, quantile by quantile, of SARIMAX (or MSTL), the GLM and AutoReg.
+
+The choice: the lowest mean MASE over the backtest's origins, at the
+requested horizon. Slow models estimate their parameters once, at the first
+origin, and only re-filter the longer series at later origins.
+
+Example
+-------
+>>> fc = fit_series(y, "D", horizon=28, origins=8)  # doctest: +SKIP
+>>> fc.chosen, fc.forecast.head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics import metrics, store
+from analytics.settings import Settings, load_settings
+
+SPLITS = ("total", "region", "channel", "category")
+FREQS = ("D", "H")
+HORIZONS = {"D": (7, 90), "H": (48, 168)}
+SEASON = {"D": 7, "H": 168}
+# Hourly models see the last eight weeks: the intraday profile is stable and
+# a longer window only slows the fits (FORECASTING.md).
+HOURLY_HISTORY_H = 8 * 7 * 24
+DAILY_HISTORY_D = 3 * 365 + 1
+MODELS = {
+    "D": ("seasonal_naive", "ets", "sarimax", "nb_glm", "autoreg", "combo"),
+    "H": ("seasonal_naive", "mstl", "nb_glm", "autoreg", "combo"),
+}
+DEFAULT_MODEL = {"D": "combo", "H": "combo"}
+MAX_SERIES = 12
+# Event kinds that move arrivals and recur on no fixed date: each gets a
+# regressor while active. "holiday" and "season" calendar rows recur on the
+# same dates every year, so they are projected forward.
+VOLUME_KINDS = ("interface rollout", "product launch", "marketing campaign", "outage")
+RECURRING_KINDS = ("holiday", "season")
+Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
+QUANTILES = ("lo95", "lo80", "mean", "hi80", "hi95")
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """A future event the forecast should include.
+
+    ``profile`` is the measured effect: the factor on arrivals for each day
+    since ``start`` (1.0 = no effect), from a past event of the same kind.
+    Without it, ``uplift`` (0.3 = +30%) applies from ``start`` to ``end``.
+    ``region`` is a region name or ``"all"``.
+    """
+
+    name: str
+    kind: str
+    region: str
+    start: date
+    end: date
+    uplift: float = 0.0
+    profile: tuple[float, ...] = ()
+
+    def factors(self, days: pd.DatetimeIndex) -> np.ndarray:
+        """Return the multiplicative effect on each of ``days`` (1 outside the event)."""
+        since = (days.normalize() - pd.Timestamp(self.start)).days.to_numpy()
+        if self.profile:
+            prof = np.asarray(self.profile, dtype=float)
+            inside = (since >= 0) & (since < len(prof))
+            return np.where(inside, prof[np.clip(since, 0, len(prof) - 1)], 1.0)
+        last = (pd.Timestamp(self.end) - pd.Timestamp(self.start)).days
+        return np.where((since >= 0) & (since <= last), 1.0 + self.uplift, 1.0)
+
+
+@dataclass
+class SeriesForecast:
+    """One series' history, backtest and forecast.
+
+    ``forecast`` has ``period, mean, lo80, hi80, lo95, hi95`` for the chosen
+    model (``mean`` is the point forecast: the back-transformed median);
+    ``models`` the same per model; ``scores`` one row per model with ``mase``,
+    ``relative_mase`` (against seasonal naive), ``smape``, ``coverage80``,
+    ``coverage95`` and ``fit_s``; ``by_horizon`` the MASE per model and step;
+    ``predictions`` every backtest forecast (``model, origin, step, actual,
+    mean``, origin = training length).
+    """
+
+    name: str
+    freq: str
+    history: pd.DataFrame
+    chosen: str
+    scores: pd.DataFrame
+    by_horizon: pd.DataFrame
+    forecast: pd.DataFrame
+    models: dict[str, pd.DataFrame] = field(default_factory=dict)
+    origins: int = 0
+    predictions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_dict(self) -> dict:
+        """Return the JSON shape of ``python -m analytics forecast --json``."""
+        fmt = "%Y-%m-%d" if self.freq == "D" else "%Y-%m-%dT%H:00"
+        models = {
+            row.model: {
+                "mase": _num(row.mase),
+                "smape": _num(row.smape),
+                "coverage80": _num(row.coverage80),
+                "coverage95": _num(row.coverage95),
+                "fit_s": _num(row.fit_s),
+            }
+            for row in self.scores.itertuples()
+        }
+        return {
+            "name": self.name,
+            "chosen": self.chosen,
+            "models": models,
+            "forecast": [
+                {
+                    "period": row.period.strftime(fmt),
+                    **{k: round(float(getattr(row, k)), 2) for k in ("mean", *QUANTILES[:2])},
+                    **{k: round(float(getattr(row, k)), 2) for k in QUANTILES[3:]},
+                }
+                for row in self.forecast.itertuples()
+            ],
+        }
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 4)
+
+
+# --- features -------------------------------------------------------------------------------
+
+
+def holiday_days(countries: Iterable[str], first: date, last: date) -> set[date]:
+    """Return the public holidays of ``countries`` (ISO codes) between two dates."""
+    import holidays as holiday_calendars
+
+    years = range(first.year, last.year + 1)
+    out: set[date] = set()
+    for code in countries:
+        try:
+            out |= set(holiday_calendars.country_holidays(code, years=years))
+        except NotImplementedError:
+            continue
+    return out
+
+
+def event_columns(index: pd.DatetimeIndex, events: pd.DataFrame | None) -> pd.DataFrame:
+    """Return one 0/1 column per volume-event kind (active days) and per recurring event.
+
+    Recurring ("holiday", "season") events are repeated on the same month and
+    day in every year of ``index``, so a Christmas dip seen once is expected again.
+    """
+    out = pd.DataFrame(index=index)
+    if events is None or events.empty:
+        return out
+    days = index.normalize()
+    for kind in VOLUME_KINDS:
+        rows = events[events["kind"] == kind]
+        if rows.empty:
+            continue
+        active = np.zeros(len(index))
+        for row in rows.itertuples():
+            start, end = pd.Timestamp(row.starts_on), pd.Timestamp(row.ends_on or row.starts_on)
+            active = np.maximum(active, ((days >= start) & (days <= end)).astype(float))
+        out[f"event_{kind}"] = active
+    recurring = events[events["kind"].isin(RECURRING_KINDS)]
+    for name, rows in recurring.groupby(
+        recurring["name"].str.replace(r"\s*\d{4}$", "", regex=True)
+    ):
+        mask = np.zeros(len(index), dtype=bool)
+        for row in rows.itertuples():
+            start, end = pd.Timestamp(row.starts_on), pd.Timestamp(row.ends_on or row.starts_on)
+            for year in range(index.min().year - 1, index.max().year + 1):
+                shift = year - start.year
+                lo, hi = start + pd.DateOffset(years=shift), end + pd.DateOffset(years=shift)
+                mask |= (days >= lo) & (days <= hi)
+        out[f"recurring_{name}"] = mask.astype(float)
+    return out
+
+
+def design(
+    index: pd.DatetimeIndex,
+    freq: str,
+    holidays: set[date] = frozenset(),
+    events: pd.DataFrame | None = None,
+    origin: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Return the regressors shared by SARIMAX, the GLM and AutoReg for ``index``.
+
+    Trend (years since ``origin``), weekday dummies (daily) or hour-of-day and
+    weekday dummies (hourly), three annual Fourier pairs (daily), a holiday
+    indicator and the event columns.
+    """
+    origin = index[0] if origin is None else origin
+    x = pd.DataFrame(index=index)
+    x["trend"] = (index - origin) / pd.Timedelta(days=365.25)
+    dow = index.day_of_week
+    for d in range(1, 7):
+        x[f"dow{d}"] = (dow == d).astype(float)
+    if freq == "H":
+        for h in range(1, 24):
+            x[f"hour{h}"] = (index.hour == h).astype(float)
+    else:
+        doy = index.day_of_year.to_numpy() / 365.25
+        for k in (1, 2, 3):
+            x[f"sin{k}"] = np.sin(2 * np.pi * k * doy)
+            x[f"cos{k}"] = np.cos(2 * np.pi * k * doy)
+    if holidays:
+        x["holiday"] = np.isin(index.normalize().date, list(holidays)).astype(float)
+    x = x.join(event_columns(index, events))
+    return x
+
+
+def _usable(x: pd.DataFrame, n_train: int, freq: str = "D") -> list[str]:
+    """Columns that vary in the first ``n_train`` rows (a constant one breaks the fits).
+
+    Annual Fourier terms need two years of days and a trend half a year: on a
+    shorter history they extrapolate wildly (seen on the UCI log's 98 days).
+    """
+    train = x.iloc[:n_train]
+    days = n_train if freq == "D" else n_train / 24
+    out = []
+    for c in x.columns:
+        if c.startswith(("sin", "cos")) and days < 730:
+            continue
+        if c == "trend":
+            if days >= 182:
+                out.append(c)
+            continue
+        if train[c].std() > 0 and train[c].sum() >= 2:
+            out.append(c)
+    return out
+
+
+# --- models ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Fit:
+    """Estimated parameters plus a function predicting ``h`` steps with given future regressors."""
+
+    params: object
+    predict: Callable[[pd.DataFrame, int], pd.DataFrame]
+
+
+def _from_normal(mean_log: np.ndarray, sd_log: np.ndarray) -> pd.DataFrame:
+    """Return back-transformed quantiles of a normal forecast of log1p(y)."""
+    sd = np.maximum(np.asarray(sd_log, dtype=float), 1e-6)
+    mean_log = np.asarray(mean_log, dtype=float)
+    out = {
+        "mean": mean_log,
+        "lo80": mean_log - Z80 * sd,
+        "hi80": mean_log + Z80 * sd,
+        "lo95": mean_log - Z95 * sd,
+        "hi95": mean_log + Z95 * sd,
+    }
+    return pd.DataFrame({k: np.maximum(np.expm1(v), 0.0) for k, v in out.items()})
+
+
+def _seasonal_naive(y, x, m, fixed=None) -> _Fit:
+    logy = np.log1p(y.to_numpy(dtype=float))
+    diffs = logy[m:] - logy[:-m]
+    sd1 = float(np.std(diffs[-min(len(diffs), 52 * m) :])) if len(diffs) else 0.5
+
+    def predict(_xf, h):
+        steps = np.arange(h)
+        base = logy[len(logy) - m + steps % m]
+        return _from_normal(base, sd1 * np.sqrt(steps // m + 1))
+
+    return _Fit(None, predict)
+
+
+def _ets(y, x, m, fixed=None) -> _Fit:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    model = ETSModel(
+        pd.Series(np.log1p(y.to_numpy(dtype=float))),
+        error="add",
+        trend="add",
+        damped_trend=True,
+        seasonal="add",
+        seasonal_periods=m,
+    )
+    res = model.smooth(fixed) if fixed is not None else model.fit(disp=False, maxiter=200)
+    sd = np.sqrt(res.mse)
+
+    def predict(_xf, h):
+        n = len(y)
+        pred = res.get_prediction(start=n, end=n + h - 1)
+        mean = np.asarray(pred.predicted_mean)
+        var = np.asarray(getattr(pred, "forecast_variance", np.full(h, sd**2)))
+        return _from_normal(mean, np.sqrt(np.maximum(var, 0)))
+
+    return _Fit(res.params, predict)
+
+
+def _sarimax(y, x, m, fixed=None) -> _Fit:
+    # statsmodels' ARIMA is its SARIMAX state-space model; Hannan-Rissanen
+    # estimates the regression with ARMA(1,1) errors by GLS in a fraction of a
+    # second, where the full likelihood took minutes on this machine.
+    from statsmodels.tsa.arima.model import ARIMA
+
+    logy = np.log1p(y.to_numpy(dtype=float))
+    model = ARIMA(logy, exog=x.to_numpy(), order=(1, 0, 1), trend="c")
+    res = model.filter(fixed) if fixed is not None else model.fit(method="hannan_rissanen")
+
+    def predict(xf, h):
+        fc = res.get_forecast(h, exog=xf.to_numpy())
+        return _from_normal(fc.predicted_mean, np.sqrt(fc.var_pred_mean))
+
+    return _Fit(res.params, predict)
+
+
+def _nb_glm(y, x, m, fixed=None) -> _Fit:
+    import statsmodels.api as sm
+
+    counts = y.to_numpy(dtype=float)
+    xc = sm.add_constant(x.to_numpy(), has_constant="add")
+    if fixed is None:
+        poisson = sm.GLM(counts, xc, family=sm.families.Poisson()).fit()
+        mu = poisson.fittedvalues
+        # Moment estimate of the NB2 dispersion from the Poisson fit: Var = mu + alpha mu^2.
+        alpha = max(1e-4, float(np.sum(((counts - mu) ** 2 - mu) / mu**2) / len(counts)))
+        nb = sm.GLM(counts, xc, family=sm.families.NegativeBinomial(alpha=alpha)).fit(
+            start_params=poisson.params
+        )
+        params = (nb.params, alpha)
+    else:
+        params = fixed
+    beta, alpha = params
+    # The GLM has no memory: its level follows the last weeks through an offset,
+    # the mean log residual of the last season (estimated on data up to the origin).
+    recent = slice(max(0, len(counts) - 4 * m), len(counts))
+    fitted = np.exp(np.clip(xc[recent] @ beta, -30, 30))
+    offset = float(np.log((counts[recent].sum() + 1) / (fitted.sum() + 1)))
+
+    def predict(xf, h):
+        xfc = sm.add_constant(xf.to_numpy(), has_constant="add")
+        mu = np.exp(np.clip(xfc @ beta + offset, -30, 30))
+        n = 1.0 / alpha
+        p = n / (n + mu)
+        q = {
+            "lo95": 0.025,
+            "lo80": 0.1,
+            "mean": 0.5,
+            "hi80": 0.9,
+            "hi95": 0.975,
+        }
+        out = {k: stats.nbinom.ppf(v, n, p) for k, v in q.items()}
+        out["mean"] = mu
+        return pd.DataFrame(out)
+
+    return _Fit(params, predict)
+
+
+def _autoreg(y, x, m, fixed=None) -> _Fit:
+    from statsmodels.tsa.ar_model import AutoReg
+
+    logy = np.log1p(y.to_numpy(dtype=float))
+    lags = [1, 7] if m == 7 else [1, 2, 24, 168]
+    model = AutoReg(logy, lags=lags, trend="c", exog=x.to_numpy())
+    res = model.fit()
+    sd = float(np.sqrt(res.sigma2))
+
+    def predict(xf, h):
+        n = len(logy)
+        pred = res.get_prediction(start=n, end=n + h - 1, exog_oos=xf.to_numpy())
+        mean = np.asarray(pred.predicted_mean)
+        se = np.sqrt(np.asarray(pred.var_pred_mean)) if hasattr(pred, "var_pred_mean") else sd
+        return _from_normal(mean, se)
+
+    return _Fit(res.params, predict)
+
+
+def _mstl(y, x, m, fixed=None) -> _Fit:
+    from statsmodels.tsa.arima.model import ARIMA
+    from statsmodels.tsa.seasonal import MSTL
+
+    logy = pd.Series(np.log1p(y.to_numpy(dtype=float)))
+    dec = MSTL(logy, periods=(24, 168), stl_kwargs={"robust": False}).fit()
+    seasonal = dec.seasonal.sum(axis=1).to_numpy()
+    adjusted = logy.to_numpy() - seasonal
+    model = ARIMA(adjusted, order=(1, 0, 0), trend="c")
+    res = model.filter(fixed) if fixed is not None else model.fit()
+
+    def predict(_xf, h):
+        fc = res.get_forecast(h)
+        steps = np.arange(h)
+        season = seasonal[len(seasonal) - 168 + steps % 168]
+        return _from_normal(fc.predicted_mean + season, np.sqrt(fc.var_pred_mean))
+
+    return _Fit(res.params, predict)
+
+
+FITTERS: dict[str, Callable] = {
+    "seasonal_naive": _seasonal_naive,
+    "ets": _ets,
+    "sarimax": _sarimax,
+    "mstl": _mstl,
+    "nb_glm": _nb_glm,
+    "autoreg": _autoreg,
+}
+USES_REGRESSORS = {"sarimax", "nb_glm", "autoreg"}
+COMBO_MEMBERS = {"D": ("sarimax", "nb_glm", "autoreg"), "H": ("mstl", "nb_glm", "autoreg")}
+
+
+def _combine(members: list[pd.DataFrame]) -> pd.DataFrame:
+    stacked = np.stack([f[list(QUANTILES)].to_numpy() for f in members])
+    return pd.DataFrame(np.median(stacked, axis=0), columns=list(QUANTILES))
+
+
+# --- backtest and fit -----------------------------------------------------------------------
+
+
+def _scale(train: np.ndarray, m: int) -> float:
+    """MASE denominator: in-sample MAE of the seasonal naive forecast, floored at a small count."""
+    if len(train) <= m:
+        return 1.0
+    return max(float(np.mean(np.abs(train[m:] - train[:-m]))), 0.1)
+
+
+def _smape(actual: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    denom = np.abs(actual) + np.abs(pred)
+    return np.where(denom > 0, 2 * np.abs(actual - pred) / np.where(denom > 0, denom, 1), 0.0)
+
+
+def origins_for(n: int, freq: str, horizon: int, count: int) -> list[int]:
+    """Return the training lengths (origins) of a rolling backtest: ``count`` origins,
+    one season (or a day, hourly) apart, the last one leaving ``horizon`` periods to score."""
+    step = 7 if freq == "D" else 24
+    last = n - horizon
+    found = [last - step * k for k in range(count)]
+    minimum = 3 * SEASON[freq] if freq == "H" else 8 * 7
+    return sorted(o for o in found if o >= minimum)
+
+
+def fit_series(
+    y: pd.Series,
+    freq: str,
+    horizon: int,
+    origins: int = 8,
+    *,
+    holidays: set[date] = frozenset(),
+    events: pd.DataFrame | None = None,
+    name: str = "total",
+    models: Iterable[str] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> SeriesForecast:
+    """Backtest every model on ``y`` (a count series with a regular DatetimeIndex), choose
+    one, and forecast ``horizon`` periods past the end.
+
+    ``origins`` = 0 skips the backtest and uses :data:`DEFAULT_MODEL`. Models
+    only ever see data up to their origin; the slow ones estimate parameters
+    at the first origin and re-filter the longer series at the later ones.
+    """
+    if freq not in FREQS:
+        raise ValueError(f"freq must be D or H, not {freq!r}")
+    y = y.astype(float)
+    m = SEASON[freq]
+    names = [n for n in (models or MODELS[freq]) if n in MODELS[freq]]
+    step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
+    future_index = pd.date_range(y.index[-1] + step, periods=horizon, freq=step)
+    full_index = y.index.append(future_index)
+    x_all = design(full_index, freq, holidays, events, origin=y.index[0])
+    base = [n for n in names if n != "combo"]
+    if "combo" in names:
+        base = list(dict.fromkeys(base + list(COMBO_MEMBERS[freq])))
+
+    cuts = origins_for(len(y), freq, horizon, origins) if origins else []
+    params: dict[str, object] = {}
+    fit_s = {n: 0.0 for n in names}
+    errors = []  # model, origin, step, abs_scaled, smape, in80, in95, actual, mean
+    total = len(cuts) + 1
+    for k, cut in enumerate(cuts):
+        if progress:
+            progress(k / total, f"{name}: backtest origin {k + 1} of {len(cuts)}")
+        train, actual = y.iloc[:cut], y.iloc[cut : cut + horizon].to_numpy()
+        scale = _scale(train.to_numpy(), m)
+        cols = _usable(x_all, cut, freq)
+        xt, xf = x_all.iloc[:cut][cols], x_all.iloc[cut : cut + horizon][cols]
+        preds = {}
+        for model in base:
+            began = time.perf_counter()
+            fixed = params.get(model)
+            try:
+                fit = _run(model, train, xt, m, fixed)
+                params.setdefault(model, fit.params)
+                preds[model] = fit.predict(xf, horizon)
+            except (ValueError, np.linalg.LinAlgError):
+                preds[model] = None
+            if model in fit_s:
+                fit_s[model] += time.perf_counter() - began
+        if "combo" in names:
+            members = [preds[p] for p in COMBO_MEMBERS[freq] if preds.get(p) is not None]
+            preds["combo"] = _combine(members) if members else None
+        for model in names:
+            pred = preds.get(model)
+            if pred is None:
+                continue
+            point = pred["mean"].to_numpy()
+            for s in range(horizon):
+                errors.append(
+                    (
+                        model,
+                        cut,
+                        s + 1,
+                        abs(actual[s] - point[s]) / scale,
+                        _smape(actual[s : s + 1], point[s : s + 1])[0],
+                        pred["lo80"].iat[s] <= actual[s] <= pred["hi80"].iat[s],
+                        pred["lo95"].iat[s] <= actual[s] <= pred["hi95"].iat[s],
+                        actual[s],
+                        point[s],
+                    )
+                )
+    if "combo" in fit_s:
+        fit_s["combo"] = sum(fit_s.get(p, 0.0) for p in COMBO_MEMBERS[freq])
+
+    err = pd.DataFrame(
+        errors,
+        columns=["model", "origin", "step", "ase", "smape", "in80", "in95", "actual", "mean"],
+    )
+    if err.empty:
+        scores = pd.DataFrame(
+            {"model": names, "mase": np.nan, "relative_mase": np.nan, "smape": np.nan,
+             "coverage80": np.nan, "coverage95": np.nan, "fit_s": np.nan}
+        )  # fmt: skip
+        by_horizon = pd.DataFrame(columns=["model", "step", "mase"])
+        chosen = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in names else names[0]
+    else:
+        scores = (
+            err.groupby("model", sort=False)
+            .agg(
+                mase=("ase", "mean"),
+                smape=("smape", "mean"),
+                coverage80=("in80", "mean"),
+                coverage95=("in95", "mean"),
+            )
+            .reset_index()
+        )
+        naive = scores.loc[scores["model"] == "seasonal_naive", "mase"]
+        scores["relative_mase"] = scores["mase"] / naive.iat[0] if len(naive) else np.nan
+        scores["fit_s"] = scores["model"].map(lambda n: fit_s[n] / max(1, len(cuts)))
+        scores = scores[
+            ["model", "mase", "relative_mase", "smape", "coverage80", "coverage95", "fit_s"]
+        ]
+        by_horizon = err.groupby(["model", "step"], sort=False)["ase"].mean().reset_index()
+        by_horizon = by_horizon.rename(columns={"ase": "mase"})
+        chosen = str(scores.sort_values("mase").iloc[0]["model"])
+
+    if progress:
+        progress(len(cuts) / total, f"{name}: fitting the final model")
+    # The final forecast refits on the whole history (every model, for display).
+    cols = _usable(x_all, len(y), freq)
+    xt, xf = x_all.iloc[: len(y)][cols], x_all.iloc[len(y) :][cols]
+    finals: dict[str, pd.DataFrame] = {}
+    for model in base:
+        try:
+            finals[model] = _run(model, y, xt, m, None).predict(xf, horizon)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+    if "combo" in names:
+        members = [finals[p] for p in COMBO_MEMBERS[freq] if p in finals]
+        if members:
+            finals["combo"] = _combine(members)
+    if chosen not in finals:
+        chosen = "seasonal_naive"
+    finals = {k: v.assign(period=future_index)[["period", *_ORDER]] for k, v in finals.items()}
+    if progress:
+        progress(1.0, f"{name}: done")
+    history = pd.DataFrame({"period": y.index, "created": y.to_numpy()})
+    return SeriesForecast(
+        name=name,
+        freq=freq,
+        history=history,
+        chosen=chosen,
+        scores=scores.reset_index(drop=True),
+        by_horizon=by_horizon,
+        forecast=finals[chosen],
+        models={k: v for k, v in finals.items() if k in names},
+        origins=len(cuts),
+        predictions=err[["model", "origin", "step", "actual", "mean"]],
+    )
+
+
+_ORDER = ("mean", "lo80", "hi80", "lo95", "hi95")
+
+
+def _run(model: str, y: pd.Series, x: pd.DataFrame, m: int, fixed) -> _Fit:
+    with warnings.catch_warnings():
+        # Convergence chatter from statsmodels on short or flat series; the
+        # backtest scores say whether the fit is any good.
+        warnings.simplefilter("ignore")
+        xm = x if model in USES_REGRESSORS else x.iloc[:, :0]
+        # Parameters estimated at the first origin fit only its columns.
+        size = len(np.atleast_1d(fixed[0] if model == "nb_glm" else fixed)) if fixed else 0
+        if model in ("sarimax", "nb_glm") and fixed is not None and size != _n_params(model, xm):
+            fixed = None
+        return FITTERS[model](y, xm, m, fixed)
+
+
+def _n_params(model: str, x: pd.DataFrame) -> int:
+    return x.shape[1] + 1 + (3 if model == "sarimax" else 0)
+
+
+# --- planned events -------------------------------------------------------------------------
+
+
+def with_events(
+    fc: SeriesForecast,
+    planned: Iterable[PlannedEvent],
+    region_shares: Mapping[str, float] | None = None,
+    split: str = "total",
+) -> pd.DataFrame:
+    """Return ``fc.forecast`` with the planned events' effects multiplied in.
+
+    An event of one region moves that region's series fully, and any other
+    series (the total, a channel, a category) by the region's share of it.
+    """
+    out = fc.forecast.copy()
+    factor = np.ones(len(out))
+    days = pd.DatetimeIndex(out["period"])
+    for event in planned:
+        if event.region in ("all", "", None):
+            share = 1.0
+        elif split == "region":
+            share = 1.0 if fc.name == event.region else 0.0
+        else:
+            share = (region_shares or {}).get(event.region, 0.0)
+        factor *= 1.0 + share * (event.factors(days) - 1.0)
+    for column in _ORDER:
+        out[column] = out[column] * factor
+    return out
+
+
+def event_profiles(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[float, ...]]:
+    """Return saved arrival-effect profiles of past events, keyed on ``(kind, region)``.
+
+    Each profile is the factor on arrivals for each day since the event's start,
+    as the event-impact analysis saved it (``event_effects`` and
+    ``event_effect_profile``, latest estimate, intervention model first).
+    Empty when nothing was saved or the store predates those tables.
+    """
+    with con.cursor() as cur:
+        tables = {
+            r[0]
+            for r in cur.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        }
+        if not {"event_effects", "event_effect_profile"} <= tables:
+            return {}
+        rows = cur.execute(store.load_sql("event_effect_profiles")).fetchall()
+    profiles: dict[tuple[str, str], list[float]] = {}
+    for kind, region, offset, factor in rows:
+        profile = profiles.setdefault((kind, region or "all"), [])
+        # Days missing from a saved profile carry no effect.
+        while len(profile) < int(offset):
+            profile.append(1.0)
+        profile.append(max(0.0, float(factor)))
+    return {k: tuple(v) for k, v in profiles.items()}
+
+
+def profile_for(
+    profiles: Mapping[tuple[str, str], tuple[float, ...]], kind: str, region: str
+) -> tuple[float, ...]:
+    """Return the saved profile for an event of ``kind`` in ``region`` (or any region)."""
+    if (kind, region) in profiles:
+        return profiles[(kind, region)]
+    for (k, _r), profile in profiles.items():
+        if k == kind:
+            return profile
+    return ()
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+def history_selection(
+    con: duckdb.DuckDBPyConnection, selection: metrics.Selection, freq: str
+) -> metrics.Selection:
+    """Return ``selection`` widened to the history a forecast needs, ending where it ends."""
+    span = metrics.source_span(con, selection.source)
+    end = min(selection.end, span.as_of) if span.as_of else selection.end
+    if freq == "H":
+        end = end.replace(minute=0, second=0, microsecond=0)
+        start = end - timedelta(hours=HOURLY_HISTORY_H)
+    else:
+        # Whole local days only: the last, partial day would read as a drop.
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(selection.tz)
+        last_day = end.astimezone(zone).date()
+        end = datetime.combine(last_day, datetime.min.time(), tzinfo=zone)
+        start = end - timedelta(days=DAILY_HISTORY_D)
+    first = span.first_created_at or start
+    return replace(selection, start=max(start, first), end=end)
+
+
+def history(
+    con: duckdb.DuckDBPyConnection,
+    selection: metrics.Selection,
+    freq: str = "D",
+    by: str = "total",
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Return ``period, series, created, resolved`` for the forecast's history window."""
+    if by not in SPLITS:
+        raise ValueError(f"by must be one of {SPLITS}, not {by!r}")
+    wide = history_selection(con, selection, freq)
+    if wide.end <= wide.start:
+        return pd.DataFrame(columns=["period", "series", "created", "resolved"])
+    grain = "hour" if freq == "H" else "day"
+    return metrics.query(con, "arrivals_by", wide, settings, dimension=by, grain=grain)
+
+
+def series_names(
+    con: duckdb.DuckDBPyConnection,
+    selection: metrics.Selection,
+    freq: str = "D",
+    by: str = "total",
+    settings: Settings | None = None,
+) -> list[str]:
+    """Return ``"total"`` then the split's values by volume (at most :data:`MAX_SERIES`)."""
+    frame = history(con, selection, freq, by, settings)
+    if frame.empty:
+        return []
+    volume = frame.groupby("series")["created"].sum().sort_values(ascending=False)
+    rest = [s for s in volume.index if s != "total" and volume[s] > 0][: MAX_SERIES - 1]
+    return ["total", *rest]
+
+
+def calendar_events(con: duckdb.DuckDBPyConnection, series: str, by: str) -> pd.DataFrame:
+    """Return the calendar's events that concern ``series`` (all-region ones always)."""
+    with con.cursor() as cur:
+        frame = cur.execute(store.load_sql("events_in_range"), {
+            "first_day": date(1900, 1, 1), "last_day": date(2999, 12, 31), "regions": [],
+        }).df()  # fmt: skip
+    if by == "region" and series != "total":
+        frame = frame[frame["region"].isin(["all", series])]
+    elif by == "total" or series == "total":
+        pass
+    return frame
+
+
+def series_holidays(settings: Settings, series: str, by: str, first: date, last: date) -> set[date]:
+    """Return the public holidays for a series: its region's countries, else the default ones."""
+    countries = settings.forecast.region_holidays.get(series) if by == "region" else None
+    return holiday_days(countries or settings.forecast.default_holidays, first, last)
+
+
+def forecast_series(
+    con: duckdb.DuckDBPyConnection,
+    selection: metrics.Selection,
+    freq: str,
+    horizon: int,
+    by: str = "total",
+    name: str = "total",
+    backtest: int = 8,
+    settings: Settings | None = None,
+) -> SeriesForecast | None:
+    """Return the forecast of one series of the selection (None when it has no history).
+
+    The history runs up to the selection's end (up to 3 years daily, 8 weeks
+    hourly), whatever the period's start: a forecast "as of" a past date only
+    ever sees what was known then.
+    """
+    settings = settings or load_settings()
+    frame = history(con, selection, freq, by, settings)
+    frame = frame[frame["series"] == name]
+    if len(frame) < 3 * SEASON[freq] or frame["created"].sum() == 0:
+        return None
+    y = pd.Series(
+        frame["created"].to_numpy(dtype=float),
+        index=pd.DatetimeIndex(frame["period"]).tz_localize(None),
+    )
+    y = y.asfreq("D" if freq == "D" else "h", fill_value=0.0)
+    lo, hi = HORIZONS[freq]
+    horizon = int(min(max(horizon, lo), hi))
+    first, last = y.index[0].date(), (y.index[-1] + pd.Timedelta(days=horizon + 1)).date()
+    fc = fit_series(
+        y,
+        freq,
+        horizon,
+        backtest,
+        holidays=series_holidays(settings, name, by, first, last),
+        events=calendar_events(con, name, by),
+        name=name,
+    )
+    resolved = frame["resolved"].to_numpy(dtype=float)
+    fc.history["resolved"] = resolved[-len(fc.history) :]
+    return fc
+
+
+def region_shares(
+    con: duckdb.DuckDBPyConnection, selection: metrics.Selection, settings: Settings | None = None
+) -> dict[str, float]:
+    """Return each region's share of arrivals over the last 28 days of history."""
+    frame = history(con, selection, "D", "region", settings)
+    recent = frame[frame["period"] >= frame["period"].max() - pd.Timedelta(days=27)]
+    per = recent[recent["series"] != "total"].groupby("series")["created"].sum()
+    total = per.sum()
+    return {k: float(v / total) for k, v in per.items()} if total else {}
+
+
+# --- surges ---------------------------------------------------------------------------------
+
+
+def normal_capacity(fc: SeriesForecast, past_periods: int = 0) -> np.ndarray:
+    """Return what the team resolves in a normal period, for each forecast period
+    (or, with ``past_periods``, for that many last periods of history instead).
+
+    The median resolved count of the same weekday (daily) or hour of week
+    (hourly) over the last eight weeks of history.
+    """
+    hist = fc.history.tail(8 * SEASON[fc.freq]).copy()
+    if "resolved" not in hist:
+        hist["resolved"] = hist["created"]
+    period = pd.DatetimeIndex(hist["period"])
+    slot = period.day_of_week if fc.freq == "D" else period.day_of_week * 24 + period.hour
+    normal = hist.groupby(np.asarray(slot))["resolved"].median()
+    future = pd.DatetimeIndex(fc.forecast["period"])
+    if past_periods:
+        future = pd.DatetimeIndex(fc.history["period"])[-past_periods:]
+    fslot = future.day_of_week if fc.freq == "D" else future.day_of_week * 24 + future.hour
+    return normal.reindex(np.asarray(fslot)).fillna(hist["resolved"].median()).to_numpy()
+
+
+def surges(
+    fc: SeriesForecast,
+    forecast: pd.DataFrame | None = None,
+    margin: float = 0.2,
+    target_hours: float = 6.0,
+    open_backlog: float = 0.0,
+) -> pd.DataFrame:
+    """Return the surges of one series: runs of periods whose expected arrivals exceed
+    normal capacity by ``margin``, or whose simulated backlog waits beyond ``target_hours``.
+
+    Arrivals and capacity are compared over a trailing week (daily) or day
+    (hourly). Columns: ``series, start, end, peak_period, expected`` and
+    ``capacity`` (per period, over the peak's window), ``excess_pct``,
+    ``max_wait_h``, ``confidence`` (forecast probability that the peak window
+    exceeds the threshold) and ``reason``.
+    """
+    forecast = fc.forecast if forecast is None else forecast
+    capacity = normal_capacity(fc)
+    mean = forecast["mean"].to_numpy()
+    # Compared over a trailing week (daily) or day (hourly), so that a weekend
+    # the desk always works through on Monday is not a surge.
+    window = 7 if fc.freq == "D" else 24
+    past = fc.history["created"].to_numpy(dtype=float)[-(window - 1) :]
+    past_cap = normal_capacity(fc, past_periods=window - 1)
+    arrived = np.convolve(np.concatenate([past, mean]), np.ones(window), "valid")
+    usual = np.convolve(np.concatenate([past_cap, capacity]), np.ones(window), "valid")
+    over = arrived > usual * (1 + margin)
+    # Spread of the window's sum: the forecast days' variances (from the 80% band) add up.
+    sd_day = (forecast["hi80"].to_numpy() - forecast["lo80"].to_numpy()) / (2 * Z80)
+    var = np.convolve(np.concatenate([np.zeros(window - 1), sd_day**2]), np.ones(window), "valid")
+    prob = 1 - stats.norm.cdf((usual * (1 + margin) - arrived) / np.sqrt(np.maximum(var, 1e-9)))
+    # Waits behind the backlog, FIFO at normal capacity, from eight weeks back: the
+    # worst wait of those normal weeks is what the desk lives with.
+    hours_per_period = 24.0 if fc.freq == "D" else 1.0
+    lookback = 8 * SEASON[fc.freq]
+    hist = fc.history["created"].to_numpy(dtype=float)[-lookback:]
+    caps = np.concatenate([normal_capacity(fc, past_periods=len(hist)), capacity])
+    per_period = max(float(np.mean(caps)), 1e-9)
+    backlog, waits = float(open_backlog), []
+    for a, c in zip(np.concatenate([hist, mean]), caps, strict=True):
+        backlog = max(0.0, backlog + a - c)
+        waits.append(backlog / per_period * hours_per_period)
+    waits = np.asarray(waits)
+    normal_wait = float(waits[: len(hist)].max()) if len(hist) else 0.0
+    waits = waits[len(hist) :]
+    late = waits > max(target_hours, normal_wait)
+    flag = over | late
+    rows = []
+    i = 0
+    periods = pd.DatetimeIndex(forecast["period"])
+    while i < len(flag):
+        if not flag[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(flag) and flag[j + 1]:
+            j += 1
+        run = slice(i, j + 1)
+        peak = i + int(np.argmax(arrived[run] / np.maximum(usual[run], 1e-9)))
+        rows.append(
+            {
+                "series": fc.name,
+                "start": periods[i],
+                "end": periods[j],
+                "peak_period": periods[peak],
+                "expected": float(arrived[peak] / window),
+                "capacity": float(usual[peak] / window),
+                "excess_pct": float(100 * (arrived[peak] / max(usual[peak], 1e-9) - 1)),
+                "max_wait_h": float(waits[run].max()),
+                "confidence": float(prob[peak]) if over[peak] else float(over[run].mean()),
+                "per": "a day in the week" if fc.freq == "D" else "an hour in the day",
+                "reason": "arrivals above capacity" if over[run].any() else "backlog beyond target",
+            }
+        )
+        i = j + 1
+    columns = ["series", "start", "end", "peak_period", "expected", "capacity", "excess_pct",
+               "max_wait_h", "confidence", "per", "reason"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def describe_surge(row) -> str:
+    """Return one line: when, where, how big, how sure."""
+    fmt = "%a %d %b" if row.per.endswith("week") else "%a %d %b %H:00"
+    when = f"{row.start:{fmt}}" + (f" to {row.end:{fmt}}" if row.end != row.start else "")
+    if row.reason != "arrivals above capacity":
+        return (
+            f"{when}, {row.series}: at the usual resolution pace the backlog makes new "
+            f"tickets wait up to {row.max_wait_h:,.0f} h, beyond the target and the worst "
+            "of the last eight weeks"
+        )
+    return (
+        f"{when}, {row.series}: about {row.expected:,.0f} tickets {row.per} to "
+        f"{row.peak_period:{fmt}} against {row.capacity:,.0f} usually resolved "
+        f"({row.excess_pct:+.0f}%), {row.confidence:.0%} likely"
+    )
+
+
+def next_surge(
+    con: duckdb.DuckDBPyConnection,
+    selection: metrics.Selection,
+    margin: float = 0.2,
+    horizon: int = 28,
+    settings: Settings | None = None,
+) -> str | None:
+    """Return the overview's one line about the next daily surge of the total, or None.
+
+    Uses the default model without a backtest, so it costs one fit.
+    """
+    settings = settings or load_settings()
+    fc = forecast_series(con, selection, "D", horizon, "total", "total", 0, settings)
+    if fc is None:
+        return None
+    found = surges(fc, margin=margin, target_hours=settings.sla_target_hours * 4)
+    found = found[found["reason"] == "arrivals above capacity"]
+    if found.empty:
+        return None
+    return describe_surge(found.iloc[0])

@@ -1,0 +1,48 @@
+-- Save one measured effect of an event; returns its effect_id.
+insert into event_effects (
+    source,
+    event_id,
+    event_name,
+    kind,
+    region,
+    starts_on,
+    ends_on,
+    metric,
+    method,
+    model,
+    shape,
+    decay_days,
+    effect_pct,
+    low_pct,
+    high_pct,
+    effect_abs,
+    low_abs,
+    high_abs,
+    baseline,
+    duration_days,
+    estimated_at
+)
+values (
+    $source,
+    $event_id,
+    $event_name,
+    $kind,
+    $region,
+    $starts_on,
+    $ends_on,
+    $metric,
+    $method,
+    $model,
+    $shape,
+    $decay_days,
+    $effect_pct,
+    $low_pct,
+    $high_pct,
+    $effect_abs,
+    $low_abs,
+    $high_abs,
+    $baseline,
+    $duration_days,
+    now()
+)
+returning effect_id

@@ -1,0 +1,55 @@
+-- Tickets created and median first response per ISO week (local days of
+-- $tz) in [$start, $end), by creation date (cohort), with the number of days
+-- of the week inside the period so partial weeks compare per day.
+with
+
+tickets as (
+    select *
+    from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
+),
+
+days as (
+    select generate_series::date as day
+    from generate_series(
+        timezone($tz, $start::timestamptz)::date,
+        timezone($tz, $end::timestamptz - interval 1 microsecond)::date,
+        interval 1 day
+    )
+),
+
+weeks as (
+    select
+        isoyear(day) as year,
+        weekofyear(day) as week,
+        min(day) as first_day,
+        count(*) as days
+    from days
+    group by all
+),
+
+counted as (
+    select
+        isoyear(timezone($tz, created_at)) as year,
+        weekofyear(timezone($tz, created_at)) as week,
+        count(*) as created,
+        median(frt_s) / 3600 as frt_median_h
+    from tickets
+    where created_at >= $start and created_at < $end
+    group by all
+),
+
+final as (
+    select
+        weeks.year,
+        weeks.week,
+        weeks.first_day,
+        weeks.days,
+        coalesce(counted.created, 0) as created,
+        coalesce(counted.created, 0) / weeks.days as created_per_day,
+        counted.frt_median_h
+    from weeks
+    left join counted using (year, week)
+    order by weeks.year, weeks.week
+)
+
+select * from final

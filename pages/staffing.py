@@ -1,0 +1,197 @@
+"""Staffing and what-if: agents needed against the plan, and the plan tried on the forecast."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from analytics import charts, forecast, staffing, whatif
+
+st.title("Staffing and what-if")
+selection = ui.selection()
+if selection is None:
+    st.info("The store is empty. Import a helpdesk export on the Data page.")
+    st.stop()
+settings = ui.settings()
+cfg = settings.forecast
+
+regions = ui.cached(forecast.series_names, selection, "D", "region", settings=settings)[1:]
+if not regions:
+    st.info("Not enough history in this selection to plan staffing.")
+    st.stop()
+teams = whatif.teams_for(regions)
+channels = ui.cached(forecast.history, selection, "D", "channel", settings=settings)
+recent = channels[channels["period"] >= channels["period"].max() - pd.Timedelta(days=27)]
+per_channel = recent[recent["series"] != "total"].groupby("series")["created"].sum()
+live_share = float(per_channel[per_channel.index.isin(cfg.live_channels)].sum()) / max(
+    1.0, float(per_channel.sum())
+)
+
+daily = {}
+for region in regions:
+    fit = ui.cached(forecast.forecast_series, selection, "D", 28, "region", region, 0,
+                    settings=settings)  # fmt: skip
+    if fit is not None:
+        team = teams[region]
+        prev = daily.get(team)
+        frame = fit.forecast[["period", "mean"]].copy()
+        if prev is not None:
+            frame["mean"] = frame["mean"].to_numpy() + prev["mean"].to_numpy()
+        daily[team] = frame
+
+st.subheader("Current plan", divider="gray")
+st.caption(
+    "Agents per team and weekday between the start and end hours (local), on the queue "
+    "(forms, email) and on the live desk (chat, phone). Edit it: the gaps and the what-if "
+    "follow. Starting values: the simulator's staffing sized for the forecast volume."
+)
+mean_daily = {team: float(frame["mean"].mean()) for team, frame in daily.items()}
+key = f"plan_{selection.source}_{'-'.join(sorted(mean_daily))}"
+if key not in st.session_state:
+    st.session_state[key] = staffing.plan_table(whatif.default_plan(mean_daily))
+plan = st.data_editor(
+    st.session_state[key], hide_index=True, key=f"editor_{key}", disabled=["team", "weekday"]
+)
+
+profile = whatif._hourly_profile(
+    ui.cached(forecast.history, selection, "H", "region", settings=settings).assign(
+        series=lambda f: f["series"].map(teams)
+    )
+)
+hourly = whatif.expected_hourly(daily, profile)
+
+st.subheader("Queued work: agents per day", divider="gray")
+st.caption(
+    f"Workload of forms and email ({1 - live_share:.0%} of tickets) at {cfg.handling_minutes:g} "
+    f"min per ticket, {cfg.productive_hours:g} productive hours a day, {cfg.shrinkage:.0%} "
+    f"shrinkage; then an hourly first-in first-out simulation adds agents until first "
+    f"responses stay within {settings.sla_target_hours:g} h."
+)
+rows = []
+for team, series in hourly.items():
+    need = staffing.queued_agents_per_day(
+        series * (1 - live_share),
+        cfg.handling_minutes,
+        cfg.productive_hours,
+        cfg.shrinkage,
+        settings.sla_target_hours,
+        shift=(7, 20),
+    )
+    team_plan = plan[plan["team"] == team]
+    need["planned"] = [
+        int(team_plan.loc[team_plan["weekday"] == staffing.WEEKDAYS[d.day_of_week], "queue_agents"]
+            .sum())
+        for d in pd.DatetimeIndex(need["day"])
+    ]  # fmt: skip
+    rows.append(need.assign(team=team))
+queued = pd.concat(rows, ignore_index=True).rename(columns={"agents": "needed"})
+team_pick = st.selectbox("Team", sorted(queued["team"].unique()), key="staff_team")
+one = queued[queued["team"] == team_pick]
+short = one[one["needed"] > one["planned"]]
+if len(short):
+    st.warning(
+        f"{team_pick}: short of queue agents on {len(short)} of {len(one)} days "
+        f"(up to {int((short['needed'] - short['planned']).max())} agents).",
+        icon=":material/warning:",
+    )
+ui.chart(
+    charts.staffing_gap(one, "day", f"{team_pick}: queue agents needed per day"),
+    one,
+    "staffing_queue",
+)
+
+st.subheader("Live work: agents per hour", divider="gray")
+st.caption(
+    f"Chat and phone ({live_share:.0%} of tickets), {cfg.live_handling_seconds:g} s per contact, "
+    f"{cfg.service_level:.0%} answered within {cfg.answer_seconds:g} s: Erlang C, and Erlang A "
+    f"with callers hanging up after {cfg.patience_seconds:g} s on average."
+)
+live_hours = hourly[team_pick].iloc[:168] * live_share
+live = staffing.live_agents_per_hour(
+    live_hours, cfg.live_handling_seconds, cfg.service_level, cfg.answer_seconds,
+    cfg.patience_seconds,
+)  # fmt: skip
+live["planned"] = staffing.planned_per_hour(
+    plan[plan["team"] == team_pick], pd.DatetimeIndex(live["period"]), "live_agents"
+)
+live["needed"] = live["erlang_a"]
+ui.chart(
+    charts.staffing_gap(live, "period", f"{team_pick}: live agents needed per hour (Erlang A)"),
+    live,
+    "staffing_live",
+)
+
+st.subheader("What if", divider="gray")
+st.caption(
+    "The forecast arrivals go through the desk simulator's queue (agents' shifts, live desk, "
+    "follow-ups) under the plan above, then under the plan with the switches below."
+)
+first = daily[next(iter(daily))]["period"].iloc[0].date()
+with st.form("whatif"):
+    row = st.columns(4)
+    days = row[0].number_input("Days ahead", 14, 28, 28, key="wi_days")
+    close = row[1].checkbox("Close the live chat", key="wi_close")
+    closed = row[1].date_input(
+        "Chat closed from - to", (first + timedelta(days=7), first + timedelta(days=16)),
+        key="wi_closed",
+    )  # fmt: skip
+    weekend = row[2].number_input("Extra weekend agents per team", 0, 20, 0, key="wi_weekend")
+    shift = row[3].number_input(
+        "Move planned rollouts (days)", -60, 60, 0, key="wi_shift",
+        help="Moves the interface rollouts planned on the Forecast page.",
+    )  # fmt: skip
+    submitted = st.form_submit_button("Run the what-if", icon=":material/play_arrow:")
+if submitted or st.session_state.get("wi_ran"):
+    st.session_state["wi_ran"] = True
+    scenario = whatif.Scenario(
+        chat_closed=(closed[0], closed[-1]) if close and closed else None,
+        weekend_agents=int(weekend),
+        rollout_shift_days=int(shift),
+    )
+    weekday_rows = plan[plan["weekday"] == "Mon"].set_index("team")
+    weekend_rows = plan[plan["weekday"] == "Sat"].set_index("team")
+    plan_rows = tuple(
+        (
+            team,
+            int(weekday_rows.loc[team, "queue_agents"] + weekday_rows.loc[team, "live_agents"]),
+            int(weekday_rows.loc[team, "live_agents"]),
+            float(
+                (weekend_rows.loc[team, "queue_agents"] + weekend_rows.loc[team, "live_agents"])
+                / max(
+                    1,
+                    weekday_rows.loc[team, "queue_agents"] + weekday_rows.loc[team, "live_agents"],
+                )
+            ),
+        )
+        for team in weekday_rows.index
+    )
+    with st.spinner("Simulating the queue..."):
+        result = ui.cached(
+            whatif.compare, selection, int(days), plan_rows, scenario,
+            tuple(st.session_state.get("fc_planned", [])), settings=settings,
+        )  # fmt: skip
+    st.dataframe(
+        result["percentiles"],
+        hide_index=True,
+        column_config={
+            "frt_p50_h": st.column_config.NumberColumn("First response p50 (h)", format="%.1f"),
+            "frt_p90_h": st.column_config.NumberColumn("First response p90 (h)", format="%.1f"),
+            "peak_awaiting": st.column_config.NumberColumn("Peak awaiting first response"),
+        },
+    )
+    side = st.columns(2)
+    with side[0]:
+        ui.chart(
+            charts.whatif_lines(result["baseline"], result["scenario"], "awaiting",
+                                "Awaiting a first response at the end of the day", "Tickets"),
+            result["scenario"],
+            "whatif_backlog",
+        )  # fmt: skip
+    with side[1]:
+        ui.chart(
+            charts.whatif_lines(result["baseline"], result["scenario"], "frt_p90_h",
+                                "First response p90 of the day's tickets", "Hours"),
+            result["scenario"],
+            "whatif_frt",
+        )  # fmt: skip

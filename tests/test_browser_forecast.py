@@ -1,0 +1,74 @@
+"""Browser: open the forecast page, add a planned event, see the forecast change and the
+surge alert appear (the real app in Chromium, on a small simulated desk)."""
+
+from datetime import date
+
+import pytest
+from conftest import AppServer, screenshot
+
+from analytics import events, importer, store
+from analytics.simulate import write_sample
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("forecast_browser")
+    files = write_sample(folder / "sample", start=date(2024, 1, 1), years=1.2, scale=0.1)
+    db = folder / "store.duckdb"
+    con = store.connect(db)
+    importer.import_file(con, files.tickets_csv, source="sample")
+    events.import_events_csv(con, files.events_csv)
+    con.close()
+    app = AppServer(db).start()
+    yield app
+    app.stop()
+
+
+def card(page, label: str) -> str:
+    metric = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return metric.get_by_test_id("stMetricValue").inner_text()
+
+
+def wait_for_charts(page, count: int) -> None:
+    page.wait_for_function(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        f".filter(p => p.querySelector('.main-svg')).length >= {count}",
+        timeout=120_000,
+    )
+
+
+def test_a_planned_event_changes_the_forecast_and_raises_a_surge_alert(server, page):
+    page.goto(server.url + "/?source=sample&period=All")
+    page.get_by_test_id("stSidebar").get_by_text("Backlog Radar").wait_for()
+    page.get_by_role("link", name="Forecast", exact=True).click()
+    page.get_by_role("heading", name="Forecast").wait_for()
+    wait_for_charts(page, 2)
+    page.get_by_role("heading", name="Surge alerts").wait_for()
+    alerts_before = set(page.get_by_test_id("stAlertContentWarning").all_inner_texts())
+    before = card(page, "Forecast tickets, next 28 days")
+    assert page.get_by_text("Actual and forecast".lower(), exact=False).count() >= 1
+    screenshot(page, "forecast_before_event")
+
+    page.get_by_text("Planned events").click()
+    page.get_by_label("Event name").fill("Spring campaign")
+    page.get_by_label("Uplift %").fill("300")
+    page.get_by_label("Days", exact=True).fill("10")
+    page.get_by_role("button", name="Add planned event").click()
+
+    page.get_by_text("Spring campaign").first.wait_for()
+    page.wait_for_function(
+        "(before) => [...document.querySelectorAll('[data-testid=stMetric]')]"
+        ".some(m => m.innerText.includes('from planned events'))",
+        arg=before,
+    )
+    after = card(page, "Forecast tickets, next 28 days")
+    assert int(after.replace(",", "")) > int(before.replace(",", ""))
+    # A surge the planned event causes: an alert on the total that was not there before.
+    page.get_by_test_id("stAlertContentWarning").filter(has_text="total").first.wait_for()
+    new = set(page.get_by_test_id("stAlertContentWarning").all_inner_texts()) - alerts_before
+    assert any("total" in text and "likely" in text for text in new), new
+    assert page.get_by_text("Forecast with planned events").count() >= 1
+    assert page.get_by_test_id("stException").count() == 0
+    screenshot(page, "forecast_with_event")

@@ -1,0 +1,257 @@
+"""Forecasts: known structure recovered, intervals never negative, no peeking past the
+origin, planned events, surges, the store path, the CLI and the pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from analytics import cli, events, forecast, importer, metrics, store
+from analytics.simulate import write_sample
+
+WEEKDAY = np.array([1.35, 1.15, 1.05, 1.0, 0.95, 0.5, 0.45])
+
+
+def expected_counts(index: pd.DatetimeIndex, step_at: pd.Timestamp) -> np.ndarray:
+    """Weekly and annual cycles and a +30% step: the truth the models must find."""
+    annual = 1 + 0.2 * np.sin(2 * np.pi * index.day_of_year / 365.25)
+    step = np.where(index >= step_at, 1.3, 1.0)
+    return 120 * WEEKDAY[index.day_of_week] * annual * step
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """Two and a half years of daily counts, the step six months before the end, and the
+    28 days that follow, drawn from the same truth."""
+    rng = np.random.default_rng(3)
+    index = pd.date_range("2023-01-02", periods=900 + 28, freq="D")
+    step_at = index[900 - 180]
+    truth = expected_counts(index, step_at)
+    y = pd.Series(rng.poisson(truth).astype(float), index=index)
+    return y.iloc[:900], y.iloc[900:], truth[900:]
+
+
+@pytest.fixture(scope="module")
+def synthetic_fit(synthetic):
+    history, _, _ = synthetic
+    return forecast.fit_series(history, "D", 28, 8)
+
+
+def test_the_forecast_recovers_a_known_future_within_its_interval(synthetic, synthetic_fit):
+    _, future, truth = synthetic
+    fc = synthetic_fit.forecast
+    assert len(fc) == 28
+    assert fc["period"].iloc[0] == future.index[0]
+    # The expected counts lie inside the 80% interval nearly every day...
+    inside_truth = (fc["lo80"] <= truth) & (truth <= fc["hi80"])
+    assert inside_truth.mean() >= 0.9
+    # ...and the drawn counts inside the 95% interval as often as promised.
+    inside_draws = (fc["lo95"] <= future.to_numpy()) & (future.to_numpy() <= fc["hi95"])
+    assert inside_draws.mean() >= 0.85
+    # The weekly shape is found: Mondays forecast well above Sundays.
+    by_day = fc.assign(dow=pd.DatetimeIndex(fc["period"]).day_of_week).groupby("dow")["mean"]
+    assert by_day.mean()[0] > 2 * by_day.mean()[6]
+
+
+def test_the_chosen_model_beats_seasonal_naive_in_the_backtest(synthetic_fit):
+    scores = synthetic_fit.scores.set_index("model")
+    assert synthetic_fit.origins == 8
+    assert set(scores.index) == set(forecast.MODELS["D"])
+    assert scores.loc[synthetic_fit.chosen, "mase"] == scores["mase"].min()
+    assert scores.loc[synthetic_fit.chosen, "relative_mase"] < 0.9
+    assert set(synthetic_fit.by_horizon["step"]) == set(range(1, 29))
+    assert (scores["fit_s"] >= 0).all()
+
+
+@pytest.mark.parametrize("freq,horizon", [("D", 14), ("H", 48)])
+def test_intervals_are_never_negative_even_on_sparse_counts(freq, horizon):
+    rng = np.random.default_rng(5)
+    periods = 200 if freq == "D" else 24 * 7 * 5
+    index = pd.date_range("2024-01-01", periods=periods, freq="D" if freq == "D" else "h")
+    y = pd.Series(rng.poisson(0.4, periods).astype(float), index=index)
+    fit = forecast.fit_series(y, freq, horizon, 3)
+    for model, frame in fit.models.items():
+        values = frame[["mean", "lo80", "hi80", "lo95", "hi95"]].to_numpy()
+        assert (values >= 0).all(), model
+        assert (frame["lo95"] <= frame["lo80"]).all() and (frame["hi80"] <= frame["hi95"]).all()
+
+
+def test_the_backtest_never_uses_data_after_its_origin():
+    """Two series equal up to a date and ten times apart after it: every origin before
+    that date must score the same forecasts; origins after it must not."""
+    rng = np.random.default_rng(11)
+    index = pd.date_range("2024-01-01", periods=400, freq="D")
+    base = pd.Series(rng.poisson(80 * WEEKDAY[index.day_of_week]).astype(float), index=index)
+    origins = forecast.origins_for(len(base), "D", 14, 8)
+    change = origins[4] + 3  # between the fifth and the sixth origin
+    changed = base.copy()
+    changed.iloc[change:] *= 10
+    models = ("seasonal_naive", "ets", "sarimax", "nb_glm", "autoreg", "combo")
+    a = forecast.fit_series(base, "D", 14, 8, models=models)
+    b = forecast.fit_series(changed, "D", 14, 8, models=models)
+    pa, pb = (
+        a.predictions.set_index(["model", "origin", "step"]),
+        b.predictions.set_index(["model", "origin", "step"]),
+    )
+    before = pa.index.get_level_values("origin") <= change
+    pd.testing.assert_series_equal(pa.loc[before, "mean"], pb.loc[before, "mean"])
+    assert not np.allclose(pa.loc[~before, "mean"], pb.loc[~before, "mean"])
+    # The actuals scored at early origins that reach past the change do differ.
+    assert not np.allclose(pa.loc[before, "actual"], pb.loc[before, "actual"])
+
+
+def test_a_planned_event_moves_its_days_by_the_uplift_or_the_measured_profile(synthetic_fit):
+    start = synthetic_fit.forecast["period"].iloc[3].date()
+    typed = forecast.PlannedEvent("Launch", "product launch", "all", start, start, uplift=0.5)
+    moved = forecast.with_events(synthetic_fit, [typed])
+    ratio = moved["mean"] / synthetic_fit.forecast["mean"]
+    assert ratio.iloc[3] == pytest.approx(1.5)
+    assert ratio.drop(index=3).eq(1.0).all()
+    profiled = forecast.PlannedEvent(
+        "Rollout", "interface rollout", "Europe", start, start, profile=(1.2, 2.0, 1.1)
+    )
+    shares = {"Europe": 0.5}
+    moved = forecast.with_events(synthetic_fit, [profiled], shares, split="total")
+    ratio = (moved["mean"] / synthetic_fit.forecast["mean"]).to_numpy()
+    np.testing.assert_allclose(ratio[3:6], [1.1, 1.5, 1.05])
+    assert (moved[["lo80", "lo95"]] >= 0).all().all()
+
+
+def test_a_surge_is_flagged_where_arrivals_outrun_usual_resolutions(synthetic_fit):
+    assert (
+        forecast.surges(synthetic_fit, margin=0.2)
+        .query("reason == 'arrivals above capacity'")
+        .empty
+    )
+    start = synthetic_fit.forecast["period"].iloc[10].date()
+    wave = forecast.PlannedEvent("Wave", "outage", "all", start, start + timedelta(days=6), 1.5)
+    found = forecast.surges(synthetic_fit, forecast.with_events(synthetic_fit, [wave]), 0.2)
+    over = found[found["reason"] == "arrivals above capacity"]
+    assert len(over) == 1
+    assert over["start"].iloc[0] >= pd.Timestamp(start)
+    assert over["confidence"].iloc[0] > 0.9
+    assert "total" in forecast.describe_surge(over.iloc[0])
+
+
+def test_saved_event_effect_profiles_are_read_for_planned_events():
+    con = duckdb.connect()
+    assert forecast.event_profiles(con) == {}  # a store without the tables
+    con = store.connect()
+    assert forecast.event_profiles(con) == {}
+    for effect_id, method, estimated, effects in (
+        (1, "staggered_did", "2026-01-02", (0.9, 0.9)),
+        (2, "intervention", "2026-01-01", (0.2, 0.5, None, 0.1)),
+    ):
+        con.execute(
+            "insert into event_effects (effect_id, source, event_name, kind, region, starts_on, "
+            "ends_on, metric, method, model, estimated_at) values "
+            "(?, 'sample', 'Rollout', 'interface rollout', 'Europe', date '2025-09-01', "
+            "date '2025-10-01', 'arrivals', ?, 'm', ?::timestamptz)",
+            [effect_id, method, estimated],
+        )
+        for day, effect in enumerate(effects):
+            if effect is not None:
+                con.execute(
+                    "insert into event_effect_profile values (?, ?, ?, null, null)",
+                    [effect_id, day, effect],
+                )
+    profiles = forecast.event_profiles(con)
+    assert profiles == {("interface rollout", "Europe"): (1.2, 1.5, 1.0, 1.1)}
+    assert forecast.profile_for(profiles, "interface rollout", "Asia") == (1.2, 1.5, 1.0, 1.1)
+    assert forecast.profile_for(profiles, "outage", "Asia") == ()
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """A small simulated desk (14 months, a tenth of the volume) in a store file."""
+    folder = tmp_path_factory.mktemp("forecast")
+    files = write_sample(folder / "sample", start=date(2024, 1, 1), years=1.2, scale=0.1)
+    db = folder / "store.duckdb"
+    con = store.connect(db)
+    importer.import_file(con, files.tickets_csv, source="sample")
+    events.import_events_csv(con, files.events_csv)
+    con.close()
+    return db
+
+
+def test_the_cli_prints_one_json_object_per_the_issue(sample_db, capsys):
+    status = cli.main(
+        ["forecast", "--db", str(sample_db), "--to", "2024-12-31", "--by", "region",
+         "--backtest", "0", "--horizon", "14", "--json"]
+    )  # fmt: skip
+    assert status == 0
+    payload = json.loads(capsys.readouterr().out)
+    names = [s["name"] for s in payload["series"]]
+    assert names[0] == "total" and set(names[1:]) == {"France", "Europe", "North America", "Asia"}
+    total = payload["series"][0]
+    assert set(total) == {"name", "chosen", "models", "forecast"}
+    assert total["chosen"] == "combo"
+    first = total["forecast"][0]
+    assert set(first) == {"period", "mean", "lo80", "hi80", "lo95", "hi95"}
+    # --to bounds the history: the forecast starts the next day.
+    assert first["period"] == "2025-01-01" and len(total["forecast"]) == 14
+    assert all(p["lo95"] >= 0 for s in payload["series"] for p in s["forecast"])
+
+
+def test_the_cli_backtests_and_writes_a_csv(sample_db, tmp_path, capsys):
+    out = tmp_path / "fc.csv"
+    status = cli.main(
+        ["forecast", "--db", str(sample_db), "--freq", "H", "--horizon", "48", "--backtest", "8",
+         "--json", "--out", str(out)]
+    )  # fmt: skip
+    assert status == 0
+    total = json.loads(capsys.readouterr().out)["series"][0]
+    assert set(total["models"]) == set(forecast.MODELS["H"])
+    assert total["models"]["seasonal_naive"]["coverage80"] is not None
+    frame = pd.read_csv(out)
+    assert len(frame) == 48 and list(frame.columns)[:3] == ["series", "model", "period"]
+
+
+def test_the_cli_rejects_a_horizon_out_of_range(sample_db, capsys):
+    assert cli.main(["forecast", "--db", str(sample_db), "--horizon", "400"]) == 1
+    assert "--horizon must be 7 to 90" in capsys.readouterr().err
+
+
+def test_next_surge_reads_the_store(sample_db):
+    con = store.connect(sample_db, read_only=True)
+    try:
+        start, end = metrics.period(date(2024, 1, 1), date(2024, 8, 20), "Europe/Paris")
+        selection = metrics.Selection("sample", start, end, tz="Europe/Paris")
+        calm = forecast.next_surge(con, selection, margin=5.0)
+        line = forecast.next_surge(con, selection, margin=-0.5)
+    finally:
+        con.close()
+    assert calm is None
+    # Half the usual resolutions is exceeded at once: the first week is the surge.
+    assert line.startswith("Wed 21 Aug") and "total" in line and "likely" in line
+
+
+@pytest.mark.parametrize("page", ["pages/forecast.py", "pages/staffing.py"])
+def test_the_pages_render_on_the_sample(sample_db, monkeypatch, page):
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(sample_db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert not at.error
+    if page == "pages/forecast.py":
+        assert at.metric[0].label.startswith("Forecast tickets")
+        assert any(m.label == "Model chosen" for m in at.metric)
+    else:
+        at.checkbox(key="wi_close").check()
+        at.number_input(key="wi_weekend").set_value(2)
+        at.button[-1].click().run()
+        assert not at.exception
+        table = at.dataframe[-1].value
+        assert list(table["plan"]) == ["baseline", "scenario"]
+    st.cache_resource.clear()
