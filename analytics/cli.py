@@ -256,16 +256,7 @@ def cmd_import_events(args: argparse.Namespace) -> int:
 def cmd_metrics(args: argparse.Namespace) -> int:
     con = store.connect(args.db)
     try:
-        names = [s.source for s in store.list_sources(con)]
-        source = args.source or (
-            names[0] if len(names) == 1 else SAMPLE_SOURCE if SAMPLE_SOURCE in names else None
-        )
-        if source is None:
-            raise store.StoreError(
-                "name a source with --source" + (f" ({', '.join(names)})" if names else "")
-            )
-        if source not in names:
-            raise store.StoreError(f"no source named {source!r}")
+        source = _default_source(con, args.source)
         span = metrics.source_span(con, source)
         first = args.first_day or span.first_created_at.astimezone(ZoneInfo(args.tz)).date()
         last = args.last_day or span.as_of.astimezone(ZoneInfo(args.tz)).date()
@@ -286,6 +277,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _default_source(con, requested: str | None) -> str:
+    """Return the source a command works on: the one named, the only one, or the sample."""
     names = [s.source for s in store.list_sources(con)]
     source = requested or (
         names[0] if len(names) == 1 else SAMPLE_SOURCE if SAMPLE_SOURCE in names else None
@@ -338,7 +330,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     con = store.connect(args.db)
     try:
-        source = _pick_source(con, args.source)
+        source = _default_source(con, args.source)
         span = metrics.source_span(con, source)
         zone = ZoneInfo(args.tz)
         first = args.first_day or span.first_created_at.astimezone(zone).date()
@@ -377,20 +369,6 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             print(f"{r.name} ({r.chosen}):")
             print(r.forecast.round(1).to_string(index=False))
     return 0
-
-
-def _pick_source(con, name: str | None) -> str:
-    names = [s.source for s in store.list_sources(con)]
-    source = name or (
-        names[0] if len(names) == 1 else SAMPLE_SOURCE if SAMPLE_SOURCE in names else None
-    )
-    if source is None:
-        raise store.StoreError(
-            "name a source with --source" + (f" ({', '.join(names)})" if names else "")
-        )
-    if source not in names:
-        raise store.StoreError(f"no source named {source!r}")
-    return source
 
 
 def cmd_report(args: argparse.Namespace) -> int:
