@@ -138,3 +138,17 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
+    """Wait until the app has no script run in flight (its running indicator is gone).
+
+    A click that lands while a run is still drawing can be swallowed by the
+    rerun that follows; interacting only when idle keeps browser tests honest
+    on a loaded machine.
+    """
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=stStatusWidgetRunningIcon],"
+        " [data-testid=stStatusWidgetRunningManIcon]')",
+        timeout=timeout_ms,
+    )

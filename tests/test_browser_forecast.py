@@ -4,7 +4,7 @@ surge alert appear (the real app in Chromium, on a small simulated desk)."""
 from datetime import date
 
 import pytest
-from conftest import AppServer, screenshot
+from conftest import AppServer, screenshot, wait_until_idle
 
 from analytics import events, importer, store
 from analytics.simulate import write_sample
@@ -51,10 +51,12 @@ def test_a_planned_event_changes_the_forecast_and_raises_a_surge_alert(server, p
     assert page.get_by_text("Actual and forecast".lower(), exact=False).count() >= 1
     screenshot(page, "forecast_before_event")
 
+    wait_until_idle(page)
     page.get_by_text("Planned events").click()
     page.get_by_label("Event name").fill("Spring campaign")
     page.get_by_label("Uplift %").fill("300")
     page.get_by_label("Days", exact=True).fill("10")
+    wait_until_idle(page)
     page.get_by_role("button", name="Add planned event").click()
 
     page.get_by_text("Spring campaign").first.wait_for()
