@@ -15,6 +15,7 @@ import gzip
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,23 @@ HEAD_BYTES = 256 * 1024
 CHUNK = 4 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
+# Wide Jira exports reach a few hundred columns; far beyond that the "header"
+# is data or noise, and every column costs DuckDB a reader slot.
+MAX_COLUMNS = 5000
+# Text has almost no control characters; random or binary bytes read as
+# latin-1 have about one in nine. A few stray ones (a vertical tab from Excel,
+# a DOS end-of-file mark) stay well under this share.
+MAX_CONTROL_SHARE = 0.01
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# What a failing decompressor or zip reader raises, besides InputFileError.
+_UNPACK_ERRORS = (
+    OSError,
+    EOFError,
+    zlib.error,
+    zipfile.BadZipFile,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 class InputFileError(Exception):
@@ -66,6 +84,37 @@ class TabularInput:
 
 def _looks_binary(head: bytes) -> bool:
     return b"\x00" in head[:8192]
+
+
+def _looks_like_bomless_utf16(head: bytes) -> bool:
+    """Return True when every other byte of the sample is NUL: ASCII text written as UTF-16LE."""
+    odd = head[1:4096:2]
+    return len(odd) >= 8 and odd.count(0) >= 0.9 * len(odd) and head[0:4096:2].count(0) == 0
+
+
+def _control_share(text: str) -> float:
+    """Return the share of control characters (other than tab, CR, LF, FF) in ``text``."""
+    return len(_CONTROL.findall(text)) / len(text) if text else 0.0
+
+
+def check_size(path: Path, name: str, max_bytes: int) -> int:
+    """Return the size of the file at ``path`` in bytes, refusing an empty or oversized one.
+
+    Uses ``stat``, so a huge (or sparse) file is refused without reading it.
+
+    Raises
+    ------
+    InputFileError
+        When the file is empty or larger than ``max_bytes``.
+    """
+    size = Path(path).stat().st_size
+    if size == 0:
+        raise InputFileError(f"{name} is empty")
+    if size > max_bytes:
+        raise InputFileError(
+            f"{name} is {size / 1024**2:,.0f} MB, over the {max_bytes / 1024**2:,.0f} MB limit"
+        )
+    return size
 
 
 def detect_encoding(head: bytes) -> str:
@@ -127,7 +176,8 @@ def sniff_dialect(text: str, *, delimiter: str | None = None, quote: str | None 
 
 def _rows(sample: str, delimiter: str, quote: str) -> Iterator[list[str]]:
     reader = csv.reader(
-        io.StringIO(sample),
+        # Universal newlines: a file from old Mac Excel ends its lines with a lone CR.
+        io.StringIO(sample, newline=None),
         delimiter=delimiter,
         quotechar=quote or None,
         quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
@@ -170,13 +220,7 @@ def open_input(
     """
     path = Path(path)
     name = file_name or path.name
-    size = path.stat().st_size
-    if size == 0:
-        raise InputFileError(f"{name} is empty")
-    if size > max_bytes:
-        raise InputFileError(
-            f"{name} is {size / 1024**2:,.0f} MB, over the {max_bytes / 1024**2:,.0f} MB limit"
-        )
+    check_size(path, name, max_bytes)
     with path.open("rb") as fh:
         magic = fh.read(4)
     if magic.startswith(b"PK\x03\x04"):
@@ -187,7 +231,7 @@ def open_input(
         try:
             with gzip.open(path, "rb") as gz:
                 head = gz.read(HEAD_BYTES)
-        except (OSError, EOFError) as exc:
+        except _UNPACK_ERRORS as exc:
             raise InputFileError(f"{name} is not a readable gzip file: {exc}") from exc
         return _open_text(
             path,
@@ -245,6 +289,10 @@ def _open_zip(path, workdir, name, encoding, delimiter, quote, header, max_unpac
         _copy_capped(lambda: archive.open(member), target, max_unpacked_bytes, name)
     with target.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
+    if head.startswith((b"PK\x03\x04", b"\x1f\x8b")):
+        raise InputFileError(
+            f"{name} holds another archive ({member.filename}); unpack it and import the CSV inside"
+        )
     return _open_text(
         target,
         workdir,
@@ -262,31 +310,54 @@ def _open_zip(path, workdir, name, encoding, delimiter, quote, header, max_unpac
 def _copy_capped(open_stream, target: Path, cap: int, name: str) -> None:
     # The declared size in a zip header can lie; count what really comes out.
     written = 0
-    with open_stream() as src, target.open("wb") as dst:
-        while chunk := src.read(CHUNK):
-            written += len(chunk)
-            if written > cap:
-                raise InputFileError(
-                    f"{name} unpacks to more than {cap / 1024**2:,.0f} MB; refused"
-                )
-            dst.write(chunk)
+    try:
+        with open_stream() as src, target.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                written += len(chunk)
+                if written > cap:
+                    raise InputFileError(
+                        f"{name} unpacks to more than {cap / 1024**2:,.0f} MB; refused"
+                    )
+                dst.write(chunk)
+    except _UNPACK_ERRORS as exc:
+        # A lying size header ends in a CRC error; encrypted or exotic members cannot be read.
+        raise InputFileError(f"{name} is a damaged or unsupported zip: {exc}") from exc
 
 
 def _open_text(path, workdir, name, head, encoding, delimiter, quote, header, cap, *, opener):
     if not head.strip():
         raise InputFileError(f"{name} is empty")
     enc = encoding or detect_encoding(head)
-    if enc != "utf-16" and _looks_binary(head):
+    if not enc.lower().startswith("utf-16") and _looks_binary(head):
+        if encoding is None and _looks_like_bomless_utf16(head):
+            raise InputFileError(
+                f"{name} looks like UTF-16 text without a byte-order mark; "
+                "choose the encoding utf-16"
+            )
         raise InputFileError(f"{name} is a binary file, not a CSV text export")
     try:
         text = head.decode(enc, errors="ignore" if enc == "utf-8" else "strict")
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(f"{name} cannot be read as {enc}: {exc}") from exc
     text = text.lstrip("\ufeff")
+    if _control_share(text) > MAX_CONTROL_SHARE:
+        raise InputFileError(f"{name} is a binary file, not a CSV text export")
+    if len(head) >= HEAD_BYTES and not any(mark in text for mark in "\n\r"):
+        raise InputFileError(
+            f"{name}: the first line runs past {HEAD_BYTES // 1024} KB without a line break; "
+            "this is not a CSV export with a header"
+        )
+    if not text.strip():
+        raise InputFileError(f"{name} holds no text rows")
     dialect = sniff_dialect(text, delimiter=delimiter, quote=quote)
     has_header = dialect.header if header is None else header
     dialect = Dialect(dialect.delimiter, dialect.quote, has_header, enc)
     first = next(_rows(text, dialect.delimiter, dialect.quote), [])
+    if len(first) > MAX_COLUMNS:
+        raise InputFileError(
+            f"{name}: the first row has {len(first):,} columns, over the {MAX_COLUMNS:,} "
+            "a ticket export can have; check the delimiter"
+        )
     if has_header:
         columns = [cell.strip() for cell in first]
     else:
@@ -336,7 +407,7 @@ def transcode(src: Path, dst: Path, encoding: str, cap: int, name: str, *, opene
                     )
                 out.write(data)
             out.write(decoder.decode(b"", final=True).encode("utf-8"))
-    except (OSError, EOFError) as exc:
+    except _UNPACK_ERRORS as exc:
         raise InputFileError(f"{name} could not be read to the end: {exc}") from exc
 
 

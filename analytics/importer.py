@@ -68,10 +68,6 @@ PREVIEW_COLUMNS = (
     "action",
 )
 
-# Imports in one process run one at a time: two sessions of the app writing
-# the same source would otherwise race in DuckDB's optimistic concurrency.
-_WRITE_LOCK = threading.Lock()
-
 Progress = Callable[[float, str], None]
 
 
@@ -253,6 +249,7 @@ def import_file(
     dry_run: bool = False,
     progress: Progress | None = None,
     settings: Settings | None = None,
+    lock_timeout: float | None = None,
 ) -> ImportReport:
     """Import one export file into the store behind ``con``; return what happened.
 
@@ -274,11 +271,16 @@ def import_file(
         ``"dmy"`` or ``"mdy"`` for numeric dates that fit both readings.
     dry_run
         Validate and count, write nothing.
+    lock_timeout
+        Seconds to wait for another import or deletion writing to the same
+        store (default :data:`analytics.store.WRITE_LOCK_TIMEOUT_S`); imports
+        run one at a time, the later one queueing behind the earlier.
 
     Raises
     ------
     ImportFailed
-        When nothing could be imported; the store is unchanged.
+        When nothing could be imported (including a store still busy after
+        ``lock_timeout``); the store is unchanged.
     """
     settings = settings or load_settings()
     path = Path(path)
@@ -292,6 +294,8 @@ def import_file(
     workdir = Path(tempfile.mkdtemp(prefix="backlog-radar-"))
     try:
         report_progress(0.02, "reading the file")
+        # Refuse an oversized file before the hash thread starts reading it.
+        files.check_size(path, file_name, settings.max_upload_mb * 1024**2)
         sha = _hash_in_background(path)
         tabular = _open(path, workdir, file_name, encoding, delimiter, quote, header, settings)
         chosen, _ = _choose_preset(tabular.columns, preset)
@@ -324,54 +328,68 @@ def import_file(
             started_at=started.isoformat(),
             notes=list(chosen.notes) + tabular.notes,
         )
-        with _WRITE_LOCK:
-            cur = con.cursor()
-            try:
-                cur.execute("set TimeZone = 'UTC'")
-                cur.execute("begin transaction")
-                report_progress(0.1, "staging the mapped columns")
-                _stage_or_retry_serial(cur, tabular, positions)
-                report.sha256 = sha()
-                _run(
+        cur = con.cursor()
+        try:
+            # A dry run writes nothing, so it need not queue behind a real import.
+            lock = (
+                contextlib.nullcontext()
+                if dry_run
+                else store.write_lock(
                     cur,
-                    tabular,
-                    chosen,
-                    positions,
-                    report,
-                    date_order,
-                    fr_mode,
-                    fr_list,
-                    resolved_list,
-                    report_progress,
+                    f"importing {file_name!r} into source {report.source!r}",
+                    timeout=store.WRITE_LOCK_TIMEOUT_S if lock_timeout is None else lock_timeout,
+                    on_wait=lambda holder: report_progress(0.05, f"waiting: {holder}"),
                 )
-                if dry_run:
-                    cur.execute("rollback")
-                    report.outcome = "dry run"
-                else:
-                    report_progress(0.85, "writing")
-                    report.finished_at = datetime.now(UTC).isoformat()
-                    report.outcome = "imported with rejects" if report.rows_rejected else "imported"
-                    _write(
+            )
+            with lock:
+                try:
+                    cur.execute("set TimeZone = 'UTC'")
+                    cur.execute("begin transaction")
+                    report_progress(0.1, "staging the mapped columns")
+                    _stage_or_retry_serial(cur, tabular, positions)
+                    report.sha256 = sha()
+                    _run(
                         cur,
+                        tabular,
+                        chosen,
+                        positions,
                         report,
-                        options={
-                            "date_order": date_order,
-                            "encoding": tabular.dialect.encoding if tabular.dialect else None,
-                            "delimiter": tabular.dialect.delimiter if tabular.dialect else None,
-                            "first_response_activities": fr_list,
-                            "resolved_activities": resolved_list,
-                        },
+                        date_order,
+                        fr_mode,
+                        fr_list,
+                        resolved_list,
+                        report_progress,
                     )
-                    cur.execute("commit")
-            except BaseException:
-                _rollback(cur)
-                raise
-            finally:
-                cur.close()
+                    if dry_run:
+                        cur.execute("rollback")
+                        report.outcome = "dry run"
+                    else:
+                        report_progress(0.85, "writing")
+                        report.finished_at = datetime.now(UTC).isoformat()
+                        report.outcome = (
+                            "imported with rejects" if report.rows_rejected else "imported"
+                        )
+                        _write(
+                            cur,
+                            report,
+                            options={
+                                "date_order": date_order,
+                                "encoding": tabular.dialect.encoding if tabular.dialect else None,
+                                "delimiter": tabular.dialect.delimiter if tabular.dialect else None,
+                                "first_response_activities": fr_list,
+                                "resolved_activities": resolved_list,
+                            },
+                        )
+                        cur.execute("commit")
+                except BaseException:
+                    _rollback(cur)
+                    raise
+        finally:
+            cur.close()
         report.finished_at = report.finished_at or datetime.now(UTC).isoformat()
         report_progress(1.0, "done")
         return report
-    except files.InputFileError as exc:
+    except (files.InputFileError, store.StoreBusyError) as exc:
         raise ImportFailed(str(exc)) from exc
     except dates.DateFormatError as exc:
         raise ImportFailed(f"{file_name}: {exc}") from exc

@@ -7,12 +7,23 @@ order, each inside a transaction, with the version recorded in
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+try:
+    import fcntl
+except ImportError:  # Windows: only the in-process lock applies
+    fcntl = None
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -24,6 +35,20 @@ class StoreError(Exception):
 
 class StoreLockedError(StoreError):
     """Another process (usually the running app) holds the database file."""
+
+
+class StoreBusyError(StoreError):
+    """Another import or deletion is writing to the same store and did not finish in time."""
+
+
+# How long a write waits for the one before it. A million-ticket import takes
+# about a minute on a loaded 2-core machine; a second browser session or a
+# double click should queue behind it rather than fail, but not forever.
+WRITE_LOCK_TIMEOUT_S = 120.0
+_POLL_S = 0.05
+_process_locks: dict[str, threading.Lock] = {}
+_process_holders: dict[str, str] = {}
+_process_locks_guard = threading.Lock()
 
 
 @functools.cache
@@ -58,7 +83,8 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreLockedError(
-                f"the database {path} is in use by another process "
+                f"the database {path} is in use by another process"
+                f"{_lock_holder_detail(str(exc), Path(path))} "
                 "(is the Backlog Radar app running?); stop it or use another --db"
             ) from exc
         raise StoreError(f"cannot open the database {path}: {exc}") from exc
@@ -130,17 +156,30 @@ def list_sources(con: duckdb.DuckDBPyConnection) -> list[SourceSummary]:
     return [SourceSummary(*row) for row in rows]
 
 
-def delete_source(con: duckdb.DuckDBPyConnection, source: str) -> int:
+def delete_source(
+    con: duckdb.DuckDBPyConnection, source: str, *, lock_timeout: float = WRITE_LOCK_TIMEOUT_S
+) -> int:
     """Delete a source's tickets, imports and rejects in one transaction.
 
-    Returns the number of tickets deleted.
+    Returns the number of tickets deleted. Waits up to ``lock_timeout``
+    seconds for an import in progress (see :func:`write_lock`).
 
     Raises
     ------
     StoreError
         When no such source exists.
+    StoreBusyError
+        When another import or deletion holds the store for longer than ``lock_timeout``.
     """
     cur = con.cursor()
+    try:
+        with write_lock(cur, f"deleting source {source!r}", timeout=lock_timeout):
+            return _delete_source(cur, source)
+    finally:
+        cur.close()
+
+
+def _delete_source(cur: duckdb.DuckDBPyConnection, source: str) -> int:
     cur.execute("begin transaction")
     try:
         deleted = cur.execute("select count(*) from tickets where source = ?", [source]).fetchone()[
@@ -161,3 +200,152 @@ def delete_source(con: duckdb.DuckDBPyConnection, source: str) -> int:
         cur.execute("rollback")
         raise
     return deleted
+
+
+def _lock_holder_detail(duckdb_message: str, db_path: Path) -> str:
+    """Return `` (PID n, importing ...)`` naming who holds the file, or "" when unknown."""
+    parts = []
+    if found := re.search(r"\(PID (\d+)\)", duckdb_message):
+        parts.append(f"PID {found.group(1)}")
+    if holder := _file_lock_holder(write_lock_path(db_path)):
+        parts.append(holder)
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """Return the database file behind ``con``, or None for an in-memory store."""
+    row = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return Path(row[0]) if row and row[0] else None
+
+
+def write_lock_path(db_path: Path) -> Path:
+    """Return the lock file that serialises writers of ``db_path`` (``<db>.import.lock``)."""
+    return db_path.with_name(db_path.name + ".import.lock")
+
+
+@contextlib.contextmanager
+def write_lock(
+    con: duckdb.DuckDBPyConnection,
+    what: str,
+    *,
+    timeout: float = WRITE_LOCK_TIMEOUT_S,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold the store's write lock for the body: one import or deletion at a time.
+
+    Two locks, taken in order: a ``threading.Lock`` per database for the
+    sessions of one app process (they share one DuckDB connection through
+    cursors), then an ``fcntl.flock`` on ``<db>.import.lock`` for other
+    processes. ``flock`` is released by the kernel when its holder dies, so a
+    killed import never leaves a stale lock; the file itself stays, and while
+    locked it names the holder. An in-memory store has only the first lock.
+
+    ``what`` describes the holder in other writers' messages ("importing
+    x.csv into source emea"). A writer that finds the lock taken calls
+    ``on_wait`` with the holder's description, then waits up to ``timeout``
+    seconds.
+
+    Raises
+    ------
+    StoreBusyError
+        When the lock is still held after ``timeout`` seconds.
+    """
+    path = database_path(con)
+    key = str(path.resolve()) if path else ":memory:"
+    with _process_locks_guard:
+        lock = _process_locks.setdefault(key, threading.Lock())
+    deadline = time.monotonic() + timeout
+    if not lock.acquire(blocking=False):
+        holder = _process_holders.get(key, "another import")
+        if on_wait:
+            on_wait(holder)
+        if not lock.acquire(timeout=max(deadline - time.monotonic(), 0)):
+            raise StoreBusyError(_busy_message(_process_holders.get(key, holder), timeout))
+    try:
+        description = f"pid {os.getpid()} {what} since {_now()}"
+        _process_holders[key] = description
+        if path is None or fcntl is None:
+            yield
+        else:
+            with _file_lock(write_lock_path(path), description, deadline, timeout, on_wait):
+                yield
+    finally:
+        _process_holders.pop(key, None)
+        lock.release()
+
+
+@contextlib.contextmanager
+def _file_lock(
+    lock_path: Path,
+    description: str,
+    deadline: float,
+    timeout: float,
+    on_wait: Callable[[str], None] | None,
+) -> Iterator[None]:
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot create the lock file {lock_path}: {exc.strerror}") from exc
+    try:
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _read_holder(lock_path) or "another process"
+                if not waited and on_wait:
+                    on_wait(holder)
+                waited = True
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(_busy_message(holder, timeout)) from None
+                time.sleep(_POLL_S)
+        # The holder's line is for other writers' messages only; the lock is the flock.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, description.encode("utf-8"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _file_lock_holder(lock_path: Path) -> str | None:
+    """Return the description written by the process holding ``lock_path``, None if free."""
+    if fcntl is None or not lock_path.exists():
+        return None
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _read_holder(lock_path)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_holder(lock_path: Path) -> str | None:
+    try:
+        return lock_path.read_text(encoding="utf-8", errors="replace").strip() or None
+    except OSError:
+        return None
+
+
+def _busy_message(holder: str, timeout: float) -> str:
+    return (
+        f"the store is busy: {holder}; waited {timeout:,.0f} s for it to finish. "
+        "Try again when it is done"
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%H:%M:%S UTC")
