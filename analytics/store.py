@@ -82,11 +82,7 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise StoreLockedError(
-                f"the database {path} is in use by another process"
-                f"{_lock_holder_detail(str(exc), Path(path))} "
-                "(is the Backlog Radar app running?); stop it or use another --db"
-            ) from exc
+            raise StoreLockedError(_locked_message(str(exc), Path(path))) from exc
         raise StoreError(f"cannot open the database {path}: {exc}") from exc
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
@@ -202,14 +198,19 @@ def _delete_source(cur: duckdb.DuckDBPyConnection, source: str) -> int:
     return deleted
 
 
-def _lock_holder_detail(duckdb_message: str, db_path: Path) -> str:
-    """Return `` (PID n, importing ...)`` naming who holds the file, or "" when unknown."""
-    parts = []
-    if found := re.search(r"\(PID (\d+)\)", duckdb_message):
-        parts.append(f"PID {found.group(1)}")
+def _locked_message(duckdb_message: str, db_path: Path) -> str:
+    """Return the one-line reason another process holds ``db_path``, naming it when possible."""
     if holder := _file_lock_holder(write_lock_path(db_path)):
-        parts.append(holder)
-    return f" ({', '.join(parts)})" if parts else ""
+        return (
+            f"the database {db_path} is in use by another process: {holder}; "
+            "wait for it to finish or use another --db"
+        )
+    found = re.search(r"\(PID (\d+)\)", duckdb_message)
+    return (
+        f"the database {db_path} is in use by another process"
+        + (f" (pid {found.group(1)})" if found else "")
+        + "; is the Backlog Radar app running? Stop it or use another --db"
+    )
 
 
 def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -342,7 +343,7 @@ def _read_holder(lock_path: Path) -> str | None:
 
 def _busy_message(holder: str, timeout: float) -> str:
     return (
-        f"the store is busy: {holder}; waited {timeout:,.0f} s for it to finish. "
+        f"the store is busy: {holder}; waited {timeout:g} s for it to finish. "
         "Try again when it is done"
     )
 

@@ -1,0 +1,260 @@
+"""Imports at the same time: serialised in one process, refused in one line across processes.
+
+The app's browser sessions share one DuckDB connection through cursors, so two
+imports can start together in one process; the command line runs in another
+process. These tests use a real store file, real threads and real processes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import exports
+import pytest
+
+from analytics import importer, store
+
+ROOT = Path(__file__).resolve().parents[1]
+MAPPING = {"ticket_id": "Id", "created_at": "Created", "team": "Team"}
+
+
+def _export(path: Path, rows: int, *, prefix: str = "T", rejects_every: int = 0) -> Path:
+    """Write a generic export of ``rows`` tickets (every ``rejects_every``-th undated)."""
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("Id,Created,Team\n")
+        for n in range(rows):
+            bad = rejects_every and n % rejects_every == 0
+            created = "" if bad else f"2024-03-{1 + n % 28:02d} 09:{n % 60:02d}"
+            fh.write(f"{prefix}{n},{created},team {n % 5}\n")
+    return path
+
+
+def _counts(cur) -> tuple[int, int, int]:
+    return cur.execute(
+        "select (select count(*) from tickets), (select count(*) from imports), "
+        "(select count(*) from rejects)"
+    ).fetchone()
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    path = tmp_path / "store.duckdb"
+    con = store.connect(path)
+    exports.import_(
+        con, _export(tmp_path / "first.csv", 10), preset="generic", mapping=MAPPING, source="s"
+    )
+    con.close()
+    return path
+
+
+def test_two_sessions_importing_at_once_run_one_after_the_other(db, tmp_path):
+    con = store.connect(db)
+    # Both write the same source and the same ids: run together, DuckDB would
+    # abort one of them on a write-write conflict.
+    files = [_export(tmp_path / f"{name}.csv", 60_000, prefix="T") for name in ("a", "b")]
+    spans: dict[int, list[float]] = {0: [], 1: []}
+    reports: dict[int, importer.ImportReport] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def session(i: int) -> None:
+        def progress(fraction: float, message: str) -> None:
+            if message in ("staging the mapped columns", "done"):
+                spans[i].append(time.monotonic())
+
+        cur = con.cursor()
+        try:
+            start.wait()
+            reports[i] = importer.import_file(
+                cur, files[i], source="s", preset="generic", mapping=MAPPING, progress=progress
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            cur.close()
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    first, second = sorted(spans.values())
+    assert first[1] <= second[0]  # the second import began writing after the first was done
+    inserted = sorted(r.rows_inserted for r in reports.values())
+    assert inserted == [0, 60_000 - 10]  # the later one found everything already stored
+    assert _counts(con.cursor()) == (60_000, 3, 0)
+    con.close()
+
+
+def test_session_waiting_too_long_for_the_store_is_refused_with_who_holds_it(db, tmp_path):
+    con = store.connect(db)
+    before = exports.table_dump(con)
+    path = _export(tmp_path / "late.csv", 100)
+    waiting: list[str] = []
+    holder = con.cursor()
+    with store.write_lock(holder, "deleting source 'x'"):
+        cur = con.cursor()
+        started = time.monotonic()
+        with pytest.raises(importer.ImportFailed) as failure:
+            importer.import_file(
+                cur,
+                path,
+                source="s",
+                preset="generic",
+                mapping=MAPPING,
+                lock_timeout=0.5,
+                progress=lambda fraction, message: waiting.append(message),
+            )
+        assert time.monotonic() - started >= 0.5
+        with pytest.raises(store.StoreBusyError, match="the store is busy"):
+            store.delete_source(cur, "s", lock_timeout=0.2)
+    message = str(failure.value)
+    assert message.startswith(f"the store is busy: pid {os.getpid()} deleting source 'x' since ")
+    assert message.endswith("waited 0.5 s for it to finish. Try again when it is done")
+    assert any(m.startswith(f"waiting: pid {os.getpid()} deleting source 'x'") for m in waiting)
+    assert exports.table_dump(con) == before
+    # Once the holder is gone the same import goes through.
+    report = importer.import_file(cur, path, source="s", preset="generic", mapping=MAPPING)
+    assert report.rows_inserted == 90
+    con.close()
+
+
+def test_readers_see_the_store_before_or_after_an_import_never_half_of_it(db, tmp_path):
+    con = store.connect(db)
+    path = _export(tmp_path / "big.csv", 150_000, prefix="R", rejects_every=1000)
+    before = _counts(con.cursor())
+    seen: list[tuple[int, int, int]] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        cur = con.cursor()
+        while not done.is_set():
+            seen.append(_counts(cur))
+        seen.append(_counts(cur))
+        cur.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        report = importer.import_file(
+            con.cursor(), path, source="r", preset="generic", mapping=MAPPING
+        )
+    finally:
+        done.set()
+        thread.join(timeout=60)
+    after = (before[0] + report.rows_inserted, before[1] + 1, before[2] + 150)
+    assert _counts(con.cursor()) == after
+    assert set(seen) <= {before, after}
+    assert seen.count(before) > 1 and seen[-1] == after  # the reader really ran alongside
+    con.close()
+
+
+HOLDER = """
+import sys, time
+from analytics import importer, store
+
+db, export, marker = sys.argv[1:4]
+
+def progress(fraction, message):
+    with open(marker, "a", encoding="utf-8") as fh:
+        fh.write(message + "\\n")
+    if message == "validating":
+        time.sleep(60)  # hold the store until the test kills this process
+
+con = store.connect(db)
+importer.import_file(
+    con, export, source="p", preset="generic",
+    mapping={"ticket_id": "Id", "created_at": "Created"}, progress=progress,
+)
+"""
+
+LOCK_HOLDER = """
+import sys, time
+from analytics import store
+
+db, marker = sys.argv[1:3]
+con = store.connect(db)
+with store.write_lock(con, "importing 'other.csv' into source 'o'"):
+    con.close()  # the database is free; only the import lock is held
+    open(marker, "w").write("ready")
+    time.sleep(60)
+"""
+
+
+def _start(code: str, *args: object, marker: Path, wanted: str) -> subprocess.Popen:
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)],
+        cwd=ROOT,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not (marker.exists() and wanted in marker.read_text()):
+        if child.poll() is not None or time.monotonic() > deadline:
+            child.kill()
+            pytest.fail(f"the child never reached {wanted!r}: {child.stderr.read().decode()}")
+        time.sleep(0.02)
+    return child
+
+
+def _kill(child: subprocess.Popen) -> None:
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+
+
+def test_another_process_importing_is_named_when_the_store_is_opened(db, tmp_path):
+    path = _export(tmp_path / "cli.csv", 1000)
+    marker = tmp_path / "marker.txt"
+    child = _start(HOLDER, db, path, marker, marker=marker, wanted="validating")
+    try:
+        with pytest.raises(store.StoreLockedError) as failure:
+            store.connect(db)
+    finally:
+        _kill(child)
+    message = str(failure.value)
+    assert message.startswith(
+        f"the database {db} is in use by another process: pid {child.pid} importing "
+        "'cli.csv' into source 'p' since "
+    )
+    assert message.endswith("; wait for it to finish or use another --db")
+    assert "\n" not in message
+    con = store.connect(db)
+    assert con.execute("select count(*) from tickets where source = 'p'").fetchone()[0] == 0
+    con.close()
+
+
+def test_import_lock_held_by_another_process_makes_an_import_wait_then_refuse(db, tmp_path):
+    marker = tmp_path / "marker.txt"
+    child = _start(LOCK_HOLDER, db, marker, marker=marker, wanted="ready")
+    try:
+        con = store.connect(db)
+        before = exports.table_dump(con)
+        with pytest.raises(importer.ImportFailed) as failure:
+            importer.import_file(
+                con,
+                _export(tmp_path / "x.csv", 50),
+                source="s",
+                preset="generic",
+                mapping=MAPPING,
+                lock_timeout=0.5,
+            )
+        assert str(failure.value).startswith(
+            f"the store is busy: pid {child.pid} importing 'other.csv' into source 'o' since "
+        )
+        assert exports.table_dump(con) == before
+    finally:
+        _kill(child)
+    # flock dies with its process: no stale lock for the next import.
+    report = importer.import_file(
+        con, tmp_path / "x.csv", source="s", preset="generic", mapping=MAPPING, lock_timeout=1
+    )
+    assert report.rows_inserted == 40
+    assert store.write_lock_path(db).read_text() == ""  # the holder's line is cleared
+    con.close()
