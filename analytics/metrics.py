@@ -119,8 +119,8 @@ def _prepare(
     """Return a cursor with the macros ``sql`` uses defined for ``selection``'s clock."""
     cur = con.cursor()
     cur.execute("set TimeZone = 'UTC'")
-    cur.register("_team_schedules", business_hours.team_schedule_table(settings.team_schedules))
     if selection.business_hours:
+        cur.register("_team_schedules", business_hours.team_schedule_table(settings.team_schedules))
         first = (span.first_created_at or selection.start).date() - timedelta(days=2)
         last = max(span.as_of or selection.end, selection.end).date() + timedelta(days=2)
         cur.register("_calendar", _calendar(tuple(settings.schedules.items()), first, last))
@@ -254,7 +254,11 @@ def movers(con, selection: Selection, settings: Settings | None = None) -> pd.Da
 def response_time_trend(
     con, selection: Selection, grain: str = "day", settings: Settings | None = None
 ) -> pd.DataFrame:
-    """Return median/p90 first response and resolution hours per day or week (cohort)."""
+    """Return response times and SLA per day or ISO week (cohort).
+
+    Columns: ``period, created, answered, frt_median_h, frt_p90_h,
+    resolution_median_h, resolution_p90_h, met, evaluated, sla_pct``.
+    """
     if grain not in ("day", "week"):
         raise ValueError(f"grain must be day or week, not {grain!r}")
     return query(con, "response_time_trend", selection, settings, grain=grain)
@@ -267,18 +271,44 @@ def response_time_buckets(
     return query(con, "response_time_buckets", selection, settings)
 
 
+def response_time_breakdowns(
+    con, selection: Selection, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return response figures per value of every dimension of :data:`DIMENSIONS`, in one query.
+
+    Columns: ``dimension, value, created, frt_median_h, frt_p90_h,
+    resolution_median_h, sla_pct``; within a dimension, largest volume first.
+    Select one with :func:`breakdown_of`.
+    """
+    return query(con, "response_time_breakdown", selection, settings)
+
+
+def breakdown_of(breakdowns: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Return the rows of one ``dimension`` of :func:`response_time_breakdowns`, without it."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
+    rows = breakdowns[breakdowns["dimension"] == dimension]
+    return rows.drop(columns="dimension").reset_index(drop=True)
+
+
 def response_time_breakdown(
     con, selection: Selection, dimension: str, settings: Settings | None = None
 ) -> pd.DataFrame:
     """Return response figures per value of ``dimension`` (one of :data:`DIMENSIONS`)."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
-    return query(con, "response_time_breakdown", selection, settings, dimension=dimension)
+    return breakdown_of(response_time_breakdowns(con, selection, settings), dimension)
+
+
+def sla_of(weekly_trend: pd.DataFrame) -> pd.DataFrame:
+    """Return ``week, met, evaluated, sla_pct`` from a weekly :func:`response_time_trend`."""
+    columns = ["period", "met", "evaluated", "sla_pct"]
+    return weekly_trend[columns].rename(columns={"period": "week"})
 
 
 def sla_weekly(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
     """Return ``week, met, evaluated, sla_pct`` per ISO week (cohort)."""
-    return query(con, "sla_weekly", selection, settings)
+    return sla_of(response_time_trend(con, selection, "week", settings))
 
 
 def slowest_tickets(
@@ -288,13 +318,30 @@ def slowest_tickets(
     return query(con, "slowest_tickets", selection, settings, limit=int(limit))
 
 
+def backlog_levels(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
+    """Return ``grain, bucket, open, awaiting_first_response`` at the end of each hour and day.
+
+    Both grains come from one pass over the tickets; select one with
+    :func:`series_of`.
+    """
+    return query(con, "backlog_series", selection, settings)
+
+
+def series_of(levels: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """Return ``bucket, open, awaiting_first_response`` of one grain of :func:`backlog_levels`."""
+    if grain not in ("hour", "day"):
+        raise ValueError(f"grain must be hour or day, not {grain!r}")
+    rows = levels[levels["grain"] == grain]
+    return rows.drop(columns="grain").reset_index(drop=True)
+
+
 def backlog_series(
     con, selection: Selection, grain: str = "day", settings: Settings | None = None
 ) -> pd.DataFrame:
     """Return ``bucket, open, awaiting_first_response`` at the end of each hour or day."""
     if grain not in ("hour", "day"):
         raise ValueError(f"grain must be hour or day, not {grain!r}")
-    return query(con, "backlog_series", selection, settings, grain=grain)
+    return series_of(backlog_levels(con, selection, settings), grain)
 
 
 def weekday_hour_heatmap(
@@ -304,18 +351,34 @@ def weekday_hour_heatmap(
     return query(con, "weekday_hour_heatmap", selection, settings)
 
 
-def _backlog_instant(con, selection: Selection) -> datetime:
-    span = source_span(con, selection.source)
-    return min(selection.end, span.as_of) if span.as_of else selection.end
+@dataclass(frozen=True)
+class BacklogNow:
+    """The backlog at the period's end (or the export's last event, if sooner)."""
+
+    age: pd.DataFrame
+    """``age, open, awaiting_first_response`` per calendar-age bucket."""
+    clear: dict
+    """``backlog_open``, ``resolved_per_day`` (last 28 days) and ``days_to_clear``."""
+
+
+def backlog_now(con, selection: Selection, settings: Settings | None = None) -> BacklogNow:
+    """Return the backlog by age and the days to clear it, at ``min(end, as_of)``, in one query."""
+    span = _current_span(con, selection.source)
+    at = min(selection.end, span.as_of) if span.as_of else selection.end
+    frame = query(con, "backlog_now", selection, settings, at=at)
+    clear = ["backlog_open", "resolved_per_day", "days_to_clear"]
+    first = frame.iloc[0]
+    return BacklogNow(
+        age=frame.drop(columns=clear),
+        clear={k: _none_if_nan(first[k]) for k in clear},
+    )
 
 
 def backlog_age(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
     """Return ``age, open, awaiting_first_response`` for tickets open at the period's end."""
-    return query(con, "backlog_age", selection, settings, at=_backlog_instant(con, selection))
+    return backlog_now(con, selection, settings).age
 
 
 def days_to_clear(con, selection: Selection, settings: Settings | None = None) -> dict:
     """Return ``backlog_open``, ``resolved_per_day`` and ``days_to_clear`` at the period's end."""
-    frame = query(con, "days_to_clear", selection, settings, at=_backlog_instant(con, selection))
-    row = frame.iloc[0]
-    return {k: _none_if_nan(row[k]) for k in frame.columns}
+    return backlog_now(con, selection, settings).clear

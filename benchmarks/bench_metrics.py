@@ -55,7 +55,13 @@ def _selections(span, source: str) -> dict:
 
 
 def duckdb_pages(con) -> dict:
-    """Return page name -> function running that page's queries for a selection."""
+    """Return page name -> function running that page's queries for a selection.
+
+    The calls are the pages' own: one weekly trend serves the trend chart and
+    the SLA chart, one query returns the five breakdowns, one the backlog at
+    both grains, one the backlog's age and days to clear. Every output the
+    pandas path computes is computed here too.
+    """
     from analytics import metrics as m
 
     def overview(s):
@@ -66,19 +72,19 @@ def duckdb_pages(con) -> dict:
 
     def response_times(s):
         m.response_time_trend(con, s, "day")
-        m.response_time_trend(con, s, "week")
+        m.sla_of(m.response_time_trend(con, s, "week"))
         m.response_time_buckets(con, s)
+        breakdowns = m.response_time_breakdowns(con, s)
         for dimension in m.DIMENSIONS:
-            m.response_time_breakdown(con, s, dimension)
-        m.sla_weekly(con, s)
+            m.breakdown_of(breakdowns, dimension)
         m.slowest_tickets(con, s)
 
     def backlog(s):
-        m.backlog_series(con, s, "hour")
-        m.backlog_series(con, s, "day")
+        levels = m.backlog_levels(con, s)
+        m.series_of(levels, "hour")
+        m.series_of(levels, "day")
         m.weekday_hour_heatmap(con, s)
-        m.backlog_age(con, s)
-        m.days_to_clear(con, s)
+        m.backlog_now(con, s)
 
     return dict(zip(PAGES, (overview, response_times, backlog), strict=True))
 

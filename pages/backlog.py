@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from analytics import charts
+from analytics.metrics import series_of
 
 st.title("Backlog")
 selection = ui.selection()
@@ -11,7 +12,8 @@ if selection is None:
     st.info("The store is empty. Import a helpdesk export on the Data page.")
     st.stop()
 
-clear = ui.metric("days_to_clear", selection)
+now = ui.metric("backlog_now", selection)
+clear = now.clear
 cards = st.columns(3)
 cards[0].metric("Open at the end of the period", f"{int(clear['backlog_open'] or 0):,}")
 cards[1].metric(
@@ -27,7 +29,8 @@ cards[2].metric(
 grain = (
     st.segmented_control("Resolution", ["hour", "day"], default="day", key="backlog_grain") or "day"
 )
-series = ui.metric("backlog_series", selection, grain=grain)
+# Both grains come from one query, so switching resolution reruns nothing.
+series = series_of(ui.metric("backlog_levels", selection), grain)
 ui.chart(charts.backlog_lines(series, ui.events_for(selection)), series, f"backlog_{grain}")
 
 st.subheader("When the backlog builds up", divider="gray")
@@ -63,7 +66,7 @@ with tabs[2]:
         empty=heatmap["frt_median_h"].isna().all() if not heatmap.empty else True,
     )
 
-age = ui.metric("backlog_age", selection)
+age = now.age
 ui.chart(
     charts.backlog_age_bar(age),
     age,

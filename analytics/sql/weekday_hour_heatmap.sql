@@ -3,17 +3,13 @@
 -- that arrived in that hour. The Monday-morning effect shows here.
 with
 
-tickets as (
-    select *
-    from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
-),
-
 levels as (
     select *
     from backlog_levels(
         $source, $regions, $teams, $channels, $categories, $priorities, $as_of,
-        $start, $end, $tz, 'hour', $zone_step_us
+        $start, $end, $tz, $zone_step_us
     )
+    where grain = 'hour'
 ),
 
 slots as (
@@ -30,19 +26,24 @@ cohort as (
     select
         epoch_us(created_at) // $zone_step_us as tick,
         frt_s
-    from tickets
+    from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
     where created_at >= $start and created_at < $end
 ),
 
--- Only the distinct ticks of $zone_step_us (an hour, or a quarter hour in
--- zones offset by fractions of an hour) go through the slow time-zone
--- conversion; local hours start on ticks.
+-- The local weekday and hour of every tick of $zone_step_us in the period (an
+-- hour, or a quarter hour in zones offset by fractions of an hour: local
+-- hours start on ticks). Generated from the period rather than read from
+-- the cohort, so the cohort is read once and only these few keys go through
+-- the slow time-zone conversion.
 local_ticks as (
     select
         tick,
         isodow(timezone($tz, to_timestamp(tick * $zone_step_us / 1000000))) as weekday,
         hour(timezone($tz, to_timestamp(tick * $zone_step_us / 1000000))) as hour
-    from (select distinct tick from cohort)
+    from range(
+        epoch_us($start::timestamptz) // $zone_step_us,
+        (epoch_us($end::timestamptz) - 1) // $zone_step_us + 1
+    ) as ticks(tick)
 ),
 
 arrivals as (
