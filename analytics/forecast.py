@@ -59,7 +59,7 @@ SEASON = {"D": 7, "H": 168}
 HOURLY_HISTORY_H = 8 * 7 * 24
 DAILY_HISTORY_D = 3 * 365 + 1
 MODELS = {
-    "D": ("seasonal_naive", "ets", "sarimax", "nb_glm", "autoreg", "combo"),
+    "D": ("seasonal_naive", "ets", "sarimax", "nb_glm", "autoreg", "combo", "ets_sarimax"),
     "H": ("seasonal_naive", "mstl", "nb_glm", "autoreg", "combo"),
 }
 DEFAULT_MODEL = {"D": "combo", "H": "combo"}
@@ -110,9 +110,14 @@ class SeriesForecast:
     model (``mean`` is the point forecast: the back-transformed median);
     ``models`` the same per model; ``scores`` one row per model with ``mase``,
     ``relative_mase`` (against seasonal naive), ``smape``, ``coverage80``,
-    ``coverage95`` and ``fit_s``; ``by_horizon`` the MASE per model and step;
-    ``predictions`` every backtest forecast (``model, origin, step, actual,
-    mean``, origin = training length).
+    ``coverage95`` (of the calibrated intervals, on the scored origins),
+    ``fit_s``, ``raw_coverage80``, ``raw_coverage95`` (of the model's own
+    intervals) and ``calibrated`` (share of scored origins whose intervals had
+    a calibration); ``by_horizon`` the MASE per model and step; ``predictions``
+    every scored backtest forecast (``model, origin, step, actual, mean, lo80,
+    hi80, lo95, hi95, calibrated``, origin = training length); ``calibration``
+    the conformal factors of the final forecast (``model, factor80, factor95,
+    n_errors``).
     """
 
     name: str
@@ -125,6 +130,7 @@ class SeriesForecast:
     models: dict[str, pd.DataFrame] = field(default_factory=dict)
     origins: int = 0
     predictions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dict(self) -> dict:
         """Return the JSON shape of ``python -m analytics forecast --json``."""
@@ -136,6 +142,8 @@ class SeriesForecast:
                 "coverage80": _num(row.coverage80),
                 "coverage95": _num(row.coverage95),
                 "fit_s": _num(row.fit_s),
+                "raw_coverage80": _num(row.raw_coverage80),
+                "raw_coverage95": _num(row.raw_coverage95),
             }
             for row in self.scores.itertuples()
         }
@@ -258,7 +266,10 @@ def _usable(x: pd.DataFrame, n_train: int, freq: str = "D") -> list[str]:
             if days >= 182:
                 out.append(c)
             continue
-        if train[c].std() > 0 and train[c].sum() >= 2:
+        # An indicator needs two active periods; the Fourier terms (which sum to
+        # about zero, so a count test dropped them at random origins) only variation.
+        indicator = not c.startswith(("sin", "cos"))
+        if train[c].std() > 0 and (not indicator or train[c].sum() >= 2):
             out.append(c)
     return out
 
@@ -268,10 +279,13 @@ def _usable(x: pd.DataFrame, n_train: int, freq: str = "D") -> list[str]:
 
 @dataclass
 class _Fit:
-    """Estimated parameters plus a function predicting ``h`` steps with given future regressors."""
+    """Estimated parameters, a function predicting ``h`` steps past the end with given
+    future regressors, and, for the state-space models, ``at(origin, h)``: ``h`` steps
+    from an earlier origin of the same filtered series, using only data before it."""
 
     params: object
     predict: Callable[[pd.DataFrame, int], pd.DataFrame]
+    at: Callable[[int, int], pd.DataFrame] | None = None
 
 
 def _from_normal(mean_log: np.ndarray, sd_log: np.ndarray) -> pd.DataFrame:
@@ -312,17 +326,20 @@ def _ets(y, x, m, fixed=None) -> _Fit:
         seasonal="add",
         seasonal_periods=m,
     )
-    res = model.smooth(fixed) if fixed is not None else model.fit(disp=False, maxiter=200)
-    sd = np.sqrt(res.mse)
+    if fixed is None:
+        res = model.fit(disp=False, maxiter=200)
+        mse = float(res.mse)
+    else:
+        # The error variance is estimated with the parameters: res.mse would
+        # average the residuals of the whole filtered series, later data included.
+        res, mse = model.smooth(fixed[0]), fixed[1]
 
-    def predict(_xf, h):
-        n = len(y)
-        pred = res.get_prediction(start=n, end=n + h - 1)
-        mean = np.asarray(pred.predicted_mean)
-        var = np.asarray(getattr(pred, "forecast_variance", np.full(h, sd**2)))
-        return _from_normal(mean, np.sqrt(np.maximum(var, 0)))
+    def forecast(start: int, h: int) -> pd.DataFrame:
+        pred = res.get_prediction(start=start, end=start + h - 1, dynamic=0)
+        ratio = np.asarray(pred.var_pred_mean, dtype=float) / float(res.mse)
+        return _from_normal(np.asarray(pred.predicted_mean), np.sqrt(np.maximum(ratio * mse, 0)))
 
-    return _Fit(res.params, predict)
+    return _Fit((res.params, mse), lambda _xf, h: forecast(len(y), h), forecast)
 
 
 def _sarimax(y, x, m, fixed=None) -> _Fit:
@@ -333,13 +350,23 @@ def _sarimax(y, x, m, fixed=None) -> _Fit:
 
     logy = np.log1p(y.to_numpy(dtype=float))
     model = ARIMA(logy, exog=x.to_numpy(), order=(1, 0, 1), trend="c")
-    res = model.filter(fixed) if fixed is not None else model.fit(method="hannan_rissanen")
+    if fixed is None:
+        res = model.fit(method="hannan_rissanen")
+    else:
+        # No standard errors: only forecasts are needed, and the numerical
+        # Hessian cost more than the filter itself.
+        res = model.filter(fixed, cov_type="none")
 
     def predict(xf, h):
         fc = res.get_forecast(h, exog=xf.to_numpy())
         return _from_normal(fc.predicted_mean, np.sqrt(fc.var_pred_mean))
 
-    return _Fit(res.params, predict)
+    def at(start: int, h: int) -> pd.DataFrame:
+        # Dynamic from the origin: the filtered state there has seen only earlier data.
+        fc = res.get_prediction(start=start, end=start + h - 1, dynamic=True)
+        return _from_normal(fc.predicted_mean, np.sqrt(fc.var_pred_mean))
+
+    return _Fit(res.params, predict, at)
 
 
 def _nb_glm(y, x, m, fixed=None) -> _Fit:
@@ -407,20 +434,35 @@ def _mstl(y, x, m, fixed=None) -> _Fit:
     from statsmodels.tsa.arima.model import ARIMA
     from statsmodels.tsa.seasonal import MSTL
 
-    logy = pd.Series(np.log1p(y.to_numpy(dtype=float)))
-    dec = MSTL(logy, periods=(24, 168), stl_kwargs={"robust": False}).fit()
-    seasonal = dec.seasonal.sum(axis=1).to_numpy()
-    adjusted = logy.to_numpy() - seasonal
-    model = ARIMA(adjusted, order=(1, 0, 0), trend="c")
-    res = model.filter(fixed) if fixed is not None else model.fit()
+    logy = np.log1p(y.to_numpy(dtype=float))
+    if fixed is None:
+        dec = MSTL(pd.Series(logy), periods=(24, 168), stl_kwargs={"robust": False}).fit()
+        seasonal = dec.seasonal.sum(axis=1).to_numpy()
+        arma = None
+    else:
+        # The seasonal profile is a parameter: estimated at the first origin, then
+        # its last week repeats, so a later origin needs no new decomposition.
+        known, arma = fixed
+        extra = np.arange(max(0, len(logy) - len(known)))
+        seasonal = np.concatenate([known, known[len(known) - 168 + extra % 168]])[: len(logy)]
+    # The seasonally adjusted series by simple exponential smoothing, ARIMA(0,1,1)
+    # (STL plus ETS(A,N,N), as in Hyndman's stlf). An AR(1) with a constant was worse
+    # than seasonal naive, and an ARMA(1,1) estimated once had cancelling roots.
+    model = ARIMA(logy - seasonal, order=(0, 1, 1))
+    res = model.fit() if arma is None else model.filter(arma, cov_type="none")
 
-    def predict(_xf, h):
-        fc = res.get_forecast(h)
+    def forecast(start: int, h: int, fc) -> pd.DataFrame:
         steps = np.arange(h)
-        season = seasonal[len(seasonal) - 168 + steps % 168]
+        season = seasonal[start - 168 + steps % 168]
         return _from_normal(fc.predicted_mean + season, np.sqrt(fc.var_pred_mean))
 
-    return _Fit(res.params, predict)
+    def predict(_xf, h):
+        return forecast(len(logy), h, res.get_forecast(h))
+
+    def at(start: int, h: int) -> pd.DataFrame:
+        return forecast(start, h, res.get_prediction(start, start + h - 1, dynamic=True))
+
+    return _Fit((seasonal, res.params), predict, at)
 
 
 FITTERS: dict[str, Callable] = {
@@ -432,10 +474,16 @@ FITTERS: dict[str, Callable] = {
     "autoreg": _autoreg,
 }
 USES_REGRESSORS = {"sarimax", "nb_glm", "autoreg"}
-COMBO_MEMBERS = {"D": ("sarimax", "nb_glm", "autoreg"), "H": ("mstl", "nb_glm", "autoreg")}
+# Combinations: name -> members, combined quantile by quantile (median; "ets_sarimax"
+# is the plain mean of two, the combination the literature finds hard to beat).
+COMBOS = {
+    "D": {"combo": ("sarimax", "nb_glm", "autoreg"), "ets_sarimax": ("ets", "sarimax")},
+    "H": {"combo": ("mstl", "nb_glm", "autoreg")},
+}
 
 
 def _combine(members: list[pd.DataFrame]) -> pd.DataFrame:
+    """Return the members' quantiles combined one by one: the median (the mean of two)."""
     stacked = np.stack([f[list(QUANTILES)].to_numpy() for f in members])
     return pd.DataFrame(np.median(stacked, axis=0), columns=list(QUANTILES))
 
@@ -465,6 +513,223 @@ def origins_for(n: int, freq: str, horizon: int, count: int) -> list[int]:
     return sorted(o for o in found if o >= minimum)
 
 
+# --- interval calibration -------------------------------------------------------------------
+
+# Origins before the scored ones whose errors only calibrate the intervals, and the
+# fewest out-of-sample errors an interval is calibrated from (fewer: the model's own).
+CALIBRATION_ORIGINS = 8
+MIN_CALIBRATION = 14
+LEVELS = {"80": 0.8, "95": 0.95}
+
+
+def _spread(pred: pd.DataFrame) -> np.ndarray:
+    """Return each step's spread on the log1p scale: the model's own 95% half-width over
+    z(0.975), floored by the Poisson spread of a count of that size.
+
+    The floor keeps a model that promises a near-certain count (a GLM on a
+    sparse series) from dividing the calibration scores by zero.
+    """
+    hi, lo = np.log1p(pred["hi95"].to_numpy()), np.log1p(pred["lo95"].to_numpy())
+    own = (hi - lo) / (2 * Z95)
+    poisson = 0.5 / np.sqrt(pred["mean"].to_numpy() + 1.0)
+    return np.maximum(own, poisson)
+
+
+def interval_scores(pred: pd.DataFrame, actual: np.ndarray) -> np.ndarray:
+    """Return the nonconformity score of each step: the absolute error on the log1p
+    scale over the model's spread (:func:`_spread`).
+
+    Log1p stabilises the variance of counts (errors are roughly proportional to
+    the level), and dividing by the model's spread keeps the shape of its
+    interval over the horizon: normalised conformal prediction.
+    """
+    error = np.log1p(np.asarray(actual, dtype=float)) - np.log1p(pred["mean"].to_numpy())
+    return np.abs(error) / _spread(pred)
+
+
+def conformal_quantile(scores: np.ndarray, level: float) -> float:
+    """Return the split-conformal quantile of ``scores``: the ceil((n + 1) level)-th
+    smallest (the largest when n is too small for the level); NaN when empty."""
+    scores = np.sort(np.asarray(scores, dtype=float)[np.isfinite(scores)])
+    if not len(scores):
+        return float("nan")
+    rank = int(np.ceil((len(scores) + 1) * level))
+    return float(scores[min(rank, len(scores)) - 1])
+
+
+def calibrate(pred: pd.DataFrame, factors: Mapping[str, float]) -> pd.DataFrame:
+    """Return ``pred`` with its intervals replaced by log1p(mean) ± factor x spread,
+    back-transformed and floored at zero (``factors`` keyed "80" and "95").
+
+    The point forecast is kept; the bounds stay ordered because the 95% factor
+    is never below the 80% one.
+    """
+    centre, spread = np.log1p(pred["mean"].to_numpy()), _spread(pred)
+    q80 = factors["80"]
+    q95 = max(factors["95"], q80)
+    out = pred.copy()
+    out["lo80"] = np.maximum(np.expm1(centre - q80 * spread), 0.0)
+    out["hi80"] = np.expm1(centre + q80 * spread)
+    out["lo95"] = np.maximum(np.expm1(centre - q95 * spread), 0.0)
+    out["hi95"] = np.expm1(centre + q95 * spread)
+    return out
+
+
+def calibration_factors(scores: Iterable[np.ndarray]) -> dict[str, float] | None:
+    """Return the conformal factors ("80", "95") from the scores of earlier origins,
+    or None when they hold fewer than :data:`MIN_CALIBRATION` scores."""
+    pooled = np.concatenate([np.asarray(s, dtype=float) for s in scores] or [np.array([])])
+    pooled = pooled[np.isfinite(pooled)]
+    if len(pooled) < MIN_CALIBRATION:
+        return None
+    out = {k: conformal_quantile(pooled, level) for k, level in LEVELS.items()}
+    out["n"] = float(len(pooled))
+    return out
+
+
+# --- backtest and fit -----------------------------------------------------------------------
+
+
+def _backtest_predictions(
+    y: pd.Series,
+    x_all: pd.DataFrame,
+    freq: str,
+    horizon: int,
+    cuts: list[int],
+    names: list[str],
+    base: list[str],
+    fit_s: dict[str, float],
+    progress: Callable[[int], None] | None = None,
+) -> dict[tuple[str, int], pd.DataFrame]:
+    """Return each model's uncalibrated forecast at each origin, keyed ``(model, origin)``.
+
+    Models with estimated parameters estimate them at the first origin and
+    re-filter the longer series at later ones; ``fit_s`` accumulates seconds.
+    """
+    m = SEASON[freq]
+    out: dict[tuple[str, int], pd.DataFrame] = {}
+    if not cuts:
+        return out
+    # Parameters are estimated at the first origin and kept while the usable
+    # regressors stay the same (an event first seen later brings a re-estimate).
+    params: dict[str, tuple[tuple[str, ...], object]] = {}
+    filtered: dict[str, tuple[tuple[str, ...], _Fit]] = {}
+    for k, cut in enumerate(cuts):
+        if progress:
+            progress(k)
+        train = y.iloc[:cut]
+        cols = _usable(x_all, cut, freq)
+        xt, xf = x_all.iloc[:cut][cols], x_all.iloc[cut : cut + horizon][cols]
+        preds: dict[str, pd.DataFrame | None] = {}
+        for model in base:
+            began = time.perf_counter()
+            key = tuple(cols) if model in USES_REGRESSORS else ()
+            try:
+                if model in filtered and filtered[model][0] == key:
+                    preds[model] = filtered[model][1].at(cut, horizon)
+                else:
+                    fixed = (
+                        params[model][1] if model in params and params[model][0] == key else None
+                    )
+                    fit = _run(model, train, xt, m, fixed)
+                    if fixed is None:
+                        params[model] = (key, fit.params)
+                    preds[model] = fit.predict(xf, horizon)
+                    if fit.at is not None and cut != cuts[-1]:
+                        # One filter over the series up to the last scored period
+                        # then serves every later origin.
+                        end = cuts[-1] + horizon
+                        full = _run(
+                            model, y.iloc[:end], x_all.iloc[:end][cols], m, params[model][1]
+                        )
+                        filtered[model] = (key, full)
+            except (ValueError, np.linalg.LinAlgError):
+                preds[model] = None
+            fit_s[model] = fit_s.get(model, 0.0) + time.perf_counter() - began
+        for combo, members in COMBOS[freq].items():
+            if combo in names:
+                found = [preds[p] for p in members if preds.get(p) is not None]
+                preds[combo] = _combine(found) if found else None
+        for model in names:
+            if preds.get(model) is not None:
+                out[(model, cut)] = preds[model]
+    return out
+
+
+def _score(
+    y: pd.Series,
+    freq: str,
+    horizon: int,
+    cuts: list[int],
+    scored: list[int],
+    raw: dict[tuple[str, int], pd.DataFrame],
+) -> tuple[pd.DataFrame, dict[str, dict[str, float] | None]]:
+    """Return the error rows of the scored origins, and each model's final calibration.
+
+    Each scored origin's intervals are calibrated from the errors of the origins
+    whose whole horizon had been observed by then (split-conformal on a rolling
+    origin): no origin's interval ever uses data after it. Both the calibrated
+    and the model's own intervals are scored.
+    """
+    m = SEASON[freq]
+    values = y.to_numpy(dtype=float)
+    scores = {
+        key: interval_scores(pred, values[key[1] : key[1] + horizon]) for key, pred in raw.items()
+    }
+    models = list(dict.fromkeys(model for model, _ in raw))
+    rows = []
+    for cut in scored:
+        actual = values[cut : cut + horizon]
+        scale = _scale(values[:cut], m)
+        seen = [c for c in cuts if c + horizon <= cut]
+        for model in models:
+            pred = raw.get((model, cut))
+            if pred is None:
+                continue
+            factors = calibration_factors(scores[(model, c)] for c in seen if (model, c) in scores)
+            cal = calibrate(pred, factors) if factors else pred
+            point = pred["mean"].to_numpy()
+            for s in range(horizon):
+                a = actual[s]
+                rows.append((
+                    model, cut, s + 1, abs(a - point[s]) / scale,
+                    _smape(actual[s : s + 1], point[s : s + 1])[0],
+                    cal["lo80"].iat[s] <= a <= cal["hi80"].iat[s],
+                    cal["lo95"].iat[s] <= a <= cal["hi95"].iat[s],
+                    pred["lo80"].iat[s] <= a <= pred["hi80"].iat[s],
+                    pred["lo95"].iat[s] <= a <= pred["hi95"].iat[s],
+                    a, point[s], cal["lo80"].iat[s], cal["hi80"].iat[s],
+                    cal["lo95"].iat[s], cal["hi95"].iat[s], factors is not None,
+                ))  # fmt: skip
+    final = {
+        model: calibration_factors(scores[(model, c)] for c in cuts if (model, c) in scores)
+        for model in models
+    }
+    err = pd.DataFrame(rows, columns=list(_ERROR_COLUMNS))
+    return err, final
+
+
+_ERROR_COLUMNS = (
+    "model", "origin", "step", "ase", "smape", "in80", "in95", "raw_in80", "raw_in95",
+    "actual", "mean", "lo80", "hi80", "lo95", "hi95", "calibrated",
+)  # fmt: skip
+_SCORE_COLUMNS = (
+    "model", "mase", "relative_mase", "smape", "coverage80", "coverage95", "fit_s",
+    "raw_coverage80", "raw_coverage95", "calibrated",
+)  # fmt: skip
+
+
+def choose(scores: pd.DataFrame) -> str:
+    """Return the model with the lowest backtest MASE, or seasonal naive unless one
+    strictly beats it (ties and missing scores fall back to the baseline)."""
+    valid = scores.dropna(subset=["mase"])
+    naive = valid.loc[valid["model"] == "seasonal_naive", "mase"]
+    if valid.empty or naive.empty:
+        return "seasonal_naive"
+    best = valid.sort_values("mase", kind="stable").iloc[0]
+    return str(best["model"]) if best["mase"] < naive.iat[0] else "seasonal_naive"
+
+
 def fit_series(
     y: pd.Series,
     freq: str,
@@ -478,83 +743,48 @@ def fit_series(
     progress: Callable[[float, str], None] | None = None,
 ) -> SeriesForecast:
     """Backtest every model on ``y`` (a count series with a regular DatetimeIndex), choose
-    one, and forecast ``horizon`` periods past the end.
+    one, and forecast ``horizon`` periods past the end with calibrated intervals.
 
-    ``origins`` = 0 skips the backtest and uses :data:`DEFAULT_MODEL`. Models
-    only ever see data up to their origin; the slow ones estimate parameters
-    at the first origin and re-filter the longer series at the later ones.
+    ``origins`` scored origins, preceded by up to :data:`CALIBRATION_ORIGINS`
+    more whose errors only calibrate the intervals. ``origins`` = 0 skips the
+    backtest, uses :data:`DEFAULT_MODEL` and the models' own intervals. Models
+    only ever see data up to their origin, and so do the calibrations; the
+    slow ones estimate parameters at the first origin and re-filter the longer
+    series at the later ones. Seasonal naive is always backtested: it is the
+    fallback when no model beats it.
     """
     if freq not in FREQS:
         raise ValueError(f"freq must be D or H, not {freq!r}")
     y = y.astype(float)
     m = SEASON[freq]
     names = [n for n in (models or MODELS[freq]) if n in MODELS[freq]]
+    names = list(dict.fromkeys(["seasonal_naive", *names]))
     step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
     future_index = pd.date_range(y.index[-1] + step, periods=horizon, freq=step)
     full_index = y.index.append(future_index)
     x_all = design(full_index, freq, holidays, events, origin=y.index[0])
-    base = [n for n in names if n != "combo"]
-    if "combo" in names:
-        base = list(dict.fromkeys(base + list(COMBO_MEMBERS[freq])))
+    base = [n for n in names if n in FITTERS]
+    for combo, members in COMBOS[freq].items():
+        if combo in names:
+            base = list(dict.fromkeys(base + list(members)))
 
-    cuts = origins_for(len(y), freq, horizon, origins) if origins else []
-    params: dict[str, object] = {}
-    fit_s = {n: 0.0 for n in names}
-    errors = []  # model, origin, step, abs_scaled, smape, in80, in95, actual, mean
+    cuts = origins_for(len(y), freq, horizon, origins + CALIBRATION_ORIGINS) if origins else []
+    scored = cuts[-origins:] if origins else []
+    fit_s: dict[str, float] = {}
     total = len(cuts) + 1
-    for k, cut in enumerate(cuts):
+
+    def tick(k: int) -> None:
         if progress:
             progress(k / total, f"{name}: backtest origin {k + 1} of {len(cuts)}")
-        train, actual = y.iloc[:cut], y.iloc[cut : cut + horizon].to_numpy()
-        scale = _scale(train.to_numpy(), m)
-        cols = _usable(x_all, cut, freq)
-        xt, xf = x_all.iloc[:cut][cols], x_all.iloc[cut : cut + horizon][cols]
-        preds = {}
-        for model in base:
-            began = time.perf_counter()
-            fixed = params.get(model)
-            try:
-                fit = _run(model, train, xt, m, fixed)
-                params.setdefault(model, fit.params)
-                preds[model] = fit.predict(xf, horizon)
-            except (ValueError, np.linalg.LinAlgError):
-                preds[model] = None
-            if model in fit_s:
-                fit_s[model] += time.perf_counter() - began
-        if "combo" in names:
-            members = [preds[p] for p in COMBO_MEMBERS[freq] if preds.get(p) is not None]
-            preds["combo"] = _combine(members) if members else None
-        for model in names:
-            pred = preds.get(model)
-            if pred is None:
-                continue
-            point = pred["mean"].to_numpy()
-            for s in range(horizon):
-                errors.append(
-                    (
-                        model,
-                        cut,
-                        s + 1,
-                        abs(actual[s] - point[s]) / scale,
-                        _smape(actual[s : s + 1], point[s : s + 1])[0],
-                        pred["lo80"].iat[s] <= actual[s] <= pred["hi80"].iat[s],
-                        pred["lo95"].iat[s] <= actual[s] <= pred["hi95"].iat[s],
-                        actual[s],
-                        point[s],
-                    )
-                )
-    if "combo" in fit_s:
-        fit_s["combo"] = sum(fit_s.get(p, 0.0) for p in COMBO_MEMBERS[freq])
 
-    err = pd.DataFrame(
-        errors,
-        columns=["model", "origin", "step", "ase", "smape", "in80", "in95", "actual", "mean"],
-    )
+    raw = _backtest_predictions(y, x_all, freq, horizon, cuts, names, base, fit_s, tick)
+    for combo, members in COMBOS[freq].items():
+        fit_s[combo] = sum(fit_s.get(p, 0.0) for p in members)
+    err, final_cal = _score(y, freq, horizon, cuts, scored, raw)
+
     if err.empty:
-        scores = pd.DataFrame(
-            {"model": names, "mase": np.nan, "relative_mase": np.nan, "smape": np.nan,
-             "coverage80": np.nan, "coverage95": np.nan, "fit_s": np.nan}
-        )  # fmt: skip
+        scores = pd.DataFrame({c: [np.nan] * len(names) for c in _SCORE_COLUMNS})
+        scores["model"] = names
         by_horizon = pd.DataFrame(columns=["model", "step", "mase"])
         chosen = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in names else names[0]
     else:
@@ -565,18 +795,20 @@ def fit_series(
                 smape=("smape", "mean"),
                 coverage80=("in80", "mean"),
                 coverage95=("in95", "mean"),
+                raw_coverage80=("raw_in80", "mean"),
+                raw_coverage95=("raw_in95", "mean"),
+                calibrated=("calibrated", "mean"),
             )
             .reset_index()
         )
         naive = scores.loc[scores["model"] == "seasonal_naive", "mase"]
         scores["relative_mase"] = scores["mase"] / naive.iat[0] if len(naive) else np.nan
-        scores["fit_s"] = scores["model"].map(lambda n: fit_s[n] / max(1, len(cuts)))
-        scores = scores[
-            ["model", "mase", "relative_mase", "smape", "coverage80", "coverage95", "fit_s"]
-        ]
+        # Seconds per origin, calibration origins included.
+        scores["fit_s"] = scores["model"].map(lambda n: fit_s.get(n, 0.0) / max(1, len(cuts)))
+        scores = scores[list(_SCORE_COLUMNS)]
         by_horizon = err.groupby(["model", "step"], sort=False)["ase"].mean().reset_index()
         by_horizon = by_horizon.rename(columns={"ase": "mase"})
-        chosen = str(scores.sort_values("mase").iloc[0]["model"])
+        chosen = choose(scores)
 
     if progress:
         progress(len(cuts) / total, f"{name}: fitting the final model")
@@ -589,13 +821,24 @@ def fit_series(
             finals[model] = _run(model, y, xt, m, None).predict(xf, horizon)
         except (ValueError, np.linalg.LinAlgError):
             continue
-    if "combo" in names:
-        members = [finals[p] for p in COMBO_MEMBERS[freq] if p in finals]
-        if members:
-            finals["combo"] = _combine(members)
+    for combo, members in COMBOS[freq].items():
+        found = [finals[p] for p in members if p in finals]
+        if combo in names and found:
+            finals[combo] = _combine(found)
+    for model, factors in final_cal.items():
+        if factors and model in finals:
+            finals[model] = calibrate(finals[model], factors)
     if chosen not in finals:
         chosen = "seasonal_naive"
     finals = {k: v.assign(period=future_index)[["period", *_ORDER]] for k, v in finals.items()}
+    calibration = pd.DataFrame(
+        [
+            {"model": k, "factor80": f["80"], "factor95": f["95"], "n_errors": int(f["n"])}
+            for k, f in final_cal.items()
+            if f
+        ],
+        columns=["model", "factor80", "factor95", "n_errors"],
+    )
     if progress:
         progress(1.0, f"{name}: done")
     history = pd.DataFrame({"period": y.index, "created": y.to_numpy()})
@@ -608,8 +851,22 @@ def fit_series(
         by_horizon=by_horizon,
         forecast=finals[chosen],
         models={k: v for k, v in finals.items() if k in names},
-        origins=len(cuts),
-        predictions=err[["model", "origin", "step", "actual", "mean"]],
+        origins=len(scored),
+        predictions=err[
+            [
+                "model",
+                "origin",
+                "step",
+                "actual",
+                "mean",
+                "lo80",
+                "hi80",
+                "lo95",
+                "hi95",
+                "calibrated",
+            ]
+        ],  # fmt: skip
+        calibration=calibration,
     )
 
 
@@ -622,10 +879,13 @@ def _run(model: str, y: pd.Series, x: pd.DataFrame, m: int, fixed) -> _Fit:
         # backtest scores say whether the fit is any good.
         warnings.simplefilter("ignore")
         xm = x if model in USES_REGRESSORS else x.iloc[:, :0]
-        # Parameters estimated at the first origin fit only its columns.
-        size = len(np.atleast_1d(fixed[0] if model == "nb_glm" else fixed)) if fixed else 0
-        if model in ("sarimax", "nb_glm") and fixed is not None and size != _n_params(model, xm):
-            fixed = None
+        # Parameters estimated at the first origin fit only its columns. (A truth
+        # test on the parameter array raised here, so every origin but the first
+        # used to drop these models from the backtest.)
+        if fixed is not None and model in ("sarimax", "nb_glm"):
+            size = len(np.atleast_1d(fixed[0] if model == "nb_glm" else fixed))
+            if size != _n_params(model, xm):
+                fixed = None
         return FITTERS[model](y, xm, m, fixed)
 
 
