@@ -31,7 +31,8 @@ ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
 MAX_COLUMNS = 5000
 # Text has almost no control characters; random or binary bytes read as
 # latin-1 have about one in nine. A few stray ones (a vertical tab from Excel,
-# a DOS end-of-file mark) stay well under this share.
+# a DOS end-of-file mark) stay under this share, and a short file needs at
+# least eight before it counts as binary.
 MAX_CONTROL_SHARE = 0.01
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # What a failing decompressor or zip reader raises, besides InputFileError.
@@ -90,11 +91,6 @@ def _looks_like_bomless_utf16(head: bytes) -> bool:
     """Return True when every other byte of the sample is NUL: ASCII text written as UTF-16LE."""
     odd = head[1:4096:2]
     return len(odd) >= 8 and odd.count(0) >= 0.9 * len(odd) and head[0:4096:2].count(0) == 0
-
-
-def _control_share(text: str) -> float:
-    """Return the share of control characters (other than tab, CR, LF, FF) in ``text``."""
-    return len(_CONTROL.findall(text)) / len(text) if text else 0.0
 
 
 def check_size(path: Path, name: str, max_bytes: int) -> int:
@@ -340,7 +336,8 @@ def _open_text(path, workdir, name, head, encoding, delimiter, quote, header, ca
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(f"{name} cannot be read as {enc}: {exc}") from exc
     text = text.lstrip("\ufeff")
-    if _control_share(text) > MAX_CONTROL_SHARE:
+    controls = len(_CONTROL.findall(text))
+    if controls >= 8 and controls > MAX_CONTROL_SHARE * len(text):
         raise InputFileError(f"{name} is a binary file, not a CSV text export")
     if len(head) >= HEAD_BYTES and not any(mark in text for mark in "\n\r"):
         raise InputFileError(

@@ -49,6 +49,7 @@ from analytics.settings import Settings, load_settings
 
 NULL_MARKERS = ["", "?", "NA", "N/A", "n/a", "-", "NULL", "null"]
 MAX_REJECTS_IN_REPORT = 1000
+MAX_MINUTES = 100 * 366 * 24 * 60
 PREVIEW_ROWS = 10
 # The first rows as they will be stored, for the Data page's check before importing.
 PREVIEW_COLUMNS = (
@@ -428,8 +429,21 @@ def _sample_rows(tabular: files.TabularInput, rows: int) -> list[tuple]:
         con.close()
 
 
+# DuckDB messages a person cannot act on, and what they mean in an export.
+_DUCKDB_MESSAGES = {
+    "state machine reached an invalid state": (
+        "a line holds a lone carriage return (CR) outside quotes, so its line endings are "
+        "mixed; save the file again as CSV"
+    ),
+}
+
+
 def _duckdb_message(exc: duckdb.Error) -> str:
+    """Return the first line of a DuckDB error without its type, or its plain meaning if known."""
     text = str(exc).strip().splitlines()[0]
+    for fragment, meaning in _DUCKDB_MESSAGES.items():
+        if fragment in text:
+            return meaning
     return re.sub(r"^[A-Za-z ]*Error: ", "", text)
 
 
@@ -715,7 +729,10 @@ def _parse(cur, positions, profiles, order, is_log, tz: str) -> None:
     derived = {}
     for fld, target in MINUTES_FIELDS.items():
         if fld in positions and target not in positions:
-            minutes = f"try_cast(replace(trim(\"{fld}\"), ',', '.') as double)"
+            number = f"try_cast(replace(trim(\"{fld}\"), ',', '.') as double)"
+            # Beyond a century (or inf, nan) the sum with created_at overflows
+            # DuckDB's interval and would fail the whole import; reject the row instead.
+            minutes = f"(case when abs({number}) <= {MAX_MINUTES} then {number} end)"
             columns.append(f'{minutes} as "_{fld}"')
             reasons.append(
                 f"case when nullif(trim(\"{fld}\"), '') is not null and {minutes} is null "
@@ -819,10 +836,17 @@ def _mapped_fields(text: str | None, tabular, positions: list[int]) -> str | Non
     if text is None:
         return None
     dialect = tabular.dialect
-    cells = next(
-        csv.reader(io.StringIO(text), delimiter=dialect.delimiter, quotechar=dialect.quote or None),
-        [],
+    reader = csv.reader(
+        # newline="": a lone CR inside the refused line is data, not a reader error.
+        io.StringIO(text, newline=""),
+        delimiter=dialect.delimiter,
+        quotechar=dialect.quote or None,
     )
+    try:
+        cells = next(reader, [])
+    except csv.Error:
+        # Unsplittable: keep nothing rather than unmapped (personal) fields.
+        return None
     return dialect.delimiter.join(cells[i] if i < len(cells) else "" for i in positions)
 
 
