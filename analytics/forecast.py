@@ -689,23 +689,26 @@ def _score(
             factors = calibration_factors(scores[(model, c)] for c in seen if (model, c) in scores)
             cal = calibrate(pred, factors) if factors else pred
             point = pred["mean"].to_numpy()
-            for s in range(horizon):
-                a = actual[s]
-                rows.append((
-                    model, cut, s + 1, abs(a - point[s]) / scale,
-                    _smape(actual[s : s + 1], point[s : s + 1])[0],
-                    cal["lo80"].iat[s] <= a <= cal["hi80"].iat[s],
-                    cal["lo95"].iat[s] <= a <= cal["hi95"].iat[s],
-                    pred["lo80"].iat[s] <= a <= pred["hi80"].iat[s],
-                    pred["lo95"].iat[s] <= a <= pred["hi95"].iat[s],
-                    a, point[s], cal["lo80"].iat[s], cal["hi80"].iat[s],
-                    cal["lo95"].iat[s], cal["hi95"].iat[s], factors is not None,
-                ))  # fmt: skip
+            frame = cal[["lo80", "hi80", "lo95", "hi95"]].assign(
+                model=model,
+                origin=cut,
+                step=np.arange(1, horizon + 1),
+                ase=np.abs(actual - point) / scale,
+                smape=_smape(actual, point),
+                in80=(cal["lo80"] <= actual) & (actual <= cal["hi80"]),
+                in95=(cal["lo95"] <= actual) & (actual <= cal["hi95"]),
+                raw_in80=(pred["lo80"] <= actual) & (actual <= pred["hi80"]),
+                raw_in95=(pred["lo95"] <= actual) & (actual <= pred["hi95"]),
+                actual=actual,
+                mean=point,
+                calibrated=factors is not None,
+            )
+            rows.append(frame[list(_ERROR_COLUMNS)])
     final = {
         model: calibration_factors(scores[(model, c)] for c in cuts if (model, c) in scores)
         for model in models
     }
-    err = pd.DataFrame(rows, columns=list(_ERROR_COLUMNS))
+    err = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_ERROR_COLUMNS)
     return err, final
 
 

@@ -1,11 +1,14 @@
 """Forecast accuracy and speed on the built-in sample and the real UCI ServiceNow log.
 
-For each daily series: the backtest (8 rolling origins) at 7 and 28 days
-ahead, the chosen model's MASE against seasonal naive's, 80%/95% coverage and
-per-model fit times; hourly at 48 h; Prophet (with the country's holidays) on
-the same series and origins when it is installed (``benchmarks/requirements.txt``).
+For each daily series: the backtest (8 scored rolling origins) at 7 and 28 days
+ahead, the chosen model's MASE against seasonal naive's, the 80%/95% coverage
+of the calibrated intervals (each origin calibrated on earlier origins only) and
+of the models' own, per-model fit times; hourly at 48 h; Prophet (with the
+country's holidays) on the same series and origins when it is installed
+(``benchmarks/requirements.txt``); the series where the chosen model is not 15%
+better than seasonal naive; the wall time of one full daily backtest.
 
-    python benchmarks/bench_forecast.py [--quick]
+    python benchmarks/bench_forecast.py [--quick] [--no-prophet]
 """
 
 from __future__ import annotations
@@ -103,14 +106,15 @@ def series(con, source: str, freq: str, by: str, tz: str, countries: tuple[str, 
 
 
 def prophet_backtest(y: pd.Series, horizon: int, origins: int, countries, freq: str) -> dict:
-    """Prophet on the same origins: MASE, coverage of its 80% interval, fit seconds."""
+    """Prophet on the same scored origins: MASE, coverage of its own 80% and 95%
+    intervals, fit seconds per origin."""
     import logging
 
     from prophet import Prophet
 
     logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
     m = forecast.SEASON[freq]
-    ase, inside, fit_s = [], [], []
+    ase, in80, in95, fit_s = [], [], [], []
     for cut in forecast.origins_for(len(y), freq, horizon, origins):
         train = y.iloc[:cut]
         frame = pd.DataFrame({"ds": train.index, "y": np.log1p(train.to_numpy())})
@@ -120,31 +124,56 @@ def prophet_backtest(y: pd.Series, horizon: int, origins: int, countries, freq: 
             model.add_country_holidays(country_name=countries[0])
         model.fit(frame)
         future = model.make_future_dataframe(horizon, freq="D" if freq == "D" else "h")
-        pred = model.predict(future).tail(horizon)
+        pred80 = model.predict(future).tail(horizon)
+        # Prophet draws its interval at predict time, at the width set then.
+        model.interval_width = 0.95
+        pred95 = model.predict(future).tail(horizon)
         fit_s.append(time.perf_counter() - began)
         actual = y.iloc[cut : cut + horizon].to_numpy()
-        point = np.maximum(np.expm1(pred["yhat"].to_numpy()), 0)
+        point = np.maximum(np.expm1(pred80["yhat"].to_numpy()), 0)
         scale = max(float(np.mean(np.abs(train.to_numpy()[m:] - train.to_numpy()[:-m]))), 0.1)
         ase += list(np.abs(actual - point) / scale)
-        lo, hi = np.expm1(pred["yhat_lower"].to_numpy()), np.expm1(pred["yhat_upper"].to_numpy())
-        inside += list((lo <= actual) & (actual <= hi))
-    return {"mase": float(np.mean(ase)), "coverage80": float(np.mean(inside)),
-            "fit_s": float(np.mean(fit_s))}  # fmt: skip
+        for pred, inside in ((pred80, in80), (pred95, in95)):
+            lo, hi = (
+                np.expm1(pred["yhat_lower"].to_numpy()),
+                np.expm1(pred["yhat_upper"].to_numpy()),
+            )
+            inside += list((lo <= actual) & (actual <= hi))
+    return {"mase": float(np.mean(ase)), "coverage80": float(np.mean(in80)),
+            "coverage95": float(np.mean(in95)), "fit_s": float(np.mean(fit_s))}  # fmt: skip
+
+
+def full_backtest_seconds(y: pd.Series, hol, ev, runs: int = 3) -> dict[int, float]:
+    """Median wall seconds of one whole ``fit_series`` (all models, 8 scored origins and
+    the calibration origins, final fits) on a daily series, at 7 and 28 days."""
+    out = {}
+    for horizon in (7, 28):
+        times = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            forecast.fit_series(y, "D", horizon, 8, holidays=hol, events=ev)
+            times.append(time.perf_counter() - began)
+        out[horizon] = float(np.median(times))
+    return out
+
+
+def pct(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.2f}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="totals only, no Prophet")
+    parser.add_argument("--no-prophet", action="store_true", help="skip Prophet")
     args = parser.parse_args()
     try:
         import prophet  # noqa: F401
 
-        has_prophet = not args.quick
+        has_prophet = not (args.quick or args.no_prophet)
     except ImportError:
         has_prophet = False
         print("prophet not installed: pip install -r benchmarks/requirements.txt", file=sys.stderr)
 
-    rows, fit_rows = [], []
     datasets = [("sample", sample_store(), "sample", "Europe/Paris", "region", ())]
     if UCI.exists():
         # The UCI log comes from a Brazilian company (University of Sao Paulo's
@@ -152,53 +181,90 @@ def main() -> None:
         datasets.append(
             ("UCI ServiceNow", uci_store(), "incident_event_log", "UTC", "category", ("BR",))
         )
+    chosen_rows, daily, hourly, misses, chosen_cov, timing = [], [], [], [], [], {}
     for label, path, source, tz, by, countries in datasets:
         con = store.connect(path, read_only=True)
         for freq, horizons in (("D", (7, 28)), ("H", (48,))):
             split = "total" if args.quick or freq == "H" else by
             for name, y, hol, ev, codes in series(con, source, freq, split, tz, countries):
-                for horizon in horizons:
+                unit = "days" if freq == "D" else "h"
+                title = f"{name} ({len(y)} {unit})"
+                per_model: dict[str, list[str]] = {}
+                for k, horizon in enumerate(horizons):
                     began = time.perf_counter()
                     fit = forecast.fit_series(
                         y, freq, horizon, 8, holidays=hol, events=ev, name=name
                     )
                     wall = time.perf_counter() - began
                     sc = fit.scores.set_index("model")
-                    chosen = sc.loc[fit.chosen]
+                    best = sc.loc[fit.chosen]
+                    ahead = f"{horizon}{'d' if freq == 'D' else 'h'}"
                     row = [
-                        label, f"{name} ({len(y)} {'days' if freq == 'D' else 'h'})",
-                        f"{horizon}{'d' if freq == 'D' else 'h'}", fit.chosen,
-                        f"{chosen['mase']:.3f}", f"{sc.loc['seasonal_naive', 'mase']:.3f}",
-                        f"{chosen['relative_mase'] - 1:+.0%}",
-                        f"{chosen['coverage80']:.2f}", f"{chosen['coverage95']:.2f}",
-                        f"{wall:.1f}",
+                        label, title, ahead, fit.chosen, f"{best['mase']:.3f}",
+                        f"{sc.loc['seasonal_naive', 'mase']:.3f}",
+                        f"{best['relative_mase'] - 1:+.0%}",
+                        pct(best["coverage80"]), pct(best["coverage95"]),
+                        pct(best["raw_coverage80"]), pct(best["raw_coverage95"]),
+                        f"{best['calibrated']:.0%}", f"{wall:.1f}",
                     ]  # fmt: skip
-                    if has_prophet and name == "total":
+                    if has_prophet:
                         p = prophet_backtest(y, horizon, 8, codes, freq)
-                        row += [f"{p['mase']:.3f}", f"{p['coverage80']:.2f}", f"{p['fit_s']:.2f}"]
-                    elif has_prophet:
-                        row += ["", "", ""]
-                    rows.append(row)
-                    if name == "total":
-                        fit_rows += [
-                            [label, f"{horizon}{freq}", r.model, f"{r.mase:.3f}",
-                             f"{r.relative_mase:.2f}", f"{r.coverage80:.2f}",
-                             f"{r.coverage95:.2f}", f"{r.fit_s:.3f}"]
-                            for r in fit.scores.itertuples()
-                        ]  # fmt: skip
+                        row += [f"{p['mase']:.3f}", f"{p['mase'] / sc.loc['seasonal_naive', 'mase'] - 1:+.0%}",
+                                pct(p["coverage80"]), pct(p["coverage95"]), f"{p['fit_s']:.2f}"]  # fmt: skip
+                    chosen_rows.append(row)
                     print(" | ".join(row), file=sys.stderr, flush=True)
+                    if best["relative_mase"] > 0.85:
+                        misses.append([label, title, ahead, fit.chosen,
+                                       f"{best['relative_mase'] - 1:+.0%}"])  # fmt: skip
+                    for r in fit.scores.itertuples():
+                        cells = per_model.setdefault(r.model, [""] * 5 * len(horizons))
+                        cells[5 * k : 5 * k + 5] = [
+                            pct(r.mase), pct(r.relative_mase), pct(r.coverage80),
+                            pct(r.coverage95), f"{r.fit_s:.3f}",
+                        ]  # fmt: skip
+                    chosen_cov.append((freq, horizon, best["coverage80"], best["coverage95"]))
+                for model, cells in per_model.items():
+                    (daily if freq == "D" else hourly).append([label, title, model, *cells])
+                if label == "sample" and freq == "D" and name == "total":
+                    timing = full_backtest_seconds(y, hol, ev)
         con.close()
     headers = ["data", "series", "ahead", "chosen", "MASE", "naive MASE", "vs naive",
-               "cov80", "cov95", "backtest s"]  # fmt: skip
+               "cov80", "cov95", "raw cov80", "raw cov95", "calibrated", "backtest s"]  # fmt: skip
     if has_prophet:
-        headers += ["prophet MASE", "prophet cov80", "prophet fit s"]
-    print(table(headers, rows))
+        headers += ["prophet MASE", "prophet vs naive", "prophet cov80", "prophet cov95",
+                    "prophet fit s"]  # fmt: skip
+    print("Chosen model per series: backtest over 8 scored origins. cov80/cov95: calibrated")
+    print("intervals, each origin calibrated only on earlier origins' errors; raw: the model's own")
+    print("intervals; calibrated: share of scored origins that had enough earlier errors.")
+    print(table(headers, chosen_rows))
     print()
-    print("Every model on the totals (fit s: mean per origin; parameters estimated at the first")
-    print("origin, re-filtered at the others):")
-    print(
-        table(["data", "ahead", "model", "MASE", "vs naive", "cov80", "cov95", "fit s"], fit_rows)
-    )
+    print("Every model, daily (fit s: mean per origin, calibration origins included):")
+    print(table(["data", "series", "model", "MASE 7d", "vs naive", "cov80", "cov95", "fit s",
+                 "MASE 28d", "vs naive", "cov80", "cov95", "fit s"], daily))  # fmt: skip
+    print()
+    print("Every model, hourly 48 h:")
+    print(table(["data", "series", "model", "MASE 48h", "vs naive", "cov80", "cov95", "fit s"],
+                hourly))  # fmt: skip
+    print()
+    print("Coverage of the chosen models' calibrated intervals, pooled over series:")
+    cov = pd.DataFrame(chosen_cov, columns=["freq", "horizon", "c80", "c95"])
+    print(table(
+        ["ahead", "series", "mean cov80", "within 75-85%", "mean cov95", "within 90-100%"],
+        [[f"{h}{'d' if f == 'D' else 'h'}", len(g), f"{g.c80.mean():.3f}",
+          f"{g.c80.between(0.75, 0.85).sum()}", f"{g.c95.mean():.3f}",
+          f"{g.c95.between(0.90, 1.0).sum()}"]
+         for (f, h), g in cov.groupby(["freq", "horizon"], sort=False)],
+    ))  # fmt: skip
+    print()
+    print("Chosen model not 15% better than seasonal naive:")
+    print(table(["data", "series", "ahead", "chosen", "vs naive"], misses) if misses else "none")
+    if timing:
+        print()
+        print(
+            "Full backtest of the sample's daily total (3 years, all models, 8 scored + "
+            f"{forecast.CALIBRATION_ORIGINS} calibration origins, final fits), median of 3: "
+            f"{timing[7]:.1f} s at 7 days, {timing[28]:.1f} s at 28 days"
+        )
 
 
 if __name__ == "__main__":

@@ -71,6 +71,18 @@ def test_the_chosen_model_beats_seasonal_naive_in_the_backtest(synthetic_fit):
     assert (scores["fit_s"] >= 0).all()
 
 
+def test_backtest_coverage_is_near_nominal_on_origins_not_used_to_calibrate(synthetic_fit):
+    scores = synthetic_fit.scores.set_index("model")
+    assert scores["calibrated"].eq(1.0).all()
+    # 8 origins x 28 days, correlated within an origin: a few points of slack.
+    assert 0.70 <= scores.loc[synthetic_fit.chosen, "coverage80"] <= 0.90
+    assert scores.loc[synthetic_fit.chosen, "coverage95"] >= 0.88
+    assert scores["coverage80"].median() == pytest.approx(0.8, abs=0.08)
+    factors = synthetic_fit.calibration.set_index("model")
+    assert set(factors.index) == set(forecast.MODELS["D"])
+    assert (factors["factor95"] >= factors["factor80"]).all()
+
+
 @pytest.mark.parametrize("freq,horizon", [("D", 14), ("H", 48)])
 def test_intervals_are_never_negative_even_on_sparse_counts(freq, horizon):
     rng = np.random.default_rng(5)
@@ -78,7 +90,8 @@ def test_intervals_are_never_negative_even_on_sparse_counts(freq, horizon):
     index = pd.date_range("2024-01-01", periods=periods, freq="D" if freq == "D" else "h")
     y = pd.Series(rng.poisson(0.4, periods).astype(float), index=index)
     fit = forecast.fit_series(y, freq, horizon, 3)
-    for model, frame in fit.models.items():
+    assert not fit.calibration.empty
+    for model, frame in [*fit.models.items(), ("backtest", fit.predictions)]:
         values = frame[["mean", "lo80", "hi80", "lo95", "hi95"]].to_numpy()
         assert (values >= 0).all(), model
         assert (frame["lo95"] <= frame["lo80"]).all() and (frame["hi80"] <= frame["hi95"]).all()
@@ -94,7 +107,7 @@ def test_the_backtest_never_uses_data_after_its_origin():
     change = origins[4] + 3  # between the fifth and the sixth origin
     changed = base.copy()
     changed.iloc[change:] *= 10
-    models = ("seasonal_naive", "ets", "sarimax", "nb_glm", "autoreg", "combo")
+    models = forecast.MODELS["D"]
     a = forecast.fit_series(base, "D", 14, 8, models=models)
     b = forecast.fit_series(changed, "D", 14, 8, models=models)
     pa, pb = (
@@ -104,8 +117,94 @@ def test_the_backtest_never_uses_data_after_its_origin():
     before = pa.index.get_level_values("origin") <= change
     pd.testing.assert_series_equal(pa.loc[before, "mean"], pb.loc[before, "mean"])
     assert not np.allclose(pa.loc[~before, "mean"], pb.loc[~before, "mean"])
+    # The calibrated intervals too: calibration only uses errors observed by the origin.
+    assert pa.loc[before, "calibrated"].any()
+    bounds = ["lo80", "hi80", "lo95", "hi95"]
+    pd.testing.assert_frame_equal(pa.loc[before, bounds], pb.loc[before, bounds])
     # The actuals scored at early origins that reach past the change do differ.
     assert not np.allclose(pa.loc[before, "actual"], pb.loc[before, "actual"])
+
+
+def test_calibration_factors_come_only_from_windows_seen_by_the_origin():
+    """A series whose errors blow up after an origin: the origin's calibration cannot know."""
+    rng = np.random.default_rng(21)
+    index = pd.date_range("2024-01-01", periods=300, freq="D")
+    y = pd.Series(rng.poisson(60 * WEEKDAY[index.day_of_week]).astype(float), index=index)
+    calm = forecast.fit_series(y, "D", 7, 4, models=("seasonal_naive",))
+    wild = y.copy()
+    wild.iloc[-7:] = wild.iloc[-7:] * rng.choice([0.2, 5.0], 7)
+    stormy = forecast.fit_series(wild, "D", 7, 4, models=("seasonal_naive",))
+    last = calm.predictions["origin"].max()
+    pa, pb = (f.predictions[f.predictions["origin"] == last] for f in (calm, stormy))
+    # The last origin's interval is the same; only its score and the final forecast change.
+    np.testing.assert_allclose(pa[["lo80", "hi80"]], pb[["lo80", "hi80"]])
+    assert not np.allclose(pa["actual"], pb["actual"])
+    wide = stormy.calibration.set_index("model").loc["seasonal_naive", "factor95"]
+    assert wide > calm.calibration.set_index("model").loc["seasonal_naive", "factor95"]
+
+
+def test_calibrated_intervals_cover_new_draws_as_promised():
+    """Forecasts whose own intervals are three times too narrow: the conformal factors
+    from earlier errors restore about 80% and 95% coverage on fresh draws."""
+    rng = np.random.default_rng(8)
+    mean = rng.uniform(20, 200, 400)
+
+    def draws():
+        return np.round(mean * np.exp(rng.normal(0, 0.25, len(mean))))
+
+    sd = 0.25 / 3  # the model believes in a third of the true log-scale noise
+    pred = pd.DataFrame(
+        {
+            "mean": mean,
+            "lo80": mean * np.exp(-forecast.Z80 * sd),
+            "hi80": mean * np.exp(forecast.Z80 * sd),
+            "lo95": mean * np.exp(-forecast.Z95 * sd),
+            "hi95": mean * np.exp(forecast.Z95 * sd),
+        }
+    )
+    past = draws()
+    raw80 = ((pred["lo80"] <= past) & (past <= pred["hi80"])).mean()
+    assert raw80 < 0.5
+    factors = forecast.calibration_factors([forecast.interval_scores(pred, past)])
+    cal = forecast.calibrate(pred, factors)
+    future = draws()
+    cover80 = ((cal["lo80"] <= future) & (future <= cal["hi80"])).mean()
+    cover95 = ((cal["lo95"] <= future) & (future <= cal["hi95"])).mean()
+    assert 0.72 <= cover80 <= 0.88
+    assert 0.90 <= cover95 <= 0.99
+    assert (cal[["lo80", "lo95"]] >= 0).all().all()
+    assert (cal["lo95"] <= cal["lo80"]).all() and (cal["hi80"] <= cal["hi95"]).all()
+    # Too few errors: no calibration rather than a guess.
+    assert forecast.calibration_factors([np.ones(forecast.MIN_CALIBRATION - 1)]) is None
+
+
+@pytest.mark.parametrize(
+    "values,expected",
+    [
+        ([1.0, 0.8, 1.2], "ets"),  # the best model beats the baseline
+        ([1.0, 1.1, 1.3], "seasonal_naive"),  # nothing beats it
+        ([1.0, 1.0, 1.3], "seasonal_naive"),  # a tie keeps the baseline
+        ([1.0, np.nan, 1.3], "seasonal_naive"),  # a model that failed is no candidate
+    ],
+)
+def test_the_choice_falls_back_to_seasonal_naive(values, expected):
+    scores = pd.DataFrame({"model": ["seasonal_naive", "ets", "sarimax"], "mase": values})
+    assert forecast.choose(scores) == expected
+
+
+def test_a_seasonal_random_walk_keeps_seasonal_naive():
+    """Where last week is the best guess (a seasonal random walk), no static model wins."""
+    rng = np.random.default_rng(4)
+    index = pd.date_range("2024-01-01", periods=280, freq="D")
+    level = 4 + np.cumsum(rng.normal(0, 0.3, len(index)))
+    weekly = np.log(np.tile(rng.uniform(20, 200, 7), 40))
+    log_y = weekly + np.repeat(level[::7], 7)[: len(index)] - 4
+    y = pd.Series(np.round(np.exp(log_y)), index=index)
+    fit = forecast.fit_series(y, "D", 7, 8, models=("nb_glm",))
+    scores = fit.scores.set_index("model")
+    assert scores.loc["nb_glm", "mase"] > scores.loc["seasonal_naive", "mase"]
+    assert fit.chosen == "seasonal_naive"
+    assert fit.forecast.equals(fit.models["seasonal_naive"])
 
 
 def test_a_planned_event_moves_its_days_by_the_uplift_or_the_measured_profile(synthetic_fit):
