@@ -4,6 +4,7 @@ origin, planned events, surges, the store path, the CLI and the pages."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 
 import duckdb
@@ -81,6 +82,20 @@ def test_backtest_coverage_is_near_nominal_on_origins_not_used_to_calibrate(synt
     factors = synthetic_fit.calibration.set_index("model")
     assert set(factors.index) == set(forecast.MODELS["D"])
     assert (factors["factor95"] >= factors["factor80"]).all()
+
+
+def test_a_full_daily_backtest_takes_seconds():
+    """Three years, every model, 8 scored and 8 calibration origins: the slow models are
+    estimated once and re-filtered, so the whole fit stays within seconds (a full
+    likelihood per origin took minutes). Generous bound: the machine is shared."""
+    rng = np.random.default_rng(2)
+    index = pd.date_range("2022-01-03", periods=3 * 365, freq="D")
+    y = pd.Series(rng.poisson(150 * WEEKDAY[index.day_of_week]).astype(float), index=index)
+    forecast.fit_series(y.iloc[:100], "D", 7, 1)  # imports statsmodels' modules
+    began = time.perf_counter()
+    fit = forecast.fit_series(y, "D", 7, 8)
+    assert time.perf_counter() - began < 20
+    assert fit.scores["mase"].notna().all()
 
 
 @pytest.mark.parametrize("freq,horizon", [("D", 14), ("H", 48)])
@@ -310,6 +325,8 @@ def test_the_cli_backtests_and_writes_a_csv(sample_db, tmp_path, capsys):
     total = json.loads(capsys.readouterr().out)["series"][0]
     assert set(total["models"]) == set(forecast.MODELS["H"])
     assert total["models"]["seasonal_naive"]["coverage80"] is not None
+    # Added fields: the models' own coverage beside the calibrated one.
+    assert {"coverage80", "raw_coverage80", "raw_coverage95"} <= set(total["models"]["mstl"])
     frame = pd.read_csv(out)
     assert len(frame) == 48 and list(frame.columns)[:3] == ["series", "model", "period"]
 
