@@ -722,6 +722,15 @@ _SCORE_COLUMNS = (
 )  # fmt: skip
 
 
+def _needed(names: Iterable[str], freq: str) -> list[str]:
+    """Return the fitted models ``names`` need: themselves and their combinations' members."""
+    base = [n for n in names if n in FITTERS]
+    for combo, members in COMBOS[freq].items():
+        if combo in names:
+            base = list(dict.fromkeys(base + list(members)))
+    return base
+
+
 def choose(scores: pd.DataFrame) -> str:
     """Return the model with the lowest backtest MASE, or seasonal naive unless one
     strictly beats it (ties and missing scores fall back to the baseline)."""
@@ -750,7 +759,8 @@ def fit_series(
 
     ``origins`` scored origins, preceded by up to :data:`CALIBRATION_ORIGINS`
     more whose errors only calibrate the intervals. ``origins`` = 0 skips the
-    backtest, uses :data:`DEFAULT_MODEL` and the models' own intervals. Models
+    scored backtest and uses :data:`DEFAULT_MODEL`, its intervals calibrated on
+    the calibration origins alone (the others keep their own). Models
     only ever see data up to their origin, and so do the calibrations; the
     slow ones estimate parameters at the first origin and re-filter the longer
     series at the later ones. Seasonal naive is always backtested: it is the
@@ -766,13 +776,12 @@ def fit_series(
     future_index = pd.date_range(y.index[-1] + step, periods=horizon, freq=step)
     full_index = y.index.append(future_index)
     x_all = design(full_index, freq, holidays, events, origin=y.index[0])
-    base = [n for n in names if n in FITTERS]
-    for combo, members in COMBOS[freq].items():
-        if combo in names:
-            base = list(dict.fromkeys(base + list(members)))
-
-    cuts = origins_for(len(y), freq, horizon, origins + CALIBRATION_ORIGINS) if origins else []
+    base = _needed(names, freq)
+    cuts = origins_for(len(y), freq, horizon, origins + CALIBRATION_ORIGINS)
     scored = cuts[-origins:] if origins else []
+    # Without a scored backtest, the default model alone still runs the calibration
+    # origins, so that its intervals are calibrated too (about a second more).
+    tested = names if origins else [n for n in names if n == DEFAULT_MODEL[freq]]
     fit_s: dict[str, float] = {}
     total = len(cuts) + 1
 
@@ -780,7 +789,9 @@ def fit_series(
         if progress:
             progress(k / total, f"{name}: backtest origin {k + 1} of {len(cuts)}")
 
-    raw = _backtest_predictions(y, x_all, freq, horizon, cuts, names, base, fit_s, tick)
+    raw = _backtest_predictions(
+        y, x_all, freq, horizon, cuts, tested, _needed(tested, freq), fit_s, tick
+    )
     for combo, members in COMBOS[freq].items():
         fit_s[combo] = sum(fit_s.get(p, 0.0) for p in members)
     err, final_cal = _score(y, freq, horizon, cuts, scored, raw)

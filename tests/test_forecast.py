@@ -193,6 +193,17 @@ def test_calibrated_intervals_cover_new_draws_as_promised():
     assert forecast.calibration_factors([np.ones(forecast.MIN_CALIBRATION - 1)]) is None
 
 
+def test_without_a_backtest_the_default_model_is_still_calibrated():
+    rng = np.random.default_rng(6)
+    index = pd.date_range("2024-01-01", periods=300, freq="D")
+    y = pd.Series(rng.poisson(90 * WEEKDAY[index.day_of_week]).astype(float), index=index)
+    fit = forecast.fit_series(y, "D", 14, 0)
+    assert fit.origins == 0 and fit.chosen == forecast.DEFAULT_MODEL["D"]
+    assert list(fit.calibration["model"]) == [fit.chosen]
+    assert fit.calibration["n_errors"].iat[0] >= forecast.MIN_CALIBRATION
+    assert fit.scores["mase"].isna().all()
+
+
 @pytest.mark.parametrize(
     "values,expected",
     [
