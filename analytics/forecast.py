@@ -624,27 +624,24 @@ def _backtest_predictions(
         for model in base:
             began = time.perf_counter()
             key = tuple(cols) if model in USES_REGRESSORS else ()
+            preds[model] = None
             try:
                 if model in filtered and filtered[model][0] == key:
                     preds[model] = filtered[model][1].at(cut, horizon)
                 else:
-                    fixed = (
-                        params[model][1] if model in params and params[model][0] == key else None
-                    )
+                    known = params.get(model)
+                    fixed = known[1] if known and known[0] == key else None
                     fit = _run(model, train, xt, m, fixed)
-                    if fixed is None:
-                        params[model] = (key, fit.params)
+                    params[model] = (key, fit.params)
                     preds[model] = fit.predict(xf, horizon)
                     if fit.at is not None and cut != cuts[-1]:
-                        # One filter over the series up to the last scored period
-                        # then serves every later origin.
                         end = cuts[-1] + horizon
-                        full = _run(
-                            model, y.iloc[:end], x_all.iloc[:end][cols], m, params[model][1]
-                        )
+                        # One filter over the series up to the last scored period,
+                        # with these parameters, then serves every later origin.
+                        full = _run(model, y.iloc[:end], x_all.iloc[:end][cols], m, fit.params)
                         filtered[model] = (key, full)
             except (ValueError, np.linalg.LinAlgError):
-                preds[model] = None
+                pass  # the model sits this origin out; the scores count what it forecast
             fit_s[model] = fit_s.get(model, 0.0) + time.perf_counter() - began
         for combo, members in COMBOS[freq].items():
             if combo in names:
