@@ -34,7 +34,8 @@ backtest = cols[3].selectbox(
     "Backtest origins",
     (8, 12, 0),
     key="fc_backtest",
-    help="0 skips the backtest and uses the default model (the combination).",
+    help="0 skips the scored backtest and uses the default model (the combination); its "
+    "intervals are still calibrated on 8 earlier origins.",
 )
 margin = (
     cols[4].slider(
@@ -61,7 +62,7 @@ if not names:
 progress = st.progress(0.0, text="Backtesting the models...")
 fits = {}
 for k, name in enumerate(names):
-    progress.progress(k / len(names), text=f"Backtesting the models on {name}...")
+    progress.progress(k / len(names), text=f"Backtesting the models on {ui.md_escape(name)}...")
     fit = ui.cached(
         forecast.forecast_series, selection, freq, horizon, by, name, backtest, settings=settings
     )
@@ -199,7 +200,8 @@ else:
         f"{fit.origins} rolling origins, {horizon} {'days' if freq == 'D' else 'hours'} ahead "
         "each; every model sees only data before its origin. MASE is scaled by the in-sample "
         "error of the seasonal naive forecast (weekly season); relative MASE below 1 beats it. "
-        f"Chosen: **{fit.chosen}** (lowest MASE)."
+        "Intervals are calibrated on the errors of earlier origins; coverage is measured on "
+        f"origins not used to calibrate. Chosen: **{fit.chosen}** (lowest MASE)."
     )
     table = fit.scores.assign(chosen=fit.scores["model"] == fit.chosen)
     st.dataframe(
@@ -211,6 +213,13 @@ else:
             "smape": st.column_config.NumberColumn("sMAPE", format="%.3f"),
             "coverage80": st.column_config.NumberColumn("80% coverage", format="%.2f"),
             "coverage95": st.column_config.NumberColumn("95% coverage", format="%.2f"),
+            "raw_coverage80": st.column_config.NumberColumn(
+                "80% coverage, model's own", format="%.2f"
+            ),
+            "raw_coverage95": st.column_config.NumberColumn(
+                "95% coverage, model's own", format="%.2f"
+            ),
+            "calibrated": st.column_config.NumberColumn("origins calibrated", format="percent"),
             "fit_s": st.column_config.NumberColumn("fit s / origin", format="%.2f"),
         },
     )
