@@ -5,6 +5,13 @@ import streamlit as st
 import ui
 
 st.set_page_config(page_title="Backlog Radar", page_icon=":material/radar:", layout="wide")
+# Nobody sees a page, or the navigation, before signing in (or single-user mode).
+refused = ui.open_access_refusal() is not None
+user = None if refused else ui.signed_in()
+if user is None:
+    gate = ui.refusal_screen if refused else ui.sign_in_screen
+    st.navigation([st.Page(gate, title="Backlog Radar")], position="hidden").run()
+    st.stop()
 
 pages = {
     "Managers": [
@@ -23,6 +30,8 @@ pages = {
         st.Page("pages/weekly_report.py", title="Weekly report", icon=":material/summarize:"),
     ],
 }
+if user.can("manage_users"):
+    pages["Admin"] = [st.Page("pages/access.py", title="Access", icon=":material/shield_person:")]
 page = st.navigation(pages)
 
 with ui.frame():

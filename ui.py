@@ -14,6 +14,7 @@ import contextlib
 import importlib
 import re
 import threading
+import time
 import zoneinfo
 from datetime import date, timedelta
 
@@ -22,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import events, metrics, store
+from analytics import access, charts, events, exports, metrics, store
 from analytics.settings import SAMPLE_SOURCE, Settings, load_settings
 
 CACHE_TTL = 600
@@ -126,6 +127,189 @@ def events_for(selection: metrics.Selection) -> pd.DataFrame:
     return _events(first, last, selection.regions, data_version())
 
 
+# --- who is asking ------------------------------------------------------------------------
+
+
+@st.cache_resource
+def _limiter() -> access.SignInLimiter:
+    """Return the process-wide counter of failed sign-ins."""
+    cfg = settings().access
+    return access.SignInLimiter(cfg.max_failures, cfg.lockout_minutes * 60)
+
+
+def oidc_configured() -> bool:
+    """Return True when ``.streamlit/secrets.toml`` configures an OpenID Connect provider."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+    except Exception:  # noqa: BLE001 - Streamlit raises its own error for a missing or bad file
+        return False
+
+
+def local_users() -> dict[str, access.LocalUser]:
+    """Return the users of the local users file (read on each call: an admin may edit it)."""
+    return access.load_users(settings().access.users_file)
+
+
+def _served_over_network() -> bool:
+    # A session with no HTTP request behind it (AppTest, bare mode) has no Host.
+    return bool(st.context.headers.get("Host"))
+
+
+def open_access_refusal() -> str | None:
+    """Return why the app must not serve this session without sign-in, or None when it may.
+
+    Only single-user mode (no identity provider, no users file) is concerned:
+    it may serve loopback, or anything when ``BACKLOG_RADAR_ALLOW_OPEN=1``.
+    """
+    if oidc_configured() or local_users():
+        return None
+    address = st.get_option("server.address")
+    if (
+        _served_over_network()
+        and not access.is_loopback(address)
+        and not settings().access.allow_open
+    ):
+        return (
+            f"Backlog Radar refuses to serve {address or 'every network interface'} without "
+            "sign-in. Serve it on localhost (`make run` does), configure sign-in "
+            "(docs/access.md), or set BACKLOG_RADAR_ALLOW_OPEN=1 to serve it open."
+        )
+    return None
+
+
+def refusal_screen() -> None:
+    """Draw the open-access refusal (app.py shows it instead of any page)."""
+    st.title("Backlog Radar")
+    st.error(open_access_refusal() or "Refused.")
+
+
+def signed_in() -> access.User | None:
+    """Return who is using this session, or None when nobody is signed in yet.
+
+    With an identity provider or a users file configured, that is the
+    signed-in person (sessions expire after ``[access] session_hours``). With
+    neither, the single local user (an admin), and only when the app listens
+    on loopback or ``BACKLOG_RADAR_ALLOW_OPEN=1`` says it may serve others:
+    otherwise the run stops on a message saying so.
+    """
+    cfg = settings().access
+    oidc = oidc_configured()
+    users = local_users()
+    if not oidc and not users:
+        if refusal := open_access_refusal():
+            st.error(refusal)
+            st.stop()
+        return access.User("local", "admin", "single-user")
+
+    now = time.time()
+    signed = st.session_state.get("auth_user")
+    if signed is not None and now - st.session_state.get("auth_at", 0) < cfg.session_hours * 3600:
+        # The users file is the truth: a removed user or a changed role applies at once.
+        entry = users.get(signed.name)
+        if entry is not None:
+            return access.User(entry.name, entry.role, "local")
+    elif signed is not None:
+        st.session_state["auth_expired"] = True
+    st.session_state.pop("auth_user", None)
+    if oidc and st.user.is_logged_in:
+        return _oidc_user(cfg, now)
+    return None
+
+
+def current_user() -> access.User:
+    """Return who is using this session; otherwise draw the sign-in screen and stop the run."""
+    user = signed_in()
+    if user is None:
+        sign_in_screen()
+        st.stop()
+    return user
+
+
+def _oidc_user(cfg, now: float) -> access.User | None:
+    claims = st.user.to_dict()
+    email = claims.get("email")
+    groups = claims.get("groups") or []
+    role = access.role_for_identity(
+        email, [groups] if isinstance(groups, str) else groups, cfg.roles, cfg.default_role
+    )
+    name = str(email or claims.get("sub") or "unknown")
+    issued = float(claims.get("iat") or 0)
+    if issued and now - issued > cfg.session_hours * 3600:
+        st.session_state["auth_expired"] = True
+        return None
+    if role is None:
+        st.title("Backlog Radar")
+        st.error(f"{name} is signed in but has no role here: ask an admin to give you one.")
+        st.button("Sign out", on_click=st.logout, key="oidc_no_role_logout")
+        st.stop()
+    return access.User(name, role, "oidc")
+
+
+def sign_in_screen() -> None:
+    """Draw the sign-in screen: the identity provider's button and/or the local form."""
+    oidc, local = oidc_configured(), bool(local_users())
+    st.title("Backlog Radar")
+    if st.session_state.pop("auth_expired", False):
+        st.info("Your session expired: sign in again.")
+    if oidc:
+        st.button(
+            "Sign in with your organisation's account",
+            on_click=st.login,
+            type="primary",
+            icon=":material/login:",
+            key="oidc_login",
+        )
+    if local:
+        with st.form("sign_in"):
+            name = st.text_input("User name", max_chars=64)
+            password = st.text_input("Password", type="password", max_chars=256)
+            submitted = st.form_submit_button("Sign in", icon=":material/lock_open:")
+        if submitted:
+            _try_local_sign_in(name.strip(), password)
+
+
+def _try_local_sign_in(name: str, password: str) -> None:
+    address = st.context.ip_address if _served_over_network() else None
+    limiter = _limiter()
+    try:
+        limiter.check(name, address)
+    except access.SignInThrottled as exc:
+        st.error(f"Not signed in: {exc}.")
+        return
+    user = access.authenticate(local_users(), name, password)
+    attempt = user or access.User(name or "(empty)", "-", "local")
+    with store.transaction(_connection(), changes_data=False) as cur:
+        access.record(cur, attempt, "sign_in" if user else "sign_in_failed", address)
+    if user is None:
+        limiter.failed(name, address)
+        st.error("Not signed in: wrong user name or password.")
+        return
+    limiter.succeeded(name)
+    st.session_state["auth_user"] = user
+    st.session_state["auth_at"] = time.time()
+    st.rerun()
+
+
+def _sign_out() -> None:
+    if st.session_state.pop("auth_user", None) is None and oidc_configured():
+        st.logout()
+    st.session_state.pop("auth_at", None)
+
+
+def user_badge(user: access.User) -> None:
+    """Draw who is signed in (or the single-user notice) and a sign-out button in the sidebar."""
+    if user.via == "single-user":
+        st.sidebar.caption(
+            ":material/person: Single-user mode: no sign-in is configured, so the app serves "
+            "this machine only (docs/access.md)."
+        )
+        return
+    st.sidebar.caption(f":material/person: {md_escape(user.name)} · {user.role}")
+    st.sidebar.button("Sign out", on_click=_sign_out, key="sign_out", icon=":material/logout:")
+
+
 def md_escape(text: str) -> str:
     """Return ``text`` with Markdown syntax escaped, so user text shows as typed."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
@@ -184,7 +368,9 @@ def sidebar() -> metrics.Selection | None:
     """Draw the shared sidebar; return the selection it describes (None for an empty store).
 
     The choices are mirrored in the URL query string so a link shares the view.
+    Nobody gets this far without being signed in (:func:`current_user`).
     """
+    user_badge(current_user())
     params = st.query_params
     frame = sources_frame(data_version())
     if frame.empty:
@@ -321,10 +507,10 @@ def chart(
     if empty if empty is not None else data.empty:
         st.info(empty_message)
         return
-    st.plotly_chart(fig, width="stretch", key=f"chart_{key}")
+    st.plotly_chart(charts.plain_text(fig), width="stretch", key=f"chart_{key}")
     st.download_button(
         "Download data (CSV)",
-        data.to_csv(index=False),
+        exports.csv_text(data),
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"download_{key}",

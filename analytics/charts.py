@@ -25,6 +25,48 @@ COLORS = {
 }
 
 
+# Plotly reads a few HTML tags (<b>, <i>, <a href>, <br>...) inside any label,
+# so a category a customer named "<b>VIP</b>" would turn bold. Labels from
+# data are escaped; Plotly turns the entities back into the characters typed.
+_TEXT_FIELDS = ("x", "y", "text", "name", "hovertext", "labels", "customdata", "legendgroup")
+
+
+def _escape(value):
+    if isinstance(value, str):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
+def _escape_all(values):
+    if isinstance(values, str):
+        return _escape(values)
+    if isinstance(values, (tuple, list)):
+        return [_escape_all(v) for v in values]
+    if hasattr(values, "dtype"):
+        # Arrays of numbers or dates hold no text; only object arrays are walked.
+        return [_escape_all(v) for v in values] if values.dtype.kind == "O" else values
+    return values
+
+
+def plain_text(fig: go.Figure) -> go.Figure:
+    """Return ``fig`` with every label shown as the text it holds, never as markup.
+
+    Escapes trace data and names, annotation texts, and titles (which carry
+    series and event names). Hover templates are left alone: they are code.
+    """
+    for trace in fig.data:
+        for field in _TEXT_FIELDS:
+            value = getattr(trace, field, None)
+            if value is not None:
+                trace[field] = _escape_all(value)
+    for annotation in fig.layout.annotations or ():
+        annotation.text = _escape(annotation.text)
+        annotation.hovertext = _escape(annotation.hovertext)
+    if fig.layout.title and fig.layout.title.text:
+        fig.layout.title.text = _escape(fig.layout.title.text)
+    return fig
+
+
 def _layout(fig: go.Figure, title: str, y_title: str, x_title: str | None = None) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},

@@ -8,6 +8,7 @@ on stdout with stable keys.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from dataclasses import asdict
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analytics import events, impact, importer, metrics, report, store
+from analytics import access, events, exports, impact, importer, metrics, report, store
 from analytics.presets import ALL_PRESETS
 from analytics.settings import SAMPLE_DIR, SAMPLE_SOURCE, load_settings
 
@@ -107,6 +108,36 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--tz", default=settings.default_tz, help="time zone of the days")
     rep.add_argument("--out", type=Path, required=True, help="folder to write the file in")
 
+    users_help = f"local users file (default: {settings.access.users_file})"
+    add = commands.add_parser("add-user", help="add a local user, or change one's role/password")
+    add.add_argument("name")
+    add.add_argument("--role", choices=access.ROLES, required=True)
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of prompting",
+    )
+    add.add_argument(
+        "--keep-password", action="store_true", help="change only the role of an existing user"
+    )
+    add.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
+    add.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
+    rm = commands.add_parser("remove-user", help="remove a local user")
+    rm.add_argument("name")
+    rm.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
+    rm.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
+    us = commands.add_parser("users", help="list the local users and their roles")
+    us.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
+    us.add_argument("--json", action="store_true")
+
+    au = commands.add_parser("audit", help="print the audit log, newest first")
+    au.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    au.add_argument("--limit", type=int, default=50)
+    au.add_argument("--action", help="only this action (e.g. import, delete_source, sign_in)")
+    au.add_argument("--json", action="store_true")
+
     sample = commands.add_parser("sample", help="simulate the built-in sample desk")
     sample.add_argument("--out", type=Path, default=SAMPLE_DIR)
     sample.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 2))
@@ -127,9 +158,15 @@ def main(argv: list[str] | None = None) -> int:
         events.EventsError,
         impact.ImpactError,
         report.ReportError,
+        access.AccessError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def cli_actor() -> access.User:
+    """Return who acts from the command line: whoever may write the database file is its admin."""
+    return access.User(f"cli:{getpass.getuser()}", "admin", "cli")
 
 
 def _parse_map(pairs: list[str]) -> dict[str, str]:
@@ -158,6 +195,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = importer.import_file(
             con,
             args.file,
+            actor=cli_actor(),
             source=args.source,
             preset=args.preset,
             tz=args.tz,
@@ -226,7 +264,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_delete_source(args: argparse.Namespace) -> int:
     con = store.connect(args.db)
     try:
-        deleted = store.delete_source(con, args.name)
+        deleted = store.delete_source(con, args.name, actor=cli_actor())
     finally:
         con.close()
     print(f"deleted source {args.name!r} ({deleted:,} tickets)")
@@ -246,7 +284,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_import_events(args: argparse.Namespace) -> int:
     con = store.connect(args.db)
     try:
-        count = events.import_events_csv(con, args.file)
+        count = events.import_events_csv(con, args.file, actor=cli_actor())
     finally:
         con.close()
     print(f"imported {count} events from {args.file}")
@@ -358,9 +396,10 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         raise store.StoreError("not enough history to forecast (three weeks daily, three hourly)")
     if args.out:
         frames = [r.forecast.assign(series=r.name, model=r.chosen) for r in results]
-        pd.concat(frames)[
+        table = pd.concat(frames)[
             ["series", "model", "period", "mean", "lo80", "hi80", "lo95", "hi95"]
-        ].to_csv(args.out, index=False)
+        ]
+        args.out.write_text(exports.csv_text(table), encoding="utf-8")
     payload = {"series": [r.to_dict() for r in results]}
     if args.json:
         print(json.dumps(payload))
@@ -383,7 +422,83 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.keep_password:
+        return None
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"Password for {args.name}: ")
+    if getpass.getpass("Again: ") != first:
+        raise access.AccessError("the two passwords differ")
+    return first
+
+
+def _open_for_users(db: Path):
+    try:
+        return store.connect(db)
+    except store.StoreLockedError as exc:
+        raise store.StoreError(
+            f"{exc}; an admin can also manage users on the app's Access page"
+        ) from exc
+
+
+def cmd_add_user(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    con = _open_for_users(args.db)
+    try:
+        entry = access.set_user(
+            args.users_file, args.name, args.role, password, cur=con, actor=cli_actor()
+        )
+    finally:
+        con.close()
+    print(f"saved user {entry.name} ({entry.role}) in {args.users_file}")
+    return 0
+
+
+def cmd_remove_user(args: argparse.Namespace) -> int:
+    con = _open_for_users(args.db)
+    try:
+        access.remove_user(args.users_file, args.name, cur=con, actor=cli_actor())
+    finally:
+        con.close()
+    print(f"removed user {args.name} from {args.users_file}")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    users = access.load_users(args.users_file)
+    rows = [{"name": u.name, "role": u.role, "created_at": u.created_at} for u in users.values()]
+    if args.json:
+        print(json.dumps({"users": rows}))
+    elif not rows:
+        print(f"no local users in {args.users_file}")
+    for row in [] if args.json else rows:
+        print(f"{row['name']}: {row['role']} (since {row['created_at']})")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        log = access.audit_log(con, args.limit, args.action)
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps({"audit": log.to_dict(orient="records")}, default=str))
+        return 0
+    for row in log.itertuples():
+        target = f" {row.target}" if row.target else ""
+        print(
+            f"{row.occurred_at:%Y-%m-%d %H:%M:%S} {row.actor} ({row.role}, {row.via}) {row.action}{target}"
+        )
+    return 0
+
+
 COMMANDS = {
+    "add-user": cmd_add_user,
+    "remove-user": cmd_remove_user,
+    "users": cmd_users,
+    "audit": cmd_audit,
     "import": cmd_import,
     "sources": cmd_sources,
     "delete-source": cmd_delete_source,

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics import store
+from analytics import access, exports, store
 
 KINDS = (
     "interface rollout",
@@ -69,7 +69,7 @@ def parse_events_csv(text: str) -> list[dict]:
         raise EventsError(f"events file lacks column(s): {', '.join(sorted(missing))}")
     rows = []
     for line, raw in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        row = {k.strip().lower(): exports.restore(v or "").strip() for k, v in raw.items() if k}
         if not row.get("name"):
             raise EventsError(f"line {line}: an event needs a name")
         kind = row.get("kind", "").lower()
@@ -95,15 +95,19 @@ def parse_events_csv(text: str) -> list[dict]:
     return rows
 
 
-def import_events_csv(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
-    """Add or replace the events of a CSV file (keyed on name, region, start); return the count."""
+def import_events_csv(
+    con: duckdb.DuckDBPyConnection, path: str | Path, *, actor: access.User = access.SYSTEM
+) -> int:
+    """Add or replace the events of a CSV file (keyed on name, region, start); return the count.
+
+    ``actor`` must be allowed to edit events; the import is recorded in the audit log.
+    """
+    access.require(actor, "edit_events")
     path = Path(path)
     if path.stat().st_size > MAX_EVENTS_FILE_BYTES:
         raise EventsError(f"{path.name} is larger than an events calendar can be")
     rows = parse_events_csv(path.read_text(encoding="utf-8-sig"))
-    cur = con.cursor()
-    try:
-        cur.execute("begin transaction")
+    with store.transaction(con) as cur:
         for row in rows:
             cur.execute(
                 "delete from events where name = $name and region = $region "
@@ -115,13 +119,7 @@ def import_events_csv(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
                 "values ($name, $kind, $region, $starts_on, $ends_on, $notes)",
                 row,
             )
-        store.bump_data_version(cur)
-        cur.execute("commit")
-    except Exception:
-        cur.execute("rollback")
-        raise
-    finally:
-        cur.close()
+        access.record(cur, actor, "edit_events", path.name, {"imported": len(rows)})
     return len(rows)
 
 
@@ -135,7 +133,11 @@ def all_events(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def export_events_csv(con: duckdb.DuckDBPyConnection) -> str:
-    """Return the calendar as CSV text that :func:`import_events_csv` reads back unchanged."""
+    """Return the calendar as CSV text that :func:`import_events_csv` reads back unchanged.
+
+    Text that a spreadsheet would run as a formula is neutralised
+    (:mod:`analytics.exports`); the import undoes it.
+    """
     frame = all_events(con)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -143,12 +145,12 @@ def export_events_csv(con: duckdb.DuckDBPyConnection) -> str:
     for row in frame.itertuples():
         writer.writerow(
             [
-                row.name,
+                exports.neutralise(row.name),
                 row.kind,
-                row.region,
+                exports.neutralise(row.region),
                 pd.Timestamp(row.starts_on).date().isoformat(),
                 "" if pd.isna(row.ends_on) else pd.Timestamp(row.ends_on).date().isoformat(),
-                "" if pd.isna(row.notes) else row.notes,
+                "" if pd.isna(row.notes) else exports.neutralise(row.notes),
             ]
         )
     return out.getvalue()
@@ -220,17 +222,19 @@ def validate_events(frame: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def save_events(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[str, int]:
+def save_events(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, actor: access.User = access.SYSTEM
+) -> dict[str, int]:
     """Make the calendar equal to an edited table; return ``added, changed, deleted`` counts.
 
     One transaction: the table is validated first (:func:`validate_events`),
-    and nothing is written if any row is invalid.
+    and nothing is written if any row is invalid. ``actor`` must be allowed
+    to edit events; the change is recorded in the audit log.
     """
+    access.require(actor, "edit_events")
     rows = validate_events(frame)
-    cur = con.cursor()
     counts = {"added": 0, "changed": 0, "deleted": 0}
-    try:
-        cur.execute("begin transaction")
+    with store.transaction(con) as cur:
         before = cur.execute(store.load_sql("events_all")).df().set_index("event_id")
         kept = {r["event_id"] for r in rows if r["event_id"] is not None}
         for event_id in before.index.difference(list(kept)):
@@ -266,13 +270,7 @@ def save_events(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[str
                     {**fields_, "event_id": row["event_id"]},
                 )
                 counts["changed"] += 1
-        store.bump_data_version(cur)
-        cur.execute("commit")
-    except Exception:
-        cur.execute("rollback")
-        raise
-    finally:
-        cur.close()
+        access.record(cur, actor, "edit_events", "calendar", counts)
     return counts
 
 
@@ -304,16 +302,17 @@ def add_public_holidays(
     region: str,
     years: range | list[int],
     subdiv: str | None = None,
+    *,
+    actor: access.User = access.SYSTEM,
 ) -> int:
     """Add ``country``'s public holidays for ``years`` to the calendar for ``region``; return the count.
 
     Re-adding the same holidays changes nothing (events are keyed on name,
-    region and start).
+    region and start). ``actor`` must be allowed to edit events (audited).
     """
+    access.require(actor, "edit_events")
     rows = public_holidays(country, years, subdiv)
-    cur = con.cursor()
-    try:
-        cur.execute("begin transaction")
+    with store.transaction(con) as cur:
         for row in rows:
             cur.execute(
                 "insert into events (name, kind, region, starts_on, ends_on, notes) "
@@ -321,11 +320,7 @@ def add_public_holidays(
                 "on conflict do nothing",
                 {**row, "region": region or "all", "notes": f"Public holiday ({country})"},
             )
-        store.bump_data_version(cur)
-        cur.execute("commit")
-    except Exception:
-        cur.execute("rollback")
-        raise
-    finally:
-        cur.close()
+        access.record(
+            cur, actor, "edit_events", f"holidays {country}", {"region": region, "rows": len(rows)}
+        )
     return len(rows)

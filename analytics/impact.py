@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from analytics import metrics, store
+from analytics import access, metrics, store
 
 PRE_DAYS = 730
 POST_DAYS = 91
@@ -202,17 +202,19 @@ def estimate(
     return Impact(event, source, arrivals, did, did_note, first_response, series, categories)
 
 
-def save_effects(con: duckdb.DuckDBPyConnection, impact: Impact) -> list[int]:
+def save_effects(
+    con: duckdb.DuckDBPyConnection, impact: Impact, *, actor: access.User = access.SYSTEM
+) -> list[int]:
     """Save the impact's estimates and profiles in ``event_effects``; return their ids.
 
     A new estimate of the same event, metric and method replaces the old one.
+    ``actor`` must be allowed to save effects; the save is audited.
     """
+    access.require(actor, "save_effects")
     ev = impact.event
     effects = [e for e in (impact.arrivals, impact.did, impact.first_response) if e is not None]
     ids = []
-    cur = con.cursor()
-    try:
-        cur.execute("begin transaction")
+    with store.transaction(con) as cur:
         for eff in effects:
             key = {
                 "source": impact.source,
@@ -259,13 +261,9 @@ def save_effects(con: duckdb.DuckDBPyConnection, impact: Impact) -> list[int]:
                 cur.execute("insert into event_effect_profile select * from _profile")
                 cur.unregister("_profile")
             ids.append(effect_id)
-        store.bump_data_version(cur)
-        cur.execute("commit")
-    except Exception:
-        cur.execute("rollback")
-        raise
-    finally:
-        cur.close()
+        access.record(
+            cur, actor, "save_effects", ev["name"], {"source": impact.source, "effects": len(ids)}
+        )
     return ids
 
 

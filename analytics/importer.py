@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from analytics import dates, files, store
+from analytics import access, dates, files, store
 from analytics.canonical import (
     INTEGER_FIELDS,
     MINUTES_FIELDS,
@@ -251,6 +251,7 @@ def import_file(
     progress: Progress | None = None,
     settings: Settings | None = None,
     lock_timeout: float | None = None,
+    actor: access.User | None = None,
 ) -> ImportReport:
     """Import one export file into the store behind ``con``; return what happened.
 
@@ -276,13 +277,20 @@ def import_file(
         Seconds to wait for another import or deletion writing to the same
         store (default :data:`analytics.store.WRITE_LOCK_TIMEOUT_S`); imports
         run one at a time, the later one queueing behind the earlier.
+    actor
+        Who imports (default :data:`analytics.access.SYSTEM`): an analyst or
+        admin; the import is recorded in the audit log in its transaction.
 
     Raises
     ------
     ImportFailed
         When nothing could be imported (including a store still busy after
         ``lock_timeout``); the store is unchanged.
+    analytics.access.PermissionDenied
+        When ``actor`` may not import; nothing is read.
     """
+    actor = actor or access.SYSTEM
+    access.require(actor, "import")
     settings = settings or load_settings()
     path = Path(path)
     started = datetime.now(UTC)
@@ -379,6 +387,19 @@ def import_file(
                                 "delimiter": tabular.dialect.delimiter if tabular.dialect else None,
                                 "first_response_activities": fr_list,
                                 "resolved_activities": resolved_list,
+                            },
+                        )
+                        access.record(
+                            cur,
+                            actor,
+                            "import",
+                            report.source,
+                            {
+                                "import_id": report.import_id,
+                                "file": report.file_name,
+                                "inserted": report.rows_inserted,
+                                "updated": report.rows_updated,
+                                "rejected": report.rows_rejected,
                             },
                         )
                         cur.execute("commit")

@@ -928,12 +928,13 @@ def _charts(data: WeekData, t: dict) -> dict[str, go.Figure]:
     movers = data.movers.assign(
         dimension=[t["dimension"][d].lower() for d in data.movers["dimension"]]
     )
-    return {
+    figures = {
         "volume": _localise(volume, t, t["chart_volume"], t["y_tickets"]),
         "first_response": _localise(trend, t, t["chart_trend"], t["y_hours"]),
         "backlog": _localise(backlog, t, t["chart_backlog"], t["y_open"]),
         "movers": _localise(charts.movers_bar(movers), t, t["chart_movers"], "", t["x_change"]),
     }
+    return {key: charts.plain_text(fig) for key, fig in figures.items()}
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -66,6 +66,26 @@ class ForecastSettings:
     live_channels: tuple[str, ...] = ("chat", "voice", "phone")
 
 
+@dataclass(frozen=True)
+class AccessSettings:
+    """Sign-in settings (``[access]`` in the TOML; see docs/access.md).
+
+    ``roles`` maps an e-mail, ``@domain`` or ``group:NAME`` to a role for
+    people signing in through OpenID Connect; ``default_role`` is the role of
+    a signed-in person no rule names (None: refused). ``users_file`` holds the
+    local users (``BACKLOG_RADAR_USERS``). ``allow_open`` lets the app serve a
+    non-loopback address with no sign-in (``BACKLOG_RADAR_ALLOW_OPEN=1``).
+    """
+
+    users_file: Path = PROJECT_ROOT / "data" / "users.json"
+    roles: Mapping[str, str] = field(default_factory=dict)
+    default_role: str | None = None
+    session_hours: float = 8.0
+    max_failures: int = 5
+    lockout_minutes: float = 15.0
+    allow_open: bool = False
+
+
 DEFAULT_SCHEDULE = Schedule(
     name="default",
     tz="UTC",
@@ -99,6 +119,8 @@ class Settings:
         Team name -> schedule name.
     forecast
         Forecast, surge and staffing settings.
+    access
+        Sign-in, roles and local users.
     """
 
     db_path: Path = DEFAULT_DB_PATH
@@ -110,6 +132,7 @@ class Settings:
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: {"default": DEFAULT_SCHEDULE})
     team_schedules: Mapping[str, str] = field(default_factory=dict)
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -142,6 +165,31 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         schedules=schedules,
         team_schedules=teams,
         forecast=_forecast_settings(data.get("forecast", {}), data.get("staffing", {})),
+        access=_access_settings(data.get("access", {}), env),
+    )
+
+
+def _access_settings(access: Mapping, env: Mapping[str, str]) -> AccessSettings:
+    roles = {str(k): str(v) for k, v in access.get("roles", {}).items()}
+    default_role = access.get("default_role") or None
+    for key, role in [*roles.items(), ("default_role", default_role or "viewer")]:
+        if role not in ("viewer", "analyst", "admin"):
+            raise SettingsError(f"access.roles: {key} has unknown role {role!r}")
+    if env.get("BACKLOG_RADAR_USERS"):
+        users_file = Path(env["BACKLOG_RADAR_USERS"])
+    elif access.get("users_file"):
+        users_file = PROJECT_ROOT / access["users_file"]  # relative to the settings' project
+    else:
+        users_file = AccessSettings.users_file
+    return AccessSettings(
+        users_file=users_file,
+        roles=roles,
+        default_role=default_role,
+        session_hours=float(access.get("session_hours", 8.0)),
+        max_failures=int(access.get("max_failures", 5)),
+        lockout_minutes=float(access.get("lockout_minutes", 15.0)),
+        allow_open=env.get("BACKLOG_RADAR_ALLOW_OPEN", "") == "1"
+        or bool(access.get("allow_open", False)),
     )
 
 

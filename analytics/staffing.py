@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import math
 
+import duckdb
 import numpy as np
 import pandas as pd
 from scipy.linalg import expm
+
+from analytics import access, store
 
 
 def erlang_b(agents: int, traffic: float) -> float:
@@ -294,3 +297,72 @@ def planned_per_hour(plan: pd.DataFrame, hours: pd.DatetimeIndex, column: str) -
         on = (day == d) & (hour >= row.start_hour) & (hour < row.end_hour)
         out += np.where(on, getattr(row, column), 0)
     return out
+
+
+PLAN_COLUMNS = ("team", "weekday", "start_hour", "end_hour", "queue_agents", "live_agents")
+
+
+class PlanError(ValueError):
+    """An edited staffing plan is not valid; the message names the row."""
+
+
+def validate_plan(plan: pd.DataFrame) -> pd.DataFrame:
+    """Return the plan with whole-number columns, or raise PlanError naming the first bad row.
+
+    Hours run 0-24 with the start before the end; agents are 0 to 10,000; each
+    team has each weekday at most once.
+    """
+    missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
+    if missing:
+        raise PlanError(f"the plan lacks the columns {', '.join(missing)}")
+    out = plan[list(PLAN_COLUMNS)].copy()
+    for n, row in enumerate(out.itertuples(index=False), start=1):
+        where = f"row {n} ({row.team}, {row.weekday})"
+        if row.weekday not in WEEKDAYS:
+            raise PlanError(f"{where}: the weekday is one of {', '.join(WEEKDAYS)}")
+        try:
+            start, end = int(row.start_hour), int(row.end_hour)
+            queue, live = int(row.queue_agents), int(row.live_agents)
+        except (TypeError, ValueError) as exc:
+            raise PlanError(f"{where}: hours and agents are whole numbers") from exc
+        if not 0 <= start < end <= 24:
+            raise PlanError(f"{where}: the shift runs between hours 0 and 24, start before end")
+        if not (0 <= queue <= 10_000 and 0 <= live <= 10_000):
+            raise PlanError(f"{where}: agents are between 0 and 10,000")
+    if out.duplicated(["team", "weekday"]).any():
+        raise PlanError("a team has the same weekday twice")
+    return out.astype(
+        {c: "int64" for c in ("start_hour", "end_hour", "queue_agents", "live_agents")}
+    )
+
+
+def save_plan(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    plan: pd.DataFrame,
+    *,
+    actor: access.User = access.SYSTEM,
+) -> int:
+    """Replace the saved staffing plan of ``source`` with ``plan``; return its row count.
+
+    ``actor`` must be allowed to save staffing plans; the save is recorded
+    in the audit log in the same transaction.
+    """
+    access.require(actor, "save_staffing")
+    rows = validate_plan(plan)
+    with store.transaction(con) as cur:
+        cur.execute("delete from staffing_plans where source = ?", [source])
+        cur.register("_plan", rows)
+        cur.execute(
+            "insert into staffing_plans select ?, team, weekday, start_hour, end_hour, "
+            "queue_agents, live_agents, ?, now() from _plan",
+            [source, actor.name],
+        )
+        cur.unregister("_plan")
+        access.record(cur, actor, "save_staffing", source, {"rows": len(rows)})
+    return len(rows)
+
+
+def saved_plan(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
+    """Return the saved plan of ``source`` (PLAN_COLUMNS, ``saved_by, saved_at``); empty if none."""
+    return con.cursor().execute(store.load_sql("staffing_plan_saved"), {"source": source}).df()

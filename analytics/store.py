@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from analytics import access
+
 try:
     import fcntl
 except ImportError:  # Windows: only the in-process lock applies
@@ -128,6 +130,29 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select data_version from store_meta").fetchone()[0]
 
 
+@contextlib.contextmanager
+def transaction(
+    con: duckdb.DuckDBPyConnection, *, changes_data: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a fresh cursor inside a transaction; commit when the block ends, roll back on error.
+
+    With ``changes_data`` the data version is bumped in the same transaction,
+    so every cached query result keyed on it is invalidated by the commit.
+    """
+    cur = con.cursor()
+    try:
+        cur.execute("begin transaction")
+        yield cur
+        if changes_data:
+            bump_data_version(cur)
+        cur.execute("commit")
+    except BaseException:
+        cur.execute("rollback")
+        raise
+    finally:
+        cur.close()
+
+
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
     """Mark the data as changed; call inside the writing transaction."""
     con.execute("update store_meta set data_version = data_version + 1")
@@ -153,12 +178,18 @@ def list_sources(con: duckdb.DuckDBPyConnection) -> list[SourceSummary]:
 
 
 def delete_source(
-    con: duckdb.DuckDBPyConnection, source: str, *, lock_timeout: float = WRITE_LOCK_TIMEOUT_S
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    *,
+    lock_timeout: float = WRITE_LOCK_TIMEOUT_S,
+    actor: access.User | None = None,
 ) -> int:
     """Delete a source's tickets, imports and rejects in one transaction.
 
     Returns the number of tickets deleted. Waits up to ``lock_timeout``
-    seconds for an import in progress (see :func:`write_lock`).
+    seconds for an import in progress (see :func:`write_lock`). ``actor``
+    (default :data:`analytics.access.SYSTEM`) must be an admin; the deletion
+    is recorded in the audit log.
 
     Raises
     ------
@@ -166,16 +197,20 @@ def delete_source(
         When no such source exists.
     StoreBusyError
         When another import or deletion holds the store for longer than ``lock_timeout``.
+    analytics.access.PermissionDenied
+        When ``actor`` may not delete sources.
     """
+    actor = actor or access.SYSTEM
+    access.require(actor, "delete_source")
     cur = con.cursor()
     try:
         with write_lock(cur, f"deleting source {source!r}", timeout=lock_timeout):
-            return _delete_source(cur, source)
+            return _delete_source(cur, source, actor)
     finally:
         cur.close()
 
 
-def _delete_source(cur: duckdb.DuckDBPyConnection, source: str) -> int:
+def _delete_source(cur: duckdb.DuckDBPyConnection, source: str, actor: access.User) -> int:
     cur.execute("begin transaction")
     try:
         deleted = cur.execute("select count(*) from tickets where source = ?", [source]).fetchone()[
@@ -190,6 +225,7 @@ def _delete_source(cur: duckdb.DuckDBPyConnection, source: str) -> int:
             [source],
         )
         cur.execute("delete from imports where source = ?", [source])
+        access.record(cur, actor, "delete_source", source, {"tickets": deleted})
         bump_data_version(cur)
         cur.execute("commit")
     except Exception:

@@ -1,6 +1,5 @@
 """Data: upload helpdesk exports, check how they map, import them; list and delete sources."""
 
-import io
 import tempfile
 import zoneinfo
 from pathlib import Path
@@ -9,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import importer, store
+from analytics import access, exports, importer, store
 from analytics.canonical import MAPPABLE_FIELDS
 from analytics.presets import ALL_PRESETS
 
@@ -20,17 +19,22 @@ DELIMITERS = {"(detect)": None, "comma": ",", "semicolon": ";", "tab": "\t", "pi
 
 st.title("Data")
 ui.selection()  # the shared sidebar, so the source picker reflects imports
+user = ui.current_user()
 st.caption(
     "Import ticket exports from Zendesk, Freshdesk, Jira Service Management, ServiceNow, "
     "Zammad, osTicket, GLPI, NYC 311-style open data, or any CSV with a column mapping."
 )
 
-uploads = st.file_uploader(
-    "Helpdesk export files",
-    type=["csv", "tsv", "txt", "gz", "zip", "xlsx"],
-    accept_multiple_files=True,
-    help="CSV or TSV (also .gz, or a .zip holding one CSV) and XLSX.",
-)
+if user.can("import"):
+    uploads = st.file_uploader(
+        "Helpdesk export files",
+        type=["csv", "tsv", "txt", "gz", "zip", "xlsx"],
+        accept_multiple_files=True,
+        help="CSV or TSV (also .gz, or a .zip holding one CSV) and XLSX.",
+    )
+else:
+    uploads = []
+    st.info(f"You are a {user.role}: importing data needs the analyst role.")
 
 
 def _saved_upload(upload) -> Path:
@@ -73,7 +77,7 @@ def _import_form(upload) -> None:
             **options,
         )
     except importer.ImportFailed as exc:
-        st.error(f"This file cannot be read: {exc}")
+        st.error(f"This file cannot be read: {ui.md_escape(exc)}")
         return
     if preview.detected:
         st.success(f"Recognised as **{ui.md_escape(preview.preset.label)}**.")
@@ -174,15 +178,16 @@ def _run_import(path: Path, arguments: dict, *, dry_run: bool, key: str) -> None
             report = importer.import_file(
                 cur,
                 path,
+                actor=user,
                 dry_run=dry_run,
                 progress=lambda fraction, message: bar.progress(fraction, text=message),
                 settings=ui.settings(),
                 **arguments,
             )
-    except importer.ImportFailed as exc:
+    except (importer.ImportFailed, access.PermissionDenied) as exc:
         bar.empty()
         st.session_state.pop(f"report_{key}", None)
-        st.error(f"Nothing was imported: {exc}")
+        st.error(f"Nothing was imported: {ui.md_escape(exc)}")
         return
     bar.empty()
     st.session_state[f"report_{key}"] = report
@@ -221,18 +226,16 @@ def _show_report(report: importer.ImportReport) -> None:
     if report.rejects:
         rejects = pd.DataFrame([r.__dict__ for r in report.rejects])
         st.dataframe(rejects, hide_index=True, height=200)
-        buffer = io.StringIO()
-        rejects.to_csv(buffer, index=False)
         st.download_button(
             "Download rejected rows (CSV)",
-            buffer.getvalue(),
+            exports.csv_text(rejects),
             file_name=f"{report.source}-rejects.csv",
             mime="text/csv",
         )
 
 
 for upload in uploads or []:
-    st.header(upload.name, divider="blue")
+    st.header(ui.md_escape(upload.name), divider="blue")
     _import_form(upload)
 
 st.header("Sources", divider="blue")
@@ -257,18 +260,52 @@ else:
 
     @st.dialog("Delete a source")
     def _confirm_delete(name: str) -> None:
-        st.write(
-            f"Delete every ticket, import and reject of source `{name}`? This cannot be undone."
-        )
+        st.text(f"Delete every ticket, import and reject of source {name}? This cannot be undone.")
         if st.button("Delete", type="primary", key="confirm_delete"):
-            with ui.cursor() as cur:
-                deleted = store.delete_source(cur, name)
-            st.session_state["deleted_message"] = f"Deleted source {name} ({deleted:,} tickets)."
+            try:
+                with ui.cursor() as cur:
+                    deleted = store.delete_source(cur, name, actor=user)
+            except (store.StoreError, access.PermissionDenied) as exc:
+                st.error(f"Nothing was deleted: {ui.md_escape(exc)}")
+                return
+            st.session_state["deleted_message"] = (
+                f"Deleted source {ui.md_escape(name)} ({deleted:,} tickets)."
+            )
             st.rerun()
 
-    col1, col2 = st.columns([3, 1])
-    doomed = col1.selectbox("Source to delete", sources["source"].tolist(), key="delete_choice")
-    if col2.button("Delete source…", key="delete_source", icon=":material/delete:"):
-        _confirm_delete(doomed)
+    # Only admins get the control; delete_source checks the role again on its own.
+    if user.can("delete_source"):
+        col1, col2 = st.columns([3, 1])
+        names = sources["source"].tolist()
+        doomed = col1.selectbox("Source to delete", names, key="delete_choice")
+        if col2.button("Delete source…", key="delete_source", icon=":material/delete:"):
+            _confirm_delete(doomed)
 if message := st.session_state.pop("deleted_message", None):
     st.success(message)
+
+st.header("Change log", divider="blue")
+st.caption("The latest writes to the store: who, when, what (admins see all on the Access page).")
+with ui.cursor() as cur:
+    log = access.audit_log(cur, limit=15, writes_only=True)
+if log.empty:
+    st.write("No change recorded yet.")
+else:
+    # Plain DOM text, like the sources: a short list that people read, not browse.
+    st.table(
+        log.assign(
+            occurred_at=log["occurred_at"].dt.strftime("%Y-%m-%d %H:%M UTC"),
+            detail=log["detail"].astype(str),
+        )
+        .rename(
+            columns={
+                "occurred_at": "When",
+                "actor": "Who",
+                "role": "Role",
+                "via": "Via",
+                "action": "Action",
+                "target": "On",
+                "detail": "Detail",
+            }
+        )
+        .set_index("When")
+    )

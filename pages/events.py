@@ -8,10 +8,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import charts, events, impact
+from analytics import access, charts, events, impact
 
 st.title("Events")
 selection = ui.selection()
+user = ui.current_user()
+can_edit = user.can("edit_events")
 st.caption(
     "What happened, or will happen, that moves ticket volumes or response times. Every time "
     "chart draws the events of its period as labelled bands."
@@ -32,67 +34,128 @@ if message := st.session_state.pop("events_message", None):
     st.success(message)
 
 st.subheader("Calendar", divider="gray")
-with st.form("add_event", clear_on_submit=True, border=True):
-    st.markdown("**Add an event**")
-    cols = st.columns([3, 2, 2, 2, 2])
-    name = cols[0].text_input("Name", key="new_event_name")
-    kind = cols[1].selectbox("Kind", events.KINDS, key="new_event_kind")
-    region = cols[2].text_input("Region", value="all", key="new_event_region")
-    starts_on = cols[3].date_input("Start", value=None, key="new_event_start")
-    ends_on = cols[4].date_input("End (optional)", value=None, key="new_event_end")
-    notes = st.text_input("Notes", key="new_event_notes")
-    if st.form_submit_button("Add event", icon=":material/add:"):
-        row = {
+if can_edit:
+    with st.form("add_event", clear_on_submit=True, border=True):
+        st.markdown("**Add an event**")
+        cols = st.columns([3, 2, 2, 2, 2])
+        name = cols[0].text_input("Name", key="new_event_name")
+        kind = cols[1].selectbox("Kind", events.KINDS, key="new_event_kind")
+        region = cols[2].text_input("Region", value="all", key="new_event_region")
+        starts_on = cols[3].date_input("Start", value=None, key="new_event_start")
+        ends_on = cols[4].date_input("End (optional)", value=None, key="new_event_end")
+        notes = st.text_input("Notes", key="new_event_notes")
+        if st.form_submit_button("Add event", icon=":material/add:"):
+            row = {
+                "event_id": None,
+                "name": name,
+                "kind": kind,
+                "region": region,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "notes": notes,
+            }
+            try:
+                with ui.cursor() as cur:
+                    counts = events.save_events(
+                        cur, pd.concat([calendar, pd.DataFrame([row])]), actor=user
+                    )
+            except (events.EventsError, access.PermissionDenied) as exc:
+                st.error(f"The event was not added: {ui.md_escape(exc)}")
+            else:
+                _message(f"Added '{ui.md_escape(name)}' ({counts['added']} event).")
+                _refresh_editor()
+                st.rerun()
+
+    edited = st.data_editor(
+        calendar,
+        key=f"events_editor_{st.session_state.get('editor_version', 0)}",
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_order=("name", "kind", "region", "starts_on", "ends_on", "notes"),
+        column_config={
             "event_id": None,
-            "name": name,
-            "kind": kind,
-            "region": region,
-            "starts_on": starts_on,
-            "ends_on": ends_on,
-            "notes": notes,
-        }
+            "name": st.column_config.TextColumn("Name", required=True, max_chars=200),
+            "kind": st.column_config.SelectboxColumn("Kind", options=events.KINDS, required=True),
+            "region": st.column_config.TextColumn("Region", default="all", help="A region, or all"),
+            "starts_on": st.column_config.DateColumn("Start", required=True, format="YYYY-MM-DD"),
+            "ends_on": st.column_config.DateColumn("End", format="YYYY-MM-DD"),
+            "notes": st.column_config.TextColumn("Notes"),
+        },
+    )
+    cols = st.columns([1, 1, 2])
+    if cols[0].button("Save changes", icon=":material/save:", key="save_events"):
         try:
             with ui.cursor() as cur:
-                counts = events.save_events(cur, pd.concat([calendar, pd.DataFrame([row])]))
-        except events.EventsError as exc:
-            st.error(f"The event was not added: {exc}")
+                counts = events.save_events(cur, edited, actor=user)
+        except (events.EventsError, access.PermissionDenied) as exc:
+            st.error(f"Nothing was saved: {ui.md_escape(exc)}")
         else:
-            _message(f"Added {name!r} ({counts['added']} event).")
+            _message(
+                f"Saved: {counts['added']} added, {counts['changed']} changed, "
+                f"{counts['deleted']} deleted."
+            )
             _refresh_editor()
             st.rerun()
-
-edited = st.data_editor(
-    calendar,
-    key=f"events_editor_{st.session_state.get('editor_version', 0)}",
-    num_rows="dynamic",
-    hide_index=True,
-    width="stretch",
-    column_order=("name", "kind", "region", "starts_on", "ends_on", "notes"),
-    column_config={
-        "event_id": None,
-        "name": st.column_config.TextColumn("Name", required=True, max_chars=200),
-        "kind": st.column_config.SelectboxColumn("Kind", options=events.KINDS, required=True),
-        "region": st.column_config.TextColumn("Region", default="all", help="A region, or all"),
-        "starts_on": st.column_config.DateColumn("Start", required=True, format="YYYY-MM-DD"),
-        "ends_on": st.column_config.DateColumn("End", format="YYYY-MM-DD"),
-        "notes": st.column_config.TextColumn("Notes"),
-    },
-)
-cols = st.columns([1, 1, 2])
-if cols[0].button("Save changes", icon=":material/save:", key="save_events"):
-    try:
-        with ui.cursor() as cur:
-            counts = events.save_events(cur, edited)
-    except events.EventsError as exc:
-        st.error(f"Nothing was saved: {exc}")
-    else:
-        _message(
-            f"Saved: {counts['added']} added, {counts['changed']} changed, "
-            f"{counts['deleted']} deleted."
+    with st.expander("Import a CSV file or add public holidays"):
+        upload = st.file_uploader(
+            "Events CSV (name, kind, region, start, end, notes)", type=["csv"], key="events_upload"
         )
-        _refresh_editor()
-        st.rerun()
-cols[1].download_button(
+        if upload is not None and st.button("Import events", key="import_events"):
+            with tempfile.TemporaryDirectory(prefix="backlog-radar-events-") as folder:
+                path = Path(folder) / "events.csv"
+                path.write_bytes(upload.getvalue())
+                try:
+                    with ui.cursor() as cur:
+                        count = events.import_events_csv(cur, path, actor=user)
+                except (events.EventsError, access.PermissionDenied) as exc:
+                    st.error(f"Nothing was imported: {ui.md_escape(exc)}")
+                else:
+                    _message(f"Imported {count} events from {ui.md_escape(upload.name)}.")
+                    _refresh_editor()
+                    st.rerun()
+        st.divider()
+        cols = st.columns(4)
+        country = cols[0].text_input(
+            "Country (ISO code)", value="FR", max_chars=6, key="holiday_country"
+        )
+        holiday_region = cols[1].text_input("For region", value="all", key="holiday_region")
+        this_year = date.today().year
+        first_year, last_year = cols[2].slider(
+            "Years", 2015, this_year + 2, (this_year - 3, this_year + 1), key="holiday_years"
+        )
+        if cols[3].button("Add public holidays", icon=":material/celebration:", key="add_holidays"):
+            try:
+                with ui.cursor() as cur:
+                    count = events.add_public_holidays(
+                        cur,
+                        country.strip().upper(),
+                        holiday_region.strip(),
+                        range(first_year, last_year + 1),
+                        actor=user,
+                    )
+            except (events.EventsError, access.PermissionDenied) as exc:
+                st.error(str(exc))
+            else:
+                _message(f"Added the public holidays of {country.upper()}: {count} days.")
+                _refresh_editor()
+                st.rerun()
+else:
+    st.caption(f"You are a {user.role}: editing the calendar needs the analyst role.")
+    st.dataframe(
+        calendar,
+        hide_index=True,
+        column_order=("name", "kind", "region", "starts_on", "ends_on", "notes"),
+        column_config={
+            "name": "Name",
+            "kind": "Kind",
+            "region": "Region",
+            "starts_on": st.column_config.DateColumn("Start", format="YYYY-MM-DD"),
+            "ends_on": st.column_config.DateColumn("End", format="YYYY-MM-DD"),
+            "notes": "Notes",
+        },
+    )
+st.download_button(
     "Export CSV",
     ui.cached(events.export_events_csv),
     file_name="events.csv",
@@ -101,48 +164,6 @@ cols[1].download_button(
     key="export_events",
 )
 
-with st.expander("Import a CSV file or add public holidays"):
-    upload = st.file_uploader(
-        "Events CSV (name, kind, region, start, end, notes)", type=["csv"], key="events_upload"
-    )
-    if upload is not None and st.button("Import events", key="import_events"):
-        with tempfile.TemporaryDirectory(prefix="backlog-radar-events-") as folder:
-            path = Path(folder) / "events.csv"
-            path.write_bytes(upload.getvalue())
-            try:
-                with ui.cursor() as cur:
-                    count = events.import_events_csv(cur, path)
-            except events.EventsError as exc:
-                st.error(f"Nothing was imported: {exc}")
-            else:
-                _message(f"Imported {count} events from {upload.name}.")
-                _refresh_editor()
-                st.rerun()
-    st.divider()
-    cols = st.columns(4)
-    country = cols[0].text_input(
-        "Country (ISO code)", value="FR", max_chars=6, key="holiday_country"
-    )
-    holiday_region = cols[1].text_input("For region", value="all", key="holiday_region")
-    this_year = date.today().year
-    first_year, last_year = cols[2].slider(
-        "Years", 2015, this_year + 2, (this_year - 3, this_year + 1), key="holiday_years"
-    )
-    if cols[3].button("Add public holidays", icon=":material/celebration:", key="add_holidays"):
-        try:
-            with ui.cursor() as cur:
-                count = events.add_public_holidays(
-                    cur,
-                    country.strip().upper(),
-                    holiday_region.strip(),
-                    range(first_year, last_year + 1),
-                )
-        except events.EventsError as exc:
-            st.error(str(exc))
-        else:
-            _message(f"Added the public holidays of {country.upper()}: {count} days.")
-            _refresh_editor()
-            st.rerun()
 
 st.subheader("Impact of an event", divider="gray")
 if selection is None:
@@ -174,7 +195,7 @@ try:
     with st.spinner("Fitting the intervention model…"):
         result = ui.cached(impact.estimate, selection.source, picked, selection.tz)
 except impact.ImpactError as exc:
-    st.warning(f"This event's impact cannot be measured: {exc}")
+    st.warning(f"This event's impact cannot be measured: {ui.md_escape(exc)}")
     st.stop()
 
 st.markdown(f"**{ui.md_escape(result.sentence())}**")
@@ -220,7 +241,9 @@ estimates = pd.DataFrame(
 )
 cols = st.columns([2, 3])
 with cols[0]:
-    st.plotly_chart(charts.effect_estimates(estimates), key=f"chart_estimates_{picked}")
+    st.plotly_chart(
+        charts.plain_text(charts.effect_estimates(estimates)), key=f"chart_estimates_{picked}"
+    )
 with cols[1]:
     st.markdown("**How each estimate was made**")
     for e in (arr, did):
@@ -243,12 +266,12 @@ with cols[1]:
             "share_pct": st.column_config.NumberColumn("Share", format="%.0f%%"),
         },
     )
-if st.button(
+if user.can("save_effects") and st.button(
     "Save this effect for the forecast",
     icon=":material/bookmark_add:",
     key="save_effect",
     help="The forecast applies saved effects to planned events of the same kind.",
 ):
     with ui.cursor() as cur:
-        ids = impact.save_effects(cur, result)
-    st.success(f"Saved {len(ids)} estimates for {result.event['name']}.")
+        ids = impact.save_effects(cur, result, actor=user)
+    st.success(f"Saved {len(ids)} estimates for {ui.md_escape(result.event['name'])}.")

@@ -88,7 +88,7 @@ cards[3].metric(
 
 surge = ui.cached(forecast.next_surge, selection, ui.settings().forecast.surge_margin)
 if surge:
-    st.warning(f"Next surge: {surge}", icon=":material/warning:")
+    st.warning(f"Next surge: {ui.md_escape(surge)}", icon=":material/warning:")
 else:
     st.caption("No surge expected in the next 28 days.")
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts
+from analytics import charts, exports
 from analytics.metrics import DIMENSIONS, breakdown_of, sla_of
 
 st.title("Response times")
@@ -72,7 +72,7 @@ else:
     )
     st.download_button(
         "Download the slowest tickets (CSV)",
-        slowest.to_csv(index=False),
+        exports.csv_text(slowest),
         file_name="slowest_tickets.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import charts, forecast, staffing, whatif
+from analytics import access, charts, forecast, staffing, whatif
 
 st.title("Staffing and what-if")
 selection = ui.selection()
+user = ui.current_user()
 if selection is None:
     st.info("The store is empty. Import a helpdesk export on the Data page.")
     st.stop()
@@ -47,12 +48,39 @@ st.caption(
     "follow. Starting values: the simulator's staffing sized for the forecast volume."
 )
 mean_daily = {team: float(frame["mean"].mean()) for team, frame in daily.items()}
-key = f"plan_{selection.source}_{'-'.join(sorted(mean_daily))}"
+saved = ui.cached(staffing.saved_plan, selection.source)
+key = f"plan_{selection.source}_{'-'.join(sorted(mean_daily))}_{len(saved)}"
 if key not in st.session_state:
-    st.session_state[key] = staffing.plan_table(whatif.default_plan(mean_daily))
+    usable = not saved.empty and set(saved["team"]) == set(mean_daily)
+    st.session_state[key] = (
+        saved[list(staffing.PLAN_COLUMNS)]
+        if usable
+        else staffing.plan_table(whatif.default_plan(mean_daily))
+    )
 plan = st.data_editor(
     st.session_state[key], hide_index=True, key=f"editor_{key}", disabled=["team", "weekday"]
 )
+if not saved.empty:
+    last = saved.iloc[0]
+    st.caption(
+        f"Saved plan: by {ui.md_escape(last['saved_by'])}, {last['saved_at']:%Y-%m-%d %H:%M} UTC."
+    )
+if user.can("save_staffing"):
+    if st.button("Save this plan", icon=":material/save:", key="save_plan"):
+        try:
+            with ui.cursor() as cur:
+                rows = staffing.save_plan(cur, selection.source, plan, actor=user)
+        except (staffing.PlanError, access.PermissionDenied) as exc:
+            st.error(f"The plan was not saved: {ui.md_escape(exc)}")
+        else:
+            st.success(
+                f"Saved the plan ({rows} team-days) for source {ui.md_escape(selection.source)}."
+            )
+else:
+    st.caption(
+        f"You are a {user.role}: try changes here for the what-if; saving the plan needs the "
+        "analyst role."
+    )
 
 profile = whatif._hourly_profile(
     ui.cached(forecast.history, selection, "H", "region", settings=settings).assign(

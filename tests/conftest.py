@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,18 +28,40 @@ def _free_port() -> int:
 
 
 class AppServer:
-    """``streamlit run app.py`` on a loopback port, against its own database file."""
+    """``streamlit run app.py`` on a loopback port, against its own database file.
 
-    def __init__(self, db_path: Path, script: Path = ROOT / "app.py") -> None:
+    The app is isolated from the developer's machine: its own users file
+    (none unless ``env`` names one) and its own secrets (``secrets``, a
+    function of the app's port returning ``secrets.toml`` text, or nothing).
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        script: Path = ROOT / "app.py",
+        *,
+        env: dict[str, str] | None = None,
+        secrets: Callable[[int], str] | None = None,
+        address: str = "127.0.0.1",
+    ) -> None:
         self.db_path = db_path
         self.script = script
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.log = db_path.with_suffix(".log")
+        self.extra_env = env or {}
+        self.address = address
+        self.secrets_file = db_path.with_name(f"{db_path.stem}-secrets.toml")
+        self.secrets_file.write_text(secrets(self.port) if secrets else "", encoding="utf-8")
 
     def start(self) -> AppServer:
-        env = {**os.environ, "BACKLOG_RADAR_DB": str(self.db_path)}
+        env = {
+            **os.environ,
+            "BACKLOG_RADAR_DB": str(self.db_path),
+            "BACKLOG_RADAR_USERS": str(self.db_path.with_name(f"{self.db_path.stem}-users.json")),
+            **self.extra_env,
+        }
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -50,11 +72,13 @@ class AppServer:
                 "--server.port",
                 str(self.port),
                 "--server.address",
-                "127.0.0.1",
+                self.address,
                 "--server.headless",
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                "--secrets.files",
+                str(self.secrets_file),
             ],
             cwd=ROOT,
             env=env,
@@ -87,8 +111,8 @@ def app_server_factory(tmp_path: Path) -> Iterator:
     """Return a function that starts the app on a given database file; stops them all after."""
     servers: list[AppServer] = []
 
-    def start(db_path: Path | None = None) -> AppServer:
-        server = AppServer(db_path or tmp_path / "app.duckdb").start()
+    def start(db_path: Path | None = None, **options) -> AppServer:
+        server = AppServer(db_path or tmp_path / "app.duckdb", **options).start()
         servers.append(server)
         return server
 

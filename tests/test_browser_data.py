@@ -30,7 +30,7 @@ def test_upload_import_and_see_source_listed(app_server_factory, page):
     page.get_by_role("button", name="Import", exact=True).click()
     page.get_by_text("Imported into source").wait_for(timeout=60_000)
 
-    sources = page.get_by_test_id("stTable")
+    sources = page.get_by_test_id("stTable").first
     sources.get_by_text("nyc311_2023-02-28").wait_for()
     assert "4999" in sources.inner_text().replace(",", "")
     screenshot(page, "data_page_after_import")

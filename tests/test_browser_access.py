@@ -1,0 +1,279 @@
+"""Sign-in and roles in a real browser against the real app.
+
+Each role sees what it may do and nothing more; a write forged over the
+app's WebSocket by a viewer is refused by the server; sign-in works through a
+real (local) OpenID Connect provider and through the local users file; and an
+app with no sign-in refuses to serve a non-loopback address.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from conftest import AppServer, screenshot, wait_until_idle
+from exports import import_, zendesk
+from oidc_provider import Provider
+
+from analytics import access, events, store
+
+pytestmark = pytest.mark.browser
+
+PASSWORDS = {"alice": "alice-password-1", "ana": "ana-password-22", "vic": "vic-password-333"}
+ROLES = {"alice": "admin", "ana": "analyst", "vic": "viewer"}
+
+
+@pytest.fixture
+def signed_store(tmp_path):
+    """Return (database, users file) holding one small source, one event and three users."""
+    db, users = tmp_path / "app.duckdb", tmp_path / "app-users.json"
+    con = store.connect(db)
+    import_(con, zendesk(tmp_path), source="desk")
+    events.save_events(
+        con,
+        pd.DataFrame(
+            [{"event_id": None, "name": "Rollout France", "kind": "interface rollout",
+              "region": "all", "starts_on": date(2024, 3, 4), "ends_on": None, "notes": None}]
+        ),
+    )  # fmt: skip
+    for name, role in ROLES.items():
+        access.set_user(users, name, role, PASSWORDS[name], cur=con, actor=access.SYSTEM)
+    con.close()
+    return db, users
+
+
+@pytest.fixture
+def app(signed_store, app_server_factory):
+    db, users = signed_store
+    return app_server_factory(db, env={"BACKLOG_RADAR_USERS": str(users)})
+
+
+def sign_in(page, server, name: str, password: str | None = None) -> None:
+    page.goto(server.url)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password or PASSWORDS[name])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def signed_in_as(page, name: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_text(f"{name} · {ROLES[name]}").wait_for()
+    wait_until_idle(page)
+
+
+def open_page(page, title: str) -> None:
+    page.get_by_role("link", name=title, exact=True).click()
+    page.get_by_role("heading", name=title).wait_for()
+    wait_until_idle(page)
+
+
+class Relay:
+    """Sits on the page's WebSocket to the app: forwards, or captures instead of sending."""
+
+    def __init__(self) -> None:
+        self.capturing = False
+        self.captured: list = []
+        self.server = None
+
+    def __call__(self, ws) -> None:
+        self.server = ws.connect_to_server()
+
+        def from_page(message) -> None:
+            if self.capturing:
+                self.captured.append(message)
+            else:
+                self.server.send(message)
+
+        ws.on_message(from_page)
+        self.server.on_message(ws.send)
+
+
+def session_on(browser, server, name: str, title: str):
+    """Return (page, relay): a new browser session signed in as ``name``, on page ``title``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    relay = Relay()
+    page.route_web_socket("**/_stcore/stream", relay)
+    sign_in(page, server, name)
+    signed_in_as(page, name)
+    open_page(page, title)
+    return page, relay
+
+
+def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(app, page):
+    page.goto(app.url)
+    page.get_by_label("Password", exact=True).wait_for()
+    assert page.get_by_role("link", name="Overview").count() == 0
+    assert page.get_by_text("Tickets created").count() == 0
+    sign_in(page, app, "vic", "not-the-password")
+    page.get_by_text("Not signed in: wrong user name or password.").wait_for()
+    sign_in(page, app, "vic")
+    signed_in_as(page, "vic")
+    page.get_by_role("heading", name="Overview").wait_for()
+
+
+def test_a_viewer_sees_no_write_control(app, page):
+    sign_in(page, app, "vic")
+    signed_in_as(page, "vic")
+    assert page.get_by_role("link", name="Access").count() == 0
+    open_page(page, "Data")
+    page.get_by_text("You are a viewer: importing data needs the analyst role.").wait_for()
+    assert page.locator("input[type=file]").count() == 0
+    assert page.get_by_role("button", name="Delete source…").count() == 0
+    page.get_by_test_id("stTable").first.get_by_text("desk").wait_for()
+    open_page(page, "Events")
+    page.get_by_text("editing the calendar needs the analyst role").wait_for()
+    for control in ("Save changes", "Add event", "Add public holidays"):
+        assert page.get_by_role("button", name=control).count() == 0
+    screenshot(page, "access_viewer_events")
+
+
+def test_a_write_forged_by_a_viewer_is_refused_by_the_server(app, browser):
+    # An analyst's "Save changes" request, captured on its way to the server...
+    analyst, analyst_relay = session_on(browser, app, "ana", "Events")
+    analyst_relay.capturing = True
+    analyst.get_by_role("button", name="Save changes").click()
+    analyst.wait_for_timeout(1500)
+    forged = list(analyst_relay.captured)
+    assert forged, "the click sent nothing to capture"
+
+    # ...replayed word for word in a viewer's session does nothing...
+    viewer, viewer_relay = session_on(browser, app, "vic", "Events")
+    for message in forged:
+        viewer_relay.server.send(message)
+    viewer.wait_for_timeout(3000)
+    wait_until_idle(viewer)
+    assert viewer.get_by_text("Saved:").count() == 0
+
+    # ...while the same bytes in another analyst's session do save: the request was real.
+    second, second_relay = session_on(browser, app, "ana", "Events")
+    for message in forged:
+        second_relay.server.send(message)
+    second.get_by_text("Saved: 0 added, 0 changed, 0 deleted.").wait_for()
+
+    open_page(second, "Data")
+    log = second.get_by_test_id("stTable").last
+    log.get_by_text("edit_events").first.wait_for()
+    rows = log.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('th, td')].map(c => c.innerText.trim()))"
+    )
+    edits = [row[1] for row in rows if "edit_events" in row]
+    assert edits == ["ana", "system"]  # the replay by the analyst, the fixture's calendar
+    assert "vic" not in [row[1] for row in rows]  # the viewer's replay wrote nothing
+    screenshot(second, "access_change_log")
+    for context in (analyst.context, viewer.context, second.context):
+        context.close()
+
+
+def test_an_analyst_imports_but_cannot_delete(app, page, tmp_path):
+    sign_in(page, app, "ana")
+    signed_in_as(page, "ana")
+    open_page(page, "Data")
+    assert page.get_by_role("button", name="Delete source…").count() == 0
+    (tmp_path / "upload").mkdir()
+    export = zendesk(tmp_path / "upload")
+    page.locator("input[type=file]").set_input_files(str(export))
+    page.get_by_text("Recognised as").wait_for()
+    wait_until_idle(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("Imported into source").wait_for()
+    page.get_by_test_id("stTable").first.get_by_text(export.stem).wait_for()
+    assert page.get_by_role("button", name="Delete source…").count() == 0
+
+
+def test_an_admin_deletes_a_source_and_the_change_log_says_who(app, page):
+    sign_in(page, app, "alice")
+    signed_in_as(page, "alice")
+    open_page(page, "Data")
+    page.get_by_role("button", name="Delete source…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_text("Deleted source desk").wait_for()
+    wait_until_idle(page)
+    page.get_by_text("No source yet.").wait_for()
+    log = page.get_by_test_id("stTable").last
+    log.get_by_text("delete_source").wait_for()
+    assert "alice" in log.inner_text()
+    open_page(page, "Access")
+    page.get_by_text("Local users").wait_for()
+    screenshot(page, "access_admin_page")
+
+
+def test_repeated_wrong_passwords_lock_the_account_out(app, page):
+    for _ in range(5):
+        sign_in(page, app, "ana", "wrong-password")
+        page.get_by_text("Not signed in: wrong user name or password.").wait_for()
+    sign_in(page, app, "ana")  # the right password, too late
+    page.get_by_text("too many failed sign-ins").wait_for()
+    assert page.get_by_test_id("stSidebar").get_by_text("ana · analyst").count() == 0
+
+
+@pytest.fixture
+def provider():
+    idp = Provider(groups={"dave@example.com": ["support-leads"]}).start()
+    yield idp
+    idp.stop()
+
+
+def test_sign_in_through_an_openid_connect_provider(provider, app_server_factory, page, tmp_path):
+    db = tmp_path / "oidc.duckdb"
+    con = store.connect(db)
+    import_(con, zendesk(tmp_path), source="desk")
+    con.close()
+    settings = tmp_path / "settings.toml"
+    settings.write_text(
+        '[access.roles]\n"carol@example.com" = "analyst"\n"group:support-leads" = "admin"\n'
+    )
+    server = app_server_factory(
+        db, env={"BACKLOG_RADAR_SETTINGS": str(settings)}, secrets=provider.secrets_toml
+    )
+    page.goto(server.url)
+    page.get_by_role("button", name="Sign in with your organisation's account").click()
+    page.get_by_role("heading", name="Test identity provider").wait_for()
+    page.locator("#email").fill("carol@example.com")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_test_id("stSidebar").get_by_text("carol@example.com · analyst").wait_for()
+    wait_until_idle(page)
+    assert provider.tokens_issued == 1
+    open_page(page, "Data")
+    page.locator("input[type=file]").wait_for(state="attached")  # an analyst imports
+    assert page.get_by_role("button", name="Delete source…").count() == 0
+
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in with your organisation's account").wait_for()
+
+    # Someone the provider knows but no rule names gets no role, and no page.
+    page.get_by_role("button", name="Sign in with your organisation's account").click()
+    page.locator("#email").fill("mallory@elsewhere.test")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("is signed in but has no role here").wait_for()
+    assert page.get_by_role("link", name="Overview").count() == 0
+
+
+def test_no_sign_in_means_localhost_only(app_server_factory, page, tmp_path):
+    local = app_server_factory(tmp_path / "local.duckdb")
+    page.goto(local.url)
+    page.get_by_text("Single-user mode").wait_for()
+
+    exposed = AppServer(tmp_path / "exposed.duckdb", address="0.0.0.0").start()
+    try:
+        page.goto(exposed.url)
+        page.get_by_text("Backlog Radar refuses to serve 0.0.0.0 without sign-in").wait_for()
+        assert page.get_by_role("link", name="Overview").count() == 0
+    finally:
+        exposed.stop()
+
+
+def test_a_session_expires(signed_store, app_server_factory, page, tmp_path):
+    db, users = signed_store
+    settings = tmp_path / "short.toml"
+    settings.write_text("[access]\nsession_hours = 0.003\n")  # about 11 seconds
+    server = app_server_factory(
+        db, env={"BACKLOG_RADAR_USERS": str(users), "BACKLOG_RADAR_SETTINGS": str(settings)}
+    )
+    sign_in(page, server, "vic")
+    signed_in_as(page, "vic")
+    page.wait_for_timeout(12_000)
+    page.get_by_role("link", name="Data", exact=True).click()
+    page.get_by_text("Your session expired: sign in again.").wait_for()
+    assert page.get_by_role("link", name="Overview").count() == 0
