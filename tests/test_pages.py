@@ -20,6 +20,7 @@ PAGES = (
     "pages/data.py",
     "pages/events.py",
     "pages/weekly_report.py",
+    "pages/access.py",
 )
 NYC = "nyc311_2023-02-28"
 
@@ -35,6 +36,8 @@ def app_with_db(tmp_path, monkeypatch):
             importer.import_file(con, path)
         con.close()
         monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
+        # No users file: single-user mode, whatever the developer's data/ holds.
+        monkeypatch.setenv("BACKLOG_RADAR_USERS", str(tmp_path / "no-users.json"))
         # The connection is a process-wide resource: drop the previous test's.
         st.cache_resource.clear()
         st.cache_data.clear()
