@@ -908,14 +908,13 @@ def _write(cur, report: ImportReport, options: dict) -> None:
         ],
     ).fetchone()[0]
     cur.execute("insert into rejects select ?, line, reason, raw from _rejects", [report.import_id])
-    # With nothing stored for the source no row can conflict, and a plain
-    # insert skips the conflict checks (a third less time and memory on a
-    # million-ticket first import).
-    stored = cur.execute(
-        "select count(*) from (select 1 from tickets where source = ? limit 1)", [report.source]
-    ).fetchone()[0]
+    # Changed tickets are deleted and written again with the new ones: a plain
+    # insert skips the conflict checks (a third less time and memory than an
+    # upsert on a million-ticket import) and keeps its creation order.
+    if report.rows_updated:
+        cur.execute(store.load_sql("import_delete_changed"), {"source": report.source})
     cur.execute(
-        store.load_sql("import_upsert" if stored else "import_insert"),
+        store.load_sql("import_insert"),
         {"source": report.source, "import_id": report.import_id},
     )
     store.bump_data_version(cur)

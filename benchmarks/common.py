@@ -1,11 +1,16 @@
 """Helpers shared by the benchmarks: cached simulated stores, peak memory, tables.
 
 Stores are built once under ``benchmarks/out/`` (gitignored) and reused; the
-file name carries the requested size, so ``--tickets`` picks its own cache.
+file name carries the requested size, so ``--tickets`` picks its own cache, and
+the version of the code that builds it (see :func:`import_code_version`), so a
+change to the import (say, the order it stores rows in) builds a fresh store
+instead of serving one the current code would not write. Old versions are
+left in place; delete ``benchmarks/out/store_*`` to reclaim the space.
 """
 
 from __future__ import annotations
 
+import hashlib
 import resource
 import shutil
 import statistics
@@ -24,17 +29,41 @@ if str(ROOT) not in sys.path:
 TICKETS_PER_SCALE_YEAR = 118_000
 SIM_START = date(2023, 1, 2)
 SIM_SOURCE = "sample"
+# The code whose changes change what a simulated store holds or how it is laid out.
+IMPORT_CODE = (
+    "analytics/importer.py",
+    "analytics/dates.py",
+    "analytics/canonical.py",
+    "analytics/files.py",
+    "analytics/presets.py",
+    "analytics/simulate.py",
+    "analytics/sql/import_*.sql",
+    "analytics/sql/migrations/*.sql",
+)
+
+
+def import_code_version() -> str:
+    """Return a short hash of the import code and the DuckDB version, to key cached stores."""
+    import duckdb
+
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    for pattern in IMPORT_CODE:
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path:
     """Return a DuckDB store holding about ``tickets`` simulated tickets (source ``sample``).
 
-    Built on first use and cached as ``benchmarks/out/store_<tickets>.duckdb``.
+    Built on first use and cached as ``benchmarks/out/store_<tickets>_<version>.duckdb``,
+    ``<version>`` being :func:`import_code_version`.
     """
     from analytics import importer, store
     from analytics.simulate import write_sample
 
-    path = OUT / f"store_{tickets}.duckdb"
+    path = OUT / f"store_{tickets}_{import_code_version()}.duckdb"
     if path.exists():
         return path
     OUT.mkdir(parents=True, exist_ok=True)

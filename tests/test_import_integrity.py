@@ -233,13 +233,16 @@ def test_failure_after_the_upsert_leaves_the_store_as_it_was(filled_store, monke
     assert exports.table_dump(con) == before
 
 
-def test_failing_upsert_sql_leaves_the_store_as_it_was(filled_store, monkeypatch):
+def test_failing_insert_after_deleting_changed_tickets_leaves_the_store_as_it_was(
+    filled_store, monkeypatch
+):
     con, newer = filled_store
     before = exports.table_dump(con)
     real = store.load_sql
 
     def broken(name):
-        if name == "import_upsert":
+        # The changed T-2 is deleted by then: the rollback must bring it back.
+        if name == "import_insert":
             return real(name).replace("insert into tickets", "insert into no_such_table")
         return real(name)
 
@@ -275,3 +278,34 @@ def test_dry_run_previews_the_first_rows_as_they_will_be_stored(tmp_path):
     assert first["channel"] in {"web", "email", "chat", "phone"}
     assert first["created_at"].tzinfo is not None
     assert con.execute("select count(*) from tickets").fetchone()[0] == 0
+
+
+def _storage_order(con) -> list[tuple[datetime, int]]:
+    """Return (created_at, import_id) of every ticket in the order the table stores them."""
+    return con.execute("select created_at, import_id from tickets order by rowid").fetchall()
+
+
+def _newest_first(first: int, count: int) -> list[list[str]]:
+    """Rows of tickets T-first.. created an hour apart, listed newest first as many exports do."""
+    return [
+        [f"T-{n}", f"2024-03-{1 + n // 24:02d} {n % 24:02d}:00:00", "", "", "Open"]
+        for n in reversed(range(first, first + count))
+    ]
+
+
+def test_tickets_are_stored_in_creation_order_and_a_newer_export_appends_in_order(con, tmp_path):
+    first = _import(con, exports.write_csv(tmp_path / "a.csv", HEADER, _newest_first(0, 300)))
+    stored = _storage_order(con)
+    # Row groups then cover short spans of created_at, so date filters skip the others.
+    assert stored == sorted(stored) and len(stored) == 300
+    newer = _newest_first(250, 150)
+    newer[-1][4] = "Solved"  # T-250, stored already
+    second = _import(con, exports.write_csv(tmp_path / "b.csv", HEADER, newer))
+    assert (second.rows_inserted, second.rows_updated) == (100, 1)
+    stored = _storage_order(con)
+    # A changed ticket is written again: T-250 moves to the end with the new
+    # tickets, each import's rows stored together, in creation order.
+    imports = [import_id for _, import_id in stored]
+    assert imports == [first.import_id] * 299 + [second.import_id] * 101
+    assert stored[:299] == sorted(stored[:299]) and stored[299:] == sorted(stored[299:])
+    assert stored[299][0] == utc(2024, 3, 11, 10, 0)
