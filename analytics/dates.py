@@ -204,6 +204,13 @@ def parse_expression(field: str, profile: ColumnDates, order: str | None) -> str
     if not branches:
         return "null::timestamptz"
     if len(branches) == 1:
-        return branches[0][1]
+        pattern, expr = branches[0]
+        if pattern in (EPOCH, EPOCH_MS):
+            # to_timestamp raises on a value beyond its range (-4.3e16, 1e400),
+            # which would fail the whole import; the shape (ten or thirteen
+            # digits at most) keeps it in range, and a value of another shape
+            # gives NULL, so its row is rejected like any unreadable date.
+            return f"case when regexp_full_match({v}, '{pattern}') then {expr} end"
+        return expr
     whens = " ".join(f"when regexp_full_match({v}, '{pat}') then {expr}" for pat, expr in branches)
     return f"case {whens} end"
