@@ -222,11 +222,7 @@ def _none_if_nan(value):
     return None if value is None or pd.isna(value) else value
 
 
-def overview(
-    con: duckdb.DuckDBPyConnection, selection: Selection, settings: Settings | None = None
-) -> OverviewFigures:
-    """Return the overview figures of ``selection``'s period."""
-    row = query(con, "overview_figures", selection, settings).iloc[0]
+def _figures(row: pd.Series) -> OverviewFigures:
     return OverviewFigures(
         created=int(row["created"]),
         resolved=int(row["resolved"]),
@@ -240,6 +236,29 @@ def overview(
     )
 
 
+def overview(
+    con: duckdb.DuckDBPyConnection, selection: Selection, settings: Settings | None = None
+) -> OverviewFigures:
+    """Return the overview figures of ``selection``'s period."""
+    # An empty previous period: the query then reads the current period only.
+    frame = query(con, "overview_figures", selection, settings, previous_start=selection.start)
+    return _figures(frame.set_index("period").loc["current"])
+
+
+def overview_with_previous(
+    con: duckdb.DuckDBPyConnection, selection: Selection, settings: Settings | None = None
+) -> tuple[OverviewFigures, OverviewFigures]:
+    """Return the overview figures of ``selection`` and of its :meth:`~Selection.previous`.
+
+    One query for both, equal to ``overview(selection)`` and
+    ``overview(selection.previous())``.
+    """
+    previous_start = selection.previous().start
+    frame = query(con, "overview_figures", selection, settings, previous_start=previous_start)
+    rows = frame.set_index("period")
+    return _figures(rows.loc["current"]), _figures(rows.loc["previous"])
+
+
 def daily_flow(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
     """Return ``day, created, resolved, backlog`` per local day of the period."""
     return query(con, "daily_flow", selection, settings)
@@ -249,6 +268,25 @@ def movers(con, selection: Selection, settings: Settings | None = None) -> pd.Da
     """Return ``dimension, value, current, previous, change`` sorted by largest change."""
     previous_start = selection.previous().start
     return query(con, "movers", selection, settings, previous_start=previous_start)
+
+
+def response_time_trends(
+    con, selection: Selection, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Return :func:`response_time_trend` per day and per ISO week, with a ``grain`` column.
+
+    Both grains come from one pass over the cohort (one cache entry for the
+    page, so switching grain reruns nothing). Select one with :func:`trend_of`.
+    """
+    return query(con, "response_time_trend", selection, settings, grains=["day", "week"])
+
+
+def trend_of(trends: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """Return the rows of one ``grain`` of :func:`response_time_trends`, without it."""
+    if grain not in ("day", "week"):
+        raise ValueError(f"grain must be day or week, not {grain!r}")
+    rows = trends[trends["grain"] == grain]
+    return rows.drop(columns="grain").reset_index(drop=True)
 
 
 def response_time_trend(
@@ -261,7 +299,8 @@ def response_time_trend(
     """
     if grain not in ("day", "week"):
         raise ValueError(f"grain must be day or week, not {grain!r}")
-    return query(con, "response_time_trend", selection, settings, grain=grain)
+    trend = query(con, "response_time_trend", selection, settings, grains=[grain])
+    return trend.drop(columns="grain")
 
 
 def response_time_buckets(
@@ -280,23 +319,30 @@ def response_time_breakdown(
     return query(con, "response_time_breakdown", selection, settings, dimension=dimension)
 
 
+# Longest period whose five breakdowns come from one query. That query holds
+# every duration of the period once per dimension: the fastest way over the
+# periods managers look at day to day (a quarter at most), but over years of
+# tickets it would hold several times the memory of one query per dimension.
+ONE_PASS_MAX_DAYS = 92
+
+
 def response_time_breakdowns(
     con, selection: Selection, settings: Settings | None = None
 ) -> pd.DataFrame:
     """Return :func:`response_time_breakdown` of every dimension, with a ``dimension`` column.
 
     One call (one cache entry) for the page, so that switching dimension
-    reruns nothing. One query per dimension: a single query holding the five
-    groupings' quantile states at once costs far more memory and no less time.
-    Select one with :func:`breakdown_of`.
+    reruns nothing. Periods of up to :data:`ONE_PASS_MAX_DAYS` days take one
+    query for the five dimensions; longer ones one query per dimension, so
+    that memory stays that of one grouping. Select one with :func:`breakdown_of`.
     """
-    return pd.concat(
-        [
-            response_time_breakdown(con, selection, d, settings).assign(dimension=d)
-            for d in DIMENSIONS
-        ],
-        ignore_index=True,
-    )
+    # A period of N local days lasts N days, give or take a DST hour.
+    if selection.end - selection.start < timedelta(days=ONE_PASS_MAX_DAYS + 1):
+        return query(con, "response_time_breakdowns", selection, settings)
+    frames = [
+        response_time_breakdown(con, selection, d, settings).assign(dimension=d) for d in DIMENSIONS
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def breakdown_of(breakdowns: pd.DataFrame, dimension: str) -> pd.DataFrame:

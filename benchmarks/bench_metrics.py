@@ -54,37 +54,39 @@ def _selections(span, source: str) -> dict:
     }
 
 
-def duckdb_pages(con) -> dict:
+def duckdb_pages(con, settings) -> dict:
     """Return page name -> function running that page's queries for a selection.
 
-    The calls are the pages' own: one weekly trend serves the trend chart and
-    the SLA chart, one query returns the five breakdowns, one the backlog at
-    both grains, one the backlog's age and days to clear. Every output the
-    pandas path computes is computed here too.
+    The calls are the pages' own, with the settings loaded once as the app
+    does: one query for the figures of both periods, one for the trend at
+    both grains (the weekly one also serves the SLA chart), one call for the
+    five breakdowns, one query for the backlog at both grains, one for the
+    backlog's age and days to clear. Every output the pandas path computes
+    is computed here too.
     """
     from analytics import metrics as m
 
     def overview(s):
-        m.overview(con, s)
-        m.overview(con, s.previous())
-        m.daily_flow(con, s)
-        m.movers(con, s)
+        m.overview_with_previous(con, s, settings)
+        m.daily_flow(con, s, settings)
+        m.movers(con, s, settings)
 
     def response_times(s):
-        m.response_time_trend(con, s, "day")
-        m.sla_of(m.response_time_trend(con, s, "week"))
-        m.response_time_buckets(con, s)
-        breakdowns = m.response_time_breakdowns(con, s)
+        trends = m.response_time_trends(con, s, settings)
+        m.trend_of(trends, "day")
+        m.sla_of(m.trend_of(trends, "week"))
+        m.response_time_buckets(con, s, settings)
+        breakdowns = m.response_time_breakdowns(con, s, settings)
         for dimension in m.DIMENSIONS:
             m.breakdown_of(breakdowns, dimension)
-        m.slowest_tickets(con, s)
+        m.slowest_tickets(con, s, settings=settings)
 
     def backlog(s):
-        levels = m.backlog_levels(con, s)
+        levels = m.backlog_levels(con, s, settings)
         m.series_of(levels, "hour")
         m.series_of(levels, "day")
-        m.weekday_hour_heatmap(con, s)
-        m.backlog_now(con, s)
+        m.weekday_hour_heatmap(con, s, settings)
+        m.backlog_now(con, s, settings)
 
     return dict(zip(PAGES, (overview, response_times, backlog), strict=True))
 
@@ -134,7 +136,7 @@ def worker(path_name: str, db: Path, runs: int) -> dict:
     if path_name == "duckdb":
         con = duckdb.connect(str(db), read_only=True)
         span = metrics.source_span(con, common.SIM_SOURCE)
-        pages = duckdb_pages(con)
+        pages = duckdb_pages(con, settings)
     else:
         import pandas as pd
 

@@ -21,8 +21,8 @@ if selection.source == SAMPLE_SOURCE:
     )
     st.page_link("pages/data.py", label="Import your own data", icon=":material/upload_file:")
 
-now = ui.metric("overview", selection)
-before = ui.metric("overview", selection.previous())
+# One query for both periods.
+now, before = ui.metric("overview_with_previous", selection)
 st.caption(
     f"Durations in {ui.hours_label(selection)}; counts by creation date except resolved "
     "(by resolution date); backlog at the end of the period. Deltas against the previous "

@@ -204,6 +204,13 @@ def test_previous_period_overview_equals_the_oracle(case):
     assert_same(metrics.overview(con, previous, SETTINGS).to_dict(), ref.overview(previous))
 
 
+def test_overview_with_previous_from_one_query_equals_the_oracle(case):
+    con, selection, ref = case
+    now, before = metrics.overview_with_previous(con, selection, SETTINGS)
+    assert_same(now.to_dict(), ref.overview(selection))
+    assert_same(before.to_dict(), ref.overview(selection.previous()))
+
+
 def test_daily_flow_equals_the_oracle(count_case):
     con, selection, ref = count_case
     assert_same(metrics.daily_flow(con, selection, SETTINGS), ref.daily_flow(selection))
@@ -232,6 +239,25 @@ def test_response_time_breakdown_equals_the_oracle(case, dimension):
     con, selection, ref = case
     actual = metrics.response_time_breakdown(con, selection, dimension, SETTINGS)
     assert_same(actual, ref.response_time_breakdown(selection, dimension))
+
+
+def test_both_trend_grains_from_one_query_equal_the_oracle(case):
+    con, selection, ref = case
+    trends = metrics.response_time_trends(con, selection, SETTINGS)
+    for grain in ("day", "week"):
+        expected = ref.response_time_trend(selection, grain)
+        assert_same(metrics.trend_of(trends, grain), expected)
+
+
+@pytest.mark.parametrize("one_pass_max_days", [0, 10_000], ids=["per-dimension", "one-pass"])
+def test_all_breakdowns_equal_the_oracle(case, monkeypatch, one_pass_max_days):
+    con, selection, ref = case
+    monkeypatch.setattr(metrics, "ONE_PASS_MAX_DAYS", one_pass_max_days)
+    breakdowns = metrics.response_time_breakdowns(con, selection, SETTINGS)
+    assert set(breakdowns["dimension"]) == set(metrics.DIMENSIONS)
+    for dimension in metrics.DIMENSIONS:
+        expected = ref.response_time_breakdown(selection, dimension)
+        assert_same(metrics.breakdown_of(breakdowns, dimension), expected)
 
 
 def test_sla_weekly_equals_the_oracle(case):

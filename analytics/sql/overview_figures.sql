@@ -1,7 +1,10 @@
--- The overview's headline figures for one period [$start, $end).
--- Created, response times and SLA count tickets by creation date (cohort);
--- resolved counts tickets by the date they were resolved; backlog is taken
--- at the end of the period (or at $as_of, the export's last event, if sooner).
+-- The overview's headline figures for the period [$start, $end) and the one
+-- before it, [$previous_start, $start): one row each ('current', 'previous'),
+-- from one pass over the tickets. Created, response times and SLA count
+-- tickets by creation date (cohort); resolved counts tickets by the date they
+-- were resolved; backlog is taken at the end of each period (or at $as_of,
+-- the export's last event, if sooner). $previous_start = $start asks for the
+-- current period alone.
 with
 
 -- not materialized: each use scans and filters the table itself, far cheaper
@@ -9,6 +12,10 @@ with
 tickets as not materialized (
     select *
     from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
+),
+
+periods as (
+    select unnest(['current', 'previous']) as period
 ),
 
 sla_targets as (
@@ -20,15 +27,20 @@ sla_targets as (
 -- a join against the few targets, much cheaper than a list lookup per ticket
 cohort as (
     select
-        tickets.*,
+        case when tickets.created_at >= $start then 'current' else 'previous' end as period,
+        tickets.frt_s,
+        tickets.resolution_s,
+        tickets.first_response_at,
+        tickets.age_s,
         coalesce(sla_targets.target_s, $sla_default_s) as target_s
     from tickets
     left join sla_targets using (priority)
-    where tickets.created_at >= $start and tickets.created_at < $end
+    where tickets.created_at >= $previous_start and tickets.created_at < $end
 ),
 
 cohort_figures as (
     select
+        period,
         count(*) as created,
         quantile_cont(frt_s, [0.5, 0.9]) as frt_q,
         median(resolution_s) / 3600 as resolution_median_h,
@@ -37,43 +49,56 @@ cohort_figures as (
             where frt_s is not null or (first_response_at is null and age_s > target_s)
         ) as sla_evaluated
     from cohort
+    group by period
 ),
 
 solved as (
-    select count(*) as resolved
+    select
+        count(*) filter (where resolved_at >= $start) as current,
+        count(*) filter (where resolved_at < $start) as previous
     from tickets
-    where resolved_at >= $start and resolved_at < $end
+    where resolved_at >= $previous_start and resolved_at < $end
+),
+
+-- Each period's backlog is taken at its end.
+instants as (
+    select 'current' as period, least($end, $as_of::timestamptz) as at
+    union all
+    select 'previous', least($start, $as_of::timestamptz)
 ),
 
 backlog as (
     select
+        instants.period,
+        count(*) as backlog_open,
         count(*) filter (
-            where created_at <= least($end, $as_of::timestamptz)
-                and (done_at is null or done_at > least($end, $as_of::timestamptz))
-        ) as backlog_open,
-        count(*) filter (
-            where created_at <= least($end, $as_of::timestamptz)
-                and (done_at is null or done_at > least($end, $as_of::timestamptz))
-                and (
-                    first_response_at is null
-                    or first_response_at > least($end, $as_of::timestamptz)
-                )
+            where tickets.first_response_at is null or tickets.first_response_at > instants.at
         ) as backlog_awaiting_first_response
-    from tickets
+    from instants
+    join tickets
+        on tickets.created_at <= instants.at
+        and (tickets.done_at is null or tickets.done_at > instants.at)
+    group by instants.period
 ),
 
 final as (
     select
-        cohort_figures.created,
-        solved.resolved,
+        periods.period,
+        coalesce(cohort_figures.created, 0) as created,
+        case when periods.period = 'current' then solved.current else solved.previous end
+            as resolved,
         cohort_figures.frt_q[1] / 3600 as frt_median_h,
         cohort_figures.frt_q[2] / 3600 as frt_p90_h,
         cohort_figures.resolution_median_h,
         100.0 * cohort_figures.sla_met / nullif(cohort_figures.sla_evaluated, 0) as sla_pct,
-        cohort_figures.sla_evaluated,
-        backlog.backlog_open,
-        backlog.backlog_awaiting_first_response
-    from cohort_figures, solved, backlog
+        coalesce(cohort_figures.sla_evaluated, 0) as sla_evaluated,
+        coalesce(backlog.backlog_open, 0) as backlog_open,
+        coalesce(backlog.backlog_awaiting_first_response, 0) as backlog_awaiting_first_response
+    from periods
+    cross join solved
+    left join cohort_figures using (period)
+    left join backlog using (period)
+    order by periods.period
 )
 
 select * from final
