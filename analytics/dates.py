@@ -150,13 +150,13 @@ def describe(profile: ColumnDates, order: str | None) -> str:
 
 
 def parse_expression(field: str, profile: ColumnDates, order: str | None) -> str:
-    """Return a SQL expression turning text column ``field`` into a ``timestamptz``.
+    """Return a SQL expression turning text column ``field``, trimmed, into a ``timestamptz``.
 
     Naive values are read in the zone bound as ``$tz``. Only the shapes the
     column holds get a branch, so a clean column costs one conversion.
     Values of no known shape give NULL, which the importer reports.
     """
-    v = f'trim("{field}")'
+    v = f'"{field}"'
     branches: list[tuple[str, str]] = []
     if profile.iso:
         naive = f"timezone($tz, try_cast({v} as timestamp))"
