@@ -65,9 +65,18 @@ def cursor() -> duckdb.DuckDBPyConnection:
 
 
 def data_version() -> int:
-    """Return the store's data version (cheap; not cached on purpose)."""
+    """Return the store's data version, read once per run of the app's frame.
+
+    Every cached call keys on it; a page asks for it a dozen times a run, and
+    a write ends its run with ``st.rerun()``, so the next run reads it afresh.
+    """
+    if getattr(_frame, "active", False) and getattr(_frame, "version", None) is not None:
+        return _frame.version
     with cursor() as cur:
-        return store.data_version(cur)
+        version = store.data_version(cur)
+    if getattr(_frame, "active", False):
+        _frame.version = version
+    return version
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
@@ -321,11 +330,11 @@ _frame = threading.local()
 @contextlib.contextmanager
 def frame():
     """Mark the current script run as passing through app.py's frame (used by app.py)."""
-    _frame.active = True
+    _frame.active, _frame.version = True, None
     try:
         yield
     finally:
-        _frame.active = False
+        _frame.active, _frame.version = False, None
 
 
 def selection() -> metrics.Selection | None:
@@ -508,9 +517,11 @@ def chart(
         st.info(empty_message)
         return
     st.plotly_chart(charts.plain_text(fig), width="stretch", key=f"chart_{key}")
+    # The CSV is built only when someone clicks, and the click does not rerun the page.
     st.download_button(
         "Download data (CSV)",
-        exports.csv_text(data),
+        lambda: exports.csv_text(data),
+        on_click="ignore",
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"download_{key}",

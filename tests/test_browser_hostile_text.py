@@ -17,7 +17,7 @@ CATEGORIES = [
     "[link](javascript:alert(1))",
     "Billing",
 ]
-REGIONS = ["<script>alert(1)</script>", "France"]
+REGIONS = ["<script>alert(1)</script>", "+cmd|' /C calc'!A0"]
 
 
 @pytest.fixture
@@ -64,6 +64,19 @@ def test_html_in_ticket_fields_stays_text(hostile_store, app_server_factory, pag
     texts = svg_texts(page)
     assert any("<script>alert(1)</script>" in t for t in texts)  # the region, as typed
     screenshot(page, "hostile_text_response_times")
+
+    # The downloads neutralise formulas: a spreadsheet shows the text, runs nothing.
+    with page.expect_download() as slowest:
+        page.get_by_role("button", name="Download the slowest tickets (CSV)").click()
+    text = slowest.value.path().read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    regions = {row["region"] for row in rows}
+    assert regions == {"<script>alert(1)</script>", "'+cmd|' /C calc'!A0"}
+    cells = [value for row in rows for value in row.values()]
+    assert not any(value.startswith(("=", "+", "-", "@")) for value in cells)
+    with page.expect_download() as chart_data:
+        page.get_by_role("button", name="Download data (CSV)").nth(-1).click()
+    assert chart_data.value.path().stat().st_size > 0
 
     page.get_by_role("link", name="Weekly report", exact=True).click()
     page.get_by_text("Categories and regions that moved most").first.wait_for()
