@@ -4,8 +4,9 @@
 and the Data page both call it. The pipeline is SQL in DuckDB from end to end
 (DuckDB's CSV reader, or an Arrow table for XLSX): stage the mapped columns
 as text, read the dates, validate, normalise, diff against the store, upsert.
-Everything after the file is opened runs in one transaction, so a failure at
-any point leaves the store exactly as it was.
+Reading and checking write temporary tables only; everything written to the
+store is written in one transaction, so a failure at any point leaves the
+store exactly as it was.
 """
 
 from __future__ import annotations
