@@ -14,7 +14,7 @@ counted against it); its per-selection cohort memo is reset before every
 page run.
 
 Each path runs in its own subprocess, and its peak memory is that process's
-``ru_maxrss`` (peak resident set: interpreter, libraries, data and, for
+``VmHWM`` (peak resident set: interpreter, libraries, data and, for
 DuckDB, its buffer pool and operators, which live in the same process).
 Durations are in calendar hours, display time zone Europe/Paris.
 
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     duck_mb, pandas_mb = results["duckdb"]["peak_mb"], results["pandas"]["peak_mb"]
     share = duck_mb / pandas_mb
     print(
-        f"\npeak memory (ru_maxrss of each process): duckdb {duck_mb:,.0f} MB, "
+        f"\npeak memory (VmHWM of each process): duckdb {duck_mb:,.0f} MB, "
         f"pandas {pandas_mb:,.0f} MB, ratio {share:.2f} (target <= {MEMORY_TARGET:.2f}: "
         f"{'yes' if share <= MEMORY_TARGET else 'NO'})"
     )

@@ -92,8 +92,19 @@ def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path
 
 
 def peak_rss_mb() -> float:
-    """Return this process's peak resident memory in MB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Return this process's peak resident memory in MB.
+
+    Linux's ``ru_maxrss`` survives ``exec``: a worker started by a parent that
+    had loaded a million rows would report the parent's peak. The high-water
+    mark of the process's own memory map (``VmHWM``) starts afresh at exec.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def median_seconds(work: Callable[[], object], runs: int) -> float:
