@@ -72,7 +72,8 @@ else:
     )
     st.download_button(
         "Download the slowest tickets (CSV)",
-        exports.csv_text(slowest),
+        lambda: exports.csv_text(slowest),
+        on_click="ignore",
         file_name="slowest_tickets.csv",
         mime="text/csv",
         icon=":material/download:",
