@@ -17,6 +17,7 @@ import threading
 import time
 import zoneinfo
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -150,15 +151,29 @@ def oidc_configured() -> bool:
     """Return True when ``.streamlit/secrets.toml`` configures an OpenID Connect provider."""
     try:
         return "auth" in st.secrets
-    except FileNotFoundError:
-        return False
     except Exception:  # noqa: BLE001 - Streamlit raises its own error for a missing or bad file
         return False
 
 
+@st.cache_resource(max_entries=4)
+def _users_at(path: str, version: tuple[int, int, int]) -> dict[str, access.LocalUser]:
+    del version  # the cache key: an edited file is read again
+    return access.load_users(Path(path))
+
+
 def local_users() -> dict[str, access.LocalUser]:
-    """Return the users of the local users file (read on each call: an admin may edit it)."""
-    return access.load_users(settings().access.users_file)
+    """Return the users of the local users file, read again whenever it changes.
+
+    Asked several times a run (the frame, the sidebar, the pages), so the file
+    is parsed once per modification rather than on every call.
+    """
+    path = settings().access.users_file
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    # Saving replaces the file, so its inode changes even within one clock tick.
+    return _users_at(str(path), (stat.st_ino, stat.st_mtime_ns, stat.st_size))
 
 
 def _served_over_network() -> bool:

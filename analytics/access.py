@@ -117,8 +117,13 @@ def record(
     )
 
 
-def audited_write(cur: duckdb.DuckDBPyConnection, actor: User, action: str, target: str | None,
-                  detail: Mapping | None = None) -> None:  # fmt: skip
+def audited_write(
+    cur: duckdb.DuckDBPyConnection,
+    actor: User,
+    action: str,
+    target: str | None,
+    detail: Mapping | None = None,
+) -> None:
     """Check ``actor`` may do ``action`` and record it, as one transaction of its own.
 
     For writes that live outside the store (the users file): the audit row
