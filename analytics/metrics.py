@@ -10,8 +10,11 @@ once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -109,27 +112,48 @@ def _calendar(schedules: tuple, first: date, last: date):
     return business_hours.calendar_table(dict(schedules), first, last)
 
 
-def _prepare(
-    con: duckdb.DuckDBPyConnection,
-    selection: Selection,
-    settings: Settings,
-    span: SourceSpan,
-    sql: str,
-) -> duckdb.DuckDBPyConnection:
-    """Return a cursor with the macros ``sql`` uses defined for ``selection``'s clock."""
-    cur = con.cursor()
-    cur.execute("set TimeZone = 'UTC'")
-    if selection.business_hours:
+_CALENDAR_MACROS = ("selected_tickets_calendar", "ticket_state_macros", "backlog_levels_macro")
+
+# Per thread: connection (weakly held) -> a cursor with the calendar-hours
+# macros defined. Opening a cursor and defining its macros costs about 3 ms,
+# as much as a small query over 90 days; a page runs several queries per run
+# on the same thread. Cursors are not thread-safe, hence one per thread; a
+# thread's cursors close when it ends.
+_THREAD = threading.local()
+
+
+def _calendar_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    cursors = getattr(_THREAD, "cursors", None)
+    if cursors is None:
+        cursors = _THREAD.cursors = weakref.WeakKeyDictionary()
+    cur = cursors.get(con)
+    if cur is None:
+        cur = con.cursor()
+        cur.execute("set TimeZone = 'UTC'")
+        for name in _CALENDAR_MACROS:
+            cur.execute(store.load_sql(name))
+        cursors[con] = cur
+    return cur
+
+
+@contextlib.contextmanager
+def _cursor(
+    con: duckdb.DuckDBPyConnection, selection: Selection, settings: Settings, span: SourceSpan
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a cursor with the macros the metric queries use, for ``selection``'s clock."""
+    if not selection.business_hours:
+        yield _calendar_cursor(con)
+        return
+    # Business hours: the calendar table depends on the span, so a fresh cursor.
+    with con.cursor() as cur:
+        cur.execute("set TimeZone = 'UTC'")
         cur.register("_team_schedules", business_hours.team_schedule_table(settings.team_schedules))
         first = (span.first_created_at or selection.start).date() - timedelta(days=2)
         last = max(span.as_of or selection.end, selection.end).date() + timedelta(days=2)
         cur.register("_calendar", _calendar(tuple(settings.schedules.items()), first, last))
-        cur.execute(store.load_sql("selected_tickets_business"))
-    else:
-        cur.execute(store.load_sql("selected_tickets_calendar"))
-    if "backlog_levels(" in sql:
-        cur.execute(store.load_sql("backlog_levels_macro"))
-    return cur
+        for name in ("selected_tickets_business", *_CALENDAR_MACROS[1:]):
+            cur.execute(store.load_sql(name))
+        yield cur
 
 
 @functools.lru_cache(maxsize=64)
@@ -192,11 +216,8 @@ def query(
     sql = store.load_sql(name)
     params = {**_params(selection, settings, span), **extra}
     used = {k: v for k, v in params.items() if f"${k}" in sql}
-    cur = _prepare(con, selection, settings, span, sql)
-    try:
+    with _cursor(con, selection, settings, span) as cur:
         return cur.execute(sql, used).df()
-    finally:
-        cur.close()
 
 
 @dataclass(frozen=True)

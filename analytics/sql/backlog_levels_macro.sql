@@ -27,7 +27,7 @@ relevant as materialized (
         p_source, p_regions, p_teams, p_channels, p_categories, p_priorities, p_as_of
     )
     where created_at <= p_end
-        and (done_at is null or done_at > p_start)
+        and open_at(resolved_at, closed_at, p_start)
 ),
 
 -- Events at or before p_start are moved to p_start, so they land in the

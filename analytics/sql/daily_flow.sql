@@ -25,7 +25,7 @@ days as (
 opening as (
     select count(*) as level
     from tickets
-    where created_at <= $start and (done_at is null or done_at > $start)
+    where created_at <= $start and open_at(resolved_at, closed_at, $start)
 ),
 
 -- Cohort counts by the local day of the event, backlog changes by the day
@@ -47,7 +47,7 @@ events as (
     union all
     select (epoch_us(done_at) - 1) // $zone_step_us, 0, 0, -1
     from tickets
-    where done_at > $start and done_at <= $end
+    where done_after(resolved_at, closed_at, $start) and done_at <= $end
 ),
 
 ticks as (

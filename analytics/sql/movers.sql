@@ -2,37 +2,44 @@
 -- previous one of equal length, so the largest movers can be named.
 with
 
-tickets as (
-    select *
-    from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
-),
-
--- not materialized: each use scans and filters the table itself, far cheaper
--- than writing every selected ticket to a temporary result first.
-periods as not materialized (
+periods as (
     select
-        *,
-        case when created_at >= $start then 'current' else 'previous' end as period
-    from tickets
+        region,
+        channel,
+        category,
+        created_at >= $start as is_current
+    from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
     where created_at >= $previous_start and created_at < $end
 ),
 
+-- counted per combination first (a few hundred groups), so the long
+-- format below repeats only those rows, not every ticket three times
+combinations as (
+    select
+        coalesce(region, '(none)') as region,
+        coalesce(channel, '(none)') as channel,
+        coalesce(category, '(none)') as category,
+        count(*) filter (where is_current) as current,
+        count(*) filter (where not is_current) as previous
+    from periods
+    group by all
+),
+
 long as (
-    select 'region' as dimension, coalesce(region, '(none)') as value, period from periods
+    select 'region' as dimension, region as value, current, previous from combinations
     union all
-    select 'channel', coalesce(channel, '(none)'), period from periods
+    select 'channel', channel, current, previous from combinations
     union all
-    select 'category', coalesce(category, '(none)'), period from periods
+    select 'category', category, current, previous from combinations
 ),
 
 final as (
     select
         dimension,
         value,
-        count(*) filter (where period = 'current') as current,
-        count(*) filter (where period = 'previous') as previous,
-        count(*) filter (where period = 'current')
-            - count(*) filter (where period = 'previous') as change
+        sum(current)::bigint as current,
+        sum(previous)::bigint as previous,
+        (sum(current) - sum(previous))::bigint as change
     from long
     group by dimension, value
     order by abs(change) desc, dimension, value

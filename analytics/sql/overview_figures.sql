@@ -78,6 +78,9 @@ backlog as (
     join tickets
         on tickets.created_at <= instants.at
         and (tickets.done_at is null or tickets.done_at > instants.at)
+    -- implied by the join (no instant is earlier), but constant: DuckDB skips
+    -- the row groups of tickets all done before the previous period ended
+    where open_at(tickets.resolved_at, tickets.closed_at, least($start, $as_of::timestamptz))
     group by instants.period
 ),
 

@@ -25,6 +25,7 @@ final as (
         created_at,
         first_response_at,
         resolved_at,
+        closed_at,
         coalesce(resolved_at, closed_at) as done_at,
         region,
         team,
