@@ -15,7 +15,10 @@ Models (see ``docs/forecast.md`` for the measured accuracy and fit times):
     Daily only: hourly SARIMAX takes minutes on this machine.
 ``mstl``
     ``MSTL`` with daily and weekly cycles, the seasonally adjusted rest by
-    an AR(1); hourly only.
+    simple exponential smoothing; hourly only.
+``day_split``
+    Hourly only: the days forecast by a daily ``AutoReg``, each split by its
+    weekday's hourly profile of the last four weeks.
 ``nb_glm``
     Negative-binomial GLM (Poisson fit, moment dispersion, NB refit) with the
     same regressors (hour-of-week dummies hourly).
@@ -60,7 +63,7 @@ HOURLY_HISTORY_H = 8 * 7 * 24
 DAILY_HISTORY_D = 3 * 365 + 1
 MODELS = {
     "D": ("seasonal_naive", "ets", "sarimax", "nb_glm", "autoreg", "combo", "ets_sarimax"),
-    "H": ("seasonal_naive", "mstl", "nb_glm", "autoreg", "combo"),
+    "H": ("seasonal_naive", "mstl", "nb_glm", "autoreg", "day_split", "combo"),
 }
 DEFAULT_MODEL = {"D": "combo", "H": "combo"}
 MAX_SERIES = 12
@@ -465,6 +468,65 @@ def _mstl(y, x, m, fixed=None) -> _Fit:
     return _Fit((seasonal, res.params), predict, at)
 
 
+# Weeks of complete days whose hours give the intraday profile of ``day_split``.
+PROFILE_WEEKS = 4
+
+
+def _day_split(y, x, m, fixed=None) -> _Fit:
+    """Forecast the days, then split each by its weekday's hourly profile (hourly only).
+
+    The days are the complete local days of the hourly history, forecast by
+    ``AutoReg`` on log1p with lags (1, 7), weekday dummies and the day's holiday
+    and event indicators (the daily model of :func:`_autoreg`); each hour gets
+    its day's forecast times its share of that weekday's arrivals over the last
+    :data:`PROFILE_WEEKS` weeks. The day of the origin, partly observed, keeps
+    the forecast of its remaining hours. Spread on log1p: the day's forecast
+    spread and the in-sample spread of the split of a known day, in quadrature.
+    """
+    counts = y.to_numpy(dtype=float)
+    hours = y.index.hour.to_numpy()
+    begin = int((24 - hours[0]) % 24)  # the first midnight
+    partial = int((hours[-1] + 1) % 24)  # hours of the last, incomplete day
+    days = counts[begin : len(counts) - partial].reshape(-1, 24)
+    day_index = pd.date_range(y.index[begin].normalize(), periods=len(days), freq="D")
+    if len(days) < 3 * 7:
+        raise ValueError("day_split needs three weeks of complete days")
+    recent = days[-7 * PROFILE_WEEKS :]
+    weekday = day_index[-len(recent) :].day_of_week.to_numpy()
+    share = np.tile(recent.sum(axis=0) / max(recent.sum(), 1e-9), (7, 1))
+    for d in range(7):
+        same = recent[weekday == d]
+        if same.sum() > 0:
+            share[d] = same.sum(axis=0) / same.sum()
+    # The spread of the split itself: log error of hours given their day's actual total.
+    split = recent.sum(axis=1, keepdims=True) * share[weekday]
+    split_sd = float(np.std(np.log1p(recent) - np.log1p(split)))
+
+    def daily_design(xf: pd.DataFrame) -> pd.DataFrame:
+        # Weekday dummies, holidays and events, per day: a day is active if any hour is.
+        cols = [c for c in x.columns if c != "trend" and not c.startswith("hour")]
+        both = pd.concat([x[cols], xf[cols]]) if len(xf) else x[cols]
+        return both.groupby(both.index.normalize()).max()
+
+    def predict(xf, h):
+        n_days = int(np.ceil((partial + h) / 24))
+        xd = daily_design(xf)
+        train = xd.reindex(day_index).fillna(0.0)
+        keep = [c for c in train.columns if train[c].std() > 0 and train[c].sum() >= 2]
+        future = pd.date_range(day_index[-1] + pd.Timedelta(days=1), periods=n_days, freq="D")
+        fit = _autoreg(pd.Series(days.sum(axis=1), index=day_index), train[keep], 7)
+        day_fc = fit.predict(xd.reindex(future).fillna(0.0)[keep], n_days)
+        day_log = np.log1p(day_fc["mean"].to_numpy())
+        hi, lo = np.log1p(day_fc["hi95"].to_numpy()), np.log1p(day_fc["lo95"].to_numpy())
+        slot = partial + np.arange(h)  # hours since the last complete day's end
+        which, hour = slot // 24, slot % 24
+        mean = np.expm1(day_log[which]) * share[future[which].day_of_week.to_numpy(), hour]
+        sd = np.sqrt(((hi - lo)[which] / (2 * Z95)) ** 2 + split_sd**2)
+        return _from_normal(np.log1p(mean), sd)
+
+    return _Fit(None, predict)
+
+
 FITTERS: dict[str, Callable] = {
     "seasonal_naive": _seasonal_naive,
     "ets": _ets,
@@ -472,8 +534,9 @@ FITTERS: dict[str, Callable] = {
     "mstl": _mstl,
     "nb_glm": _nb_glm,
     "autoreg": _autoreg,
+    "day_split": _day_split,
 }
-USES_REGRESSORS = {"sarimax", "nb_glm", "autoreg"}
+USES_REGRESSORS = {"sarimax", "nb_glm", "autoreg", "day_split"}
 # Combinations: name -> members, combined quantile by quantile (median; "ets_sarimax"
 # is the plain mean of two, the combination the literature finds hard to beat).
 COMBOS = {

@@ -112,23 +112,40 @@ def test_intervals_are_never_negative_even_on_sparse_counts(freq, horizon):
         assert (frame["lo95"] <= frame["lo80"]).all() and (frame["hi80"] <= frame["hi95"]).all()
 
 
-def test_the_backtest_never_uses_data_after_its_origin():
+def hourly_counts(index: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
+    """Weekday levels times an intraday profile: office hours on weekdays, flat weekends."""
+    office = np.exp(-0.5 * ((np.arange(24) - 11) / 3.0) ** 2) + 0.05
+    flat = np.full(24, 1.0)
+    weekday = index.day_of_week.to_numpy()[:, None] < 5
+    shape = np.where(weekday, office / office.sum(), flat / 24)
+    profile = shape[np.arange(len(index)), index.hour.to_numpy()]
+    return rng.poisson(300 * WEEKDAY[index.day_of_week] * profile).astype(float)
+
+
+@pytest.mark.parametrize("freq,horizon", [("D", 14), ("H", 48)])
+def test_the_backtest_never_uses_data_after_its_origin(freq, horizon):
     """Two series equal up to a date and ten times apart after it: every origin before
     that date must score the same forecasts; origins after it must not."""
     rng = np.random.default_rng(11)
-    index = pd.date_range("2024-01-01", periods=400, freq="D")
-    base = pd.Series(rng.poisson(80 * WEEKDAY[index.day_of_week]).astype(float), index=index)
-    origins = forecast.origins_for(len(base), "D", 14, 8)
+    if freq == "D":
+        index = pd.date_range("2024-01-01", periods=400, freq="D")
+        values = rng.poisson(80 * WEEKDAY[index.day_of_week]).astype(float)
+    else:  # seven weeks of hours, starting and ending mid-day
+        index = pd.date_range("2024-01-01 13:00", periods=7 * 168, freq="h")
+        values = hourly_counts(index, rng)
+    base = pd.Series(values, index=index)
+    origins = forecast.origins_for(len(base), freq, horizon, 8)
     change = origins[4] + 3  # between the fifth and the sixth origin
     changed = base.copy()
     changed.iloc[change:] *= 10
-    models = forecast.MODELS["D"]
-    a = forecast.fit_series(base, "D", 14, 8, models=models)
-    b = forecast.fit_series(changed, "D", 14, 8, models=models)
+    models = forecast.MODELS[freq]
+    a = forecast.fit_series(base, freq, horizon, 8, models=models)
+    b = forecast.fit_series(changed, freq, horizon, 8, models=models)
     pa, pb = (
         a.predictions.set_index(["model", "origin", "step"]),
         b.predictions.set_index(["model", "origin", "step"]),
     )
+    assert set(pa.index.get_level_values("model")) == set(models)
     before = pa.index.get_level_values("origin") <= change
     pd.testing.assert_series_equal(pa.loc[before, "mean"], pb.loc[before, "mean"])
     assert not np.allclose(pa.loc[~before, "mean"], pb.loc[~before, "mean"])
@@ -138,6 +155,28 @@ def test_the_backtest_never_uses_data_after_its_origin():
     pd.testing.assert_frame_equal(pa.loc[before, bounds], pb.loc[before, bounds])
     # The actuals scored at early origins that reach past the change do differ.
     assert not np.allclose(pa.loc[before, "actual"], pb.loc[before, "actual"])
+
+
+def test_the_day_split_follows_the_weekday_profile_from_a_mid_day_origin():
+    """Hours of a stable weekday profile: forecasting the day and splitting it by the
+    profile beats last week's same hour, and its hours keep each weekday's shape."""
+    rng = np.random.default_rng(9)
+    index = pd.date_range("2024-03-04 13:00", periods=6 * 168 + 5, freq="h")
+    y = pd.Series(hourly_counts(index, rng), index=index)
+    fit = forecast.fit_series(y, "H", 48, 8, models=("day_split",))
+    scores = fit.scores.set_index("model")
+    assert scores.loc["day_split", "relative_mase"] < 0.9  # about 0.75 at best (Poisson noise)
+    assert fit.chosen == "day_split"
+    fc = fit.forecast.assign(period=pd.DatetimeIndex(fit.forecast["period"]))
+    assert fc["period"].iloc[0] == index[-1] + pd.Timedelta(hours=1)
+    weekday = fc[fc["period"].dt.day_of_week < 5].set_index(fc["period"].dt.hour)["mean"]
+    assert weekday.loc[11].min() > 10 * weekday.loc[2].max()
+    weekend = fc[fc["period"].dt.day_of_week >= 5]["mean"]
+    assert weekend.empty or weekend.max() < 2.5 * weekend.min()
+    # The days add up to about the weekday level (300 x the weekday factor).
+    days = fc.groupby(fc["period"].dt.normalize())["mean"].sum().iloc[1:]
+    expected = 300 * WEEKDAY[days.index.day_of_week]
+    assert np.allclose(days.to_numpy(), expected, rtol=0.2)
 
 
 def test_calibration_factors_come_only_from_windows_seen_by_the_origin():
