@@ -172,18 +172,33 @@ def _num(value) -> float | None:
 # --- features -------------------------------------------------------------------------------
 
 
-def holiday_days(countries: Iterable[str], first: date, last: date) -> set[date]:
-    """Return the public holidays of ``countries`` (ISO codes) between two dates."""
+def holiday_calendar(countries: Iterable[str], first: date, last: date) -> dict[date, str]:
+    """Return the holidays of ``countries`` between two dates, with their names.
+
+    A code is an ISO country code (its public holidays), optionally followed by
+    extra categories of the ``holidays`` package: ``"BR:optional"`` adds
+    Brazil's optional days (Carnival, Corpus Christi), which most employers
+    there observe. Unknown countries and categories a country lacks are skipped.
+    """
     import holidays as holiday_calendars
 
     years = range(first.year, last.year + 1)
-    out: set[date] = set()
+    out: dict[date, str] = {}
     for code in countries:
+        country, _, extra = code.partition(":")
         try:
-            out |= set(holiday_calendars.country_holidays(code, years=years))
+            supported = holiday_calendars.country_holidays(country).supported_categories
+            wanted = ("public", *(c for c in extra.split("+") if c and c in supported))
+            found = holiday_calendars.country_holidays(country, years=years, categories=wanted)
         except NotImplementedError:
             continue
+        out.update((day, name) for day, name in found.items() if first <= day <= last)
     return out
+
+
+def holiday_days(countries: Iterable[str], first: date, last: date) -> set[date]:
+    """Return the days of :func:`holiday_calendar` (ISO codes, ``"BR:optional"``)."""
+    return set(holiday_calendar(countries, first, last))
 
 
 def event_columns(index: pd.DatetimeIndex, events: pd.DataFrame | None) -> pd.DataFrame:

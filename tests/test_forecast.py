@@ -98,6 +98,21 @@ def test_a_full_daily_backtest_takes_seconds():
     assert fit.scores["mase"].notna().all()
 
 
+def test_holiday_codes_add_a_country_s_optional_days():
+    """ "BR" is Brazil's public calendar; "BR:optional" adds the days most employers
+    observe too (Corpus Christi); a category a country lacks, or an unknown country,
+    adds nothing."""
+    first, last = date(2016, 1, 1), date(2016, 12, 31)
+    public = forecast.holiday_days(["BR"], first, last)
+    wider = forecast.holiday_calendar(["BR:optional"], first, last)
+    assert date(2016, 4, 21) in public and date(2016, 5, 26) not in public
+    assert public < set(wider) and wider[date(2016, 5, 26)] == "Corpus Christi"
+    assert forecast.holiday_days(["FR:optional", "XX"], first, last) == forecast.holiday_days(
+        ["FR"], first, last
+    )
+    assert forecast.holiday_days(["BR"], date(2016, 5, 1), date(2016, 5, 31)) == {date(2016, 5, 1)}
+
+
 @pytest.mark.parametrize("freq,horizon", [("D", 14), ("H", 48)])
 def test_intervals_are_never_negative_even_on_sparse_counts(freq, horizon):
     rng = np.random.default_rng(5)
