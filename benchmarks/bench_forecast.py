@@ -1,7 +1,7 @@
 """Forecast accuracy and speed on the built-in sample and the real UCI ServiceNow log.
 
-For each daily series: the backtest (8 scored rolling origins) at 7 and 28 days
-ahead, the chosen model's MASE against seasonal naive's, the 80%/95% coverage
+For each daily series: the backtest (26 scored rolling origins where the history
+allows, else as many as it does) at 7 and 28 days ahead, the chosen model's MASE against seasonal naive's, the 80%/95% coverage
 of the calibrated intervals (each origin calibrated on earlier origins only) and
 of the models' own, per-model fit times; hourly at 48 h; Prophet (with the
 country's holidays) on the same series and origins when it is installed
@@ -32,6 +32,10 @@ from analytics import events, forecast, importer, metrics, store  # noqa: E402
 from analytics.settings import load_settings  # noqa: E402
 
 UCI = ROOT.parent / "shared" / "realdata" / "uci_servicenow_incidents" / "incident_event_log.zip"
+# Scored origins per series (the issue asks for at least 8): half a year of weekly
+# origins, or 26 days of hourly ones. 8 x 7 days left a per-series coverage with a
+# sampling error of about 5 points; shorter histories (the UCI log) score fewer.
+SCORED_ORIGINS = 26
 
 
 def sample_store() -> Path:
@@ -105,9 +109,10 @@ def series(con, source: str, freq: str, by: str, tz: str, countries: tuple[str, 
         yield name, y, hol, ev, codes
 
 
-def prophet_backtest(y: pd.Series, horizon: int, origins: int, countries, freq: str) -> dict:
+def prophet_backtest(y: pd.Series, horizon: int, origins: list[int], countries, freq: str) -> dict:
     """Prophet on the same scored origins: MASE, coverage of its own 80% and 95%
-    intervals, fit seconds per origin."""
+    intervals, fit seconds per origin. Daily, it gets the same holidays as our
+    models, each with its own effect (as ``add_country_holidays`` gives them)."""
     import logging
 
     from prophet import Prophet
@@ -115,13 +120,15 @@ def prophet_backtest(y: pd.Series, horizon: int, origins: int, countries, freq: 
     logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
     m = forecast.SEASON[freq]
     ase, in80, in95, fit_s = [], [], [], []
-    for cut in forecast.origins_for(len(y), freq, horizon, origins):
+    first, last = y.index[0].date(), (y.index[-1] + pd.Timedelta(days=horizon + 1)).date()
+    calendar = forecast.holiday_calendar(countries, first, last)
+    days = pd.DataFrame({"holiday": list(calendar.values()), "ds": pd.to_datetime(list(calendar))})
+    for cut in origins:
         train = y.iloc[:cut]
         frame = pd.DataFrame({"ds": train.index, "y": np.log1p(train.to_numpy())})
         began = time.perf_counter()
-        model = Prophet(interval_width=0.8, daily_seasonality=freq == "H")
-        if countries and freq == "D":
-            model.add_country_holidays(country_name=countries[0])
+        holidays = days if freq == "D" and len(days) else None
+        model = Prophet(interval_width=0.8, daily_seasonality=freq == "H", holidays=holidays)
         model.fit(frame)
         future = model.make_future_dataframe(horizon, freq="D" if freq == "D" else "h")
         pred80 = model.predict(future).tail(horizon)
@@ -191,10 +198,13 @@ def main() -> None:
     datasets = [("sample", sample_store(), "sample", "Europe/Paris", "region", ())]
     if UCI.exists():
         # The UCI log comes from a Brazilian company (University of Sao Paulo's
-        # study): its dips fall on Good Friday and Tiradentes (21 April).
+        # study): its dips fall on Good Friday, Tiradentes (21 April) and Corpus
+        # Christi (26 May 2016, an optional day of the federal calendar, a holiday
+        # in Sao Paulo and most cities), so Brazil's optional days count too.
         datasets.append(
-            ("UCI ServiceNow", uci_store(), "incident_event_log", "UTC", "category", ("BR",))
-        )
+            ("UCI ServiceNow", uci_store(), "incident_event_log", "UTC", "category",
+             ("BR:optional",))
+        )  # fmt: skip
     chosen_rows, daily, hourly, misses, chosen_cov, timing = [], [], [], [], [], {}
     for label, path, source, tz, by, countries in datasets:
         con = store.connect(path, read_only=True)
@@ -207,14 +217,14 @@ def main() -> None:
                 for k, horizon in enumerate(horizons):
                     began = time.perf_counter()
                     fit = forecast.fit_series(
-                        y, freq, horizon, 8, holidays=hol, events=ev, name=name
+                        y, freq, horizon, SCORED_ORIGINS, holidays=hol, events=ev, name=name
                     )
                     wall = time.perf_counter() - began
                     sc = fit.scores.set_index("model")
                     best = sc.loc[fit.chosen]
                     ahead = f"{horizon}{'d' if freq == 'D' else 'h'}"
                     row = [
-                        label, title, ahead, fit.chosen, f"{best['mase']:.3f}",
+                        label, title, ahead, str(fit.origins), fit.chosen, f"{best['mase']:.3f}",
                         f"{sc.loc['seasonal_naive', 'mase']:.3f}",
                         f"{best['relative_mase'] - 1:+.0%}",
                         pct(best["coverage80"]), pct(best["coverage95"]),
@@ -223,7 +233,8 @@ def main() -> None:
                         *chosen_beforehand(fit, y, freq, horizon, hol, ev),
                     ]  # fmt: skip
                     if has_prophet:
-                        p = prophet_backtest(y, horizon, 8, codes, freq)
+                        scored = sorted(fit.predictions["origin"].unique())
+                        p = prophet_backtest(y, horizon, scored, codes, freq)
                         row += [f"{p['mase']:.3f}", f"{p['mase'] / sc.loc['seasonal_naive', 'mase'] - 1:+.0%}",
                                 pct(p["coverage80"]), pct(p["coverage95"]), f"{p['fit_s']:.2f}"]  # fmt: skip
                     chosen_rows.append(row)
@@ -243,17 +254,18 @@ def main() -> None:
                 if label == "sample" and freq == "D" and name == "total":
                     timing = full_backtest_seconds(y, hol, ev)
         con.close()
-    headers = ["data", "series", "ahead", "chosen", "MASE", "naive MASE", "vs naive",
+    headers = ["data", "series", "ahead", "origins", "chosen", "MASE", "naive MASE", "vs naive",
                "cov80", "cov95", "raw cov80", "raw cov95", "calibrated", "backtest s",
                "chosen earlier", "its vs naive"]  # fmt: skip
     if has_prophet:
         headers += ["prophet MASE", "prophet vs naive", "prophet cov80", "prophet cov95",
                     "prophet fit s"]  # fmt: skip
-    print("Chosen model per series: backtest over 8 scored origins. cov80/cov95: calibrated")
+    print(f"Chosen model per series: backtest over up to {SCORED_ORIGINS} scored origins (column")
+    print("origins). cov80/cov95: calibrated")
     print("intervals, each origin calibrated only on earlier origins' errors; raw: the model's own")
     print("intervals; calibrated: share of scored origins that had enough earlier errors;")
     print("chosen earlier: the choice of a backtest ending at the first scored origin, scored on")
-    print("the scored origins (the chosen model's own score is the best of seven on them).")
+    print("the scored origins (the chosen model's own score is the best of several on them).")
     print(table(headers, chosen_rows))
     print()
     print("Every model, daily (fit s: mean per origin, calibration origins included):")
