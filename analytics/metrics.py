@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import threading
 import weakref
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from analytics import business_hours, store
 from analytics.settings import Settings, load_settings
@@ -220,6 +222,52 @@ def query(
         return cur.execute(sql, used).df()
 
 
+def queries(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    parts: dict[str, tuple[str, dict]],
+    settings: Settings | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Run several query files for ``selection`` as one statement; return part -> result.
+
+    ``parts`` maps a name to ``(query file, extra parameters)``; each result
+    equals :func:`query` of that file. A page's queries go together because
+    over 90 days each statement's planning and round trip (5-10 ms) cost as
+    much as its work: each file becomes a scalar subquery whose rows are
+    gathered into one list, and the lists come back in one Arrow row.
+    """
+    settings = settings or load_settings()
+    span = _current_span(con, selection.source)
+    shared = _params(selection, settings, span)
+    columns, used = [], {}
+    for index, (name, extra) in enumerate(parts.values()):
+        sql = store.load_sql(name)
+        # Extra parameters are renamed per part, so two parts may bind the
+        # same name to different values (the daily and the weekly trend).
+        for key, value in extra.items():
+            sql = re.sub(rf"\${key}\b", f"$p{index}_{key}", sql)
+            used[f"p{index}_{key}"] = value
+        used.update({k: v for k, v in shared.items() if f"${k}" in sql})
+        # the text is our own query files; every value is a bound parameter
+        columns.append(f"(select list(result) from ({sql.strip()}) as result) as p{index}")  # noqa: S608
+    statement = "select\n" + ",\n".join(columns)
+    with _cursor(con, selection, settings, span) as cur:
+        row = cur.sql(statement, params=used).to_arrow_table()
+    return {part: _rows_frame(row.column(f"p{i}")) for i, part in enumerate(parts)}
+
+
+def _rows_frame(column: pa.ChunkedArray) -> pd.DataFrame:
+    """Return the list of structs in ``column``'s one row as a frame, typed as ``.df()`` types it."""
+    rows = column[0].values
+    if rows is None:  # list() over no rows is null
+        rows = pa.array([], type=column.type.value_type)
+    frame = pa.Table.from_struct_array(rows).to_pandas(date_as_object=False)
+    for field in column.type.value_type:
+        if pa.types.is_date(field.type):
+            frame[field.name] = frame[field.name].astype("datetime64[us]")
+    return frame
+
+
 @dataclass(frozen=True)
 class OverviewFigures:
     """The overview cards for one period (hours are calendar or business per selection)."""
@@ -276,6 +324,10 @@ def overview_with_previous(
     """
     previous_start = selection.previous().start
     frame = query(con, "overview_figures", selection, settings, previous_start=previous_start)
+    return _both_figures(frame)
+
+
+def _both_figures(frame: pd.DataFrame) -> tuple[OverviewFigures, OverviewFigures]:
     rows = frame.set_index("period")
     return _figures(rows.loc["current"]), _figures(rows.loc["previous"])
 
@@ -291,25 +343,6 @@ def movers(con, selection: Selection, settings: Settings | None = None) -> pd.Da
     return query(con, "movers", selection, settings, previous_start=previous_start)
 
 
-def response_time_trends(
-    con, selection: Selection, settings: Settings | None = None
-) -> pd.DataFrame:
-    """Return :func:`response_time_trend` per day and per ISO week, with a ``grain`` column.
-
-    Both grains come from one pass over the cohort (one cache entry for the
-    page, so switching grain reruns nothing). Select one with :func:`trend_of`.
-    """
-    return query(con, "response_time_trend", selection, settings, grains=["day", "week"])
-
-
-def trend_of(trends: pd.DataFrame, grain: str) -> pd.DataFrame:
-    """Return the rows of one ``grain`` of :func:`response_time_trends`, without it."""
-    if grain not in ("day", "week"):
-        raise ValueError(f"grain must be day or week, not {grain!r}")
-    rows = trends[trends["grain"] == grain]
-    return rows.drop(columns="grain").reset_index(drop=True)
-
-
 def response_time_trend(
     con, selection: Selection, grain: str = "day", settings: Settings | None = None
 ) -> pd.DataFrame:
@@ -320,8 +353,7 @@ def response_time_trend(
     """
     if grain not in ("day", "week"):
         raise ValueError(f"grain must be day or week, not {grain!r}")
-    trend = query(con, "response_time_trend", selection, settings, grains=[grain])
-    return trend.drop(columns="grain")
+    return query(con, "response_time_trend", selection, settings, grain=grain)
 
 
 def response_time_buckets(
@@ -338,40 +370,6 @@ def response_time_breakdown(
     if dimension not in DIMENSIONS:
         raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
     return query(con, "response_time_breakdown", selection, settings, dimension=dimension)
-
-
-# Longest period whose five breakdowns come from one query. That query holds
-# every duration of the period once per dimension: the fastest way over the
-# periods managers look at day to day (a quarter at most), but over years of
-# tickets it would hold several times the memory of one query per dimension.
-ONE_PASS_MAX_DAYS = 92
-
-
-def response_time_breakdowns(
-    con, selection: Selection, settings: Settings | None = None
-) -> pd.DataFrame:
-    """Return :func:`response_time_breakdown` of every dimension, with a ``dimension`` column.
-
-    One call (one cache entry) for the page, so that switching dimension
-    reruns nothing. Periods of up to :data:`ONE_PASS_MAX_DAYS` days take one
-    query for the five dimensions; longer ones one query per dimension, so
-    that memory stays that of one grouping. Select one with :func:`breakdown_of`.
-    """
-    # A period of N local days lasts N days, give or take a DST hour.
-    if selection.end - selection.start < timedelta(days=ONE_PASS_MAX_DAYS + 1):
-        return query(con, "response_time_breakdowns", selection, settings)
-    frames = [
-        response_time_breakdown(con, selection, d, settings).assign(dimension=d) for d in DIMENSIONS
-    ]
-    return pd.concat(frames, ignore_index=True)
-
-
-def breakdown_of(breakdowns: pd.DataFrame, dimension: str) -> pd.DataFrame:
-    """Return the rows of one ``dimension`` of :func:`response_time_breakdowns`, without it."""
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
-    rows = breakdowns[breakdowns["dimension"] == dimension]
-    return rows.drop(columns="dimension").reset_index(drop=True)
 
 
 def sla_of(weekly_trend: pd.DataFrame) -> pd.DataFrame:
@@ -392,30 +390,13 @@ def slowest_tickets(
     return query(con, "slowest_tickets", selection, settings, limit=int(limit))
 
 
-def backlog_levels(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
-    """Return ``grain, bucket, open, awaiting_first_response`` at the end of each hour and day.
-
-    Both grains come from one pass over the tickets; select one with
-    :func:`series_of`.
-    """
-    return query(con, "backlog_series", selection, settings)
-
-
-def series_of(levels: pd.DataFrame, grain: str) -> pd.DataFrame:
-    """Return ``bucket, open, awaiting_first_response`` of one grain of :func:`backlog_levels`."""
-    if grain not in ("hour", "day"):
-        raise ValueError(f"grain must be hour or day, not {grain!r}")
-    rows = levels[levels["grain"] == grain]
-    return rows.drop(columns="grain").reset_index(drop=True)
-
-
 def backlog_series(
     con, selection: Selection, grain: str = "day", settings: Settings | None = None
 ) -> pd.DataFrame:
     """Return ``bucket, open, awaiting_first_response`` at the end of each hour or day."""
     if grain not in ("hour", "day"):
         raise ValueError(f"grain must be hour or day, not {grain!r}")
-    return series_of(backlog_levels(con, selection, settings), grain)
+    return query(con, "backlog_series", selection, settings, grain=grain)
 
 
 def weekday_hour_heatmap(
@@ -437,9 +418,15 @@ class BacklogNow:
 
 def backlog_now(con, selection: Selection, settings: Settings | None = None) -> BacklogNow:
     """Return the backlog by age and the days to clear it, at ``min(end, as_of)``, in one query."""
+    return _backlog_now(query(con, "backlog_now", selection, settings, at=_now_at(con, selection)))
+
+
+def _now_at(con, selection: Selection) -> datetime:
     span = _current_span(con, selection.source)
-    at = min(selection.end, span.as_of) if span.as_of else selection.end
-    frame = query(con, "backlog_now", selection, settings, at=at)
+    return min(selection.end, span.as_of) if span.as_of else selection.end
+
+
+def _backlog_now(frame: pd.DataFrame) -> BacklogNow:
     clear = ["backlog_open", "resolved_per_day", "days_to_clear"]
     first = frame.iloc[0]
     return BacklogNow(
@@ -456,3 +443,117 @@ def backlog_age(con, selection: Selection, settings: Settings | None = None) -> 
 def days_to_clear(con, selection: Selection, settings: Settings | None = None) -> dict:
     """Return ``backlog_open``, ``resolved_per_day`` and ``days_to_clear`` at the period's end."""
     return backlog_now(con, selection, settings).clear
+
+
+# --- pages: what each page draws when opened, in one statement (see queries) ---------------
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    """What the Overview page draws."""
+
+    current: OverviewFigures
+    previous: OverviewFigures
+    flow: pd.DataFrame
+    """:func:`daily_flow`."""
+    movers: pd.DataFrame
+    """:func:`movers`."""
+
+
+def overview_page(con, selection: Selection, settings: Settings | None = None) -> OverviewPage:
+    """Return :func:`overview_with_previous`, :func:`daily_flow` and :func:`movers` at once."""
+    previous_start = selection.previous().start
+    frames = queries(
+        con,
+        selection,
+        {
+            "figures": ("overview_figures", {"previous_start": previous_start}),
+            "flow": ("daily_flow", {}),
+            "movers": ("movers", {"previous_start": previous_start}),
+        },
+        settings,
+    )
+    current, previous = _both_figures(frames["figures"])
+    return OverviewPage(current, previous, frames["flow"], frames["movers"])
+
+
+@dataclass(frozen=True)
+class ResponseTimesPage:
+    """What the Response times page draws for one trend grain and one breakdown dimension."""
+
+    trend: pd.DataFrame
+    """:func:`response_time_trend` at the grain."""
+    sla: pd.DataFrame
+    """:func:`sla_weekly`."""
+    buckets: pd.DataFrame
+    """:func:`response_time_buckets`."""
+    breakdown: pd.DataFrame
+    """:func:`response_time_breakdown` of the dimension."""
+    slowest: pd.DataFrame
+    """:func:`slowest_tickets`."""
+
+
+def response_times_page(
+    con,
+    selection: Selection,
+    grain: str = "week",
+    dimension: str = "region",
+    limit: int = 100,
+    settings: Settings | None = None,
+) -> ResponseTimesPage:
+    """Return the Response times page's figures at once.
+
+    The SLA chart reads the weekly trend, so at the default grain one trend
+    serves both charts.
+    """
+    if grain not in ("day", "week"):
+        raise ValueError(f"grain must be day or week, not {grain!r}")
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
+    parts = {
+        "trend": ("response_time_trend", {"grain": grain}),
+        "buckets": ("response_time_buckets", {}),
+        "breakdown": ("response_time_breakdown", {"dimension": dimension}),
+        "slowest": ("slowest_tickets", {"limit": int(limit)}),
+    }
+    if grain != "week":
+        parts["weekly"] = ("response_time_trend", {"grain": "week"})
+    frames = queries(con, selection, parts, settings)
+    return ResponseTimesPage(
+        trend=frames["trend"],
+        sla=sla_of(frames.get("weekly", frames["trend"])),
+        buckets=frames["buckets"],
+        breakdown=frames["breakdown"],
+        slowest=frames["slowest"],
+    )
+
+
+@dataclass(frozen=True)
+class BacklogPage:
+    """What the Backlog page draws for one resolution of the series."""
+
+    series: pd.DataFrame
+    """:func:`backlog_series` at the grain."""
+    heatmap: pd.DataFrame
+    """:func:`weekday_hour_heatmap`."""
+    now: BacklogNow
+    """:func:`backlog_now`."""
+
+
+def backlog_page(
+    con, selection: Selection, grain: str = "day", settings: Settings | None = None
+) -> BacklogPage:
+    """Return the Backlog page's figures at once."""
+    if grain not in ("hour", "day"):
+        raise ValueError(f"grain must be hour or day, not {grain!r}")
+    frames = queries(
+        con,
+        selection,
+        {
+            "series": ("backlog_series", {"grain": grain}),
+            "heatmap": ("weekday_hour_heatmap", {}),
+            "now": ("backlog_now", {"at": _now_at(con, selection)}),
+        },
+        settings,
+    )
+    return BacklogPage(frames["series"], frames["heatmap"], _backlog_now(frames["now"]))

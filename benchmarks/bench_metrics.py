@@ -57,36 +57,25 @@ def _selections(span, source: str) -> dict:
 def duckdb_pages(con, settings) -> dict:
     """Return page name -> function running that page's queries for a selection.
 
-    The calls are the pages' own, with the settings loaded once as the app
-    does: one query for the figures of both periods, one for the trend at
-    both grains (the weekly one also serves the SLA chart), one call for the
-    five breakdowns, one query for the backlog at both grains, one for the
-    backlog's age and days to clear. Every output the pandas path computes
-    is computed here too.
+    The calls are the pages' own when opened, with the settings loaded once
+    as the app does: ``overview_page`` (figures of both periods, daily flow,
+    movers), ``response_times_page`` (the weekly trend, which also serves the
+    SLA chart, the buckets, the breakdown by region, the slowest tickets) and
+    ``backlog_page`` (the daily backlog, the heatmap, the backlog's age and
+    days to clear), each one statement. A page computes only what it draws:
+    another grain or dimension is one more statement, then cached. Every
+    output the pandas path computes is computed here too.
     """
     from analytics import metrics as m
 
     def overview(s):
-        m.overview_with_previous(con, s, settings)
-        m.daily_flow(con, s, settings)
-        m.movers(con, s, settings)
+        m.overview_page(con, s, settings)
 
     def response_times(s):
-        trends = m.response_time_trends(con, s, settings)
-        m.trend_of(trends, "day")
-        m.sla_of(m.trend_of(trends, "week"))
-        m.response_time_buckets(con, s, settings)
-        breakdowns = m.response_time_breakdowns(con, s, settings)
-        for dimension in m.DIMENSIONS:
-            m.breakdown_of(breakdowns, dimension)
-        m.slowest_tickets(con, s, settings=settings)
+        m.response_times_page(con, s, "week", "region", settings=settings)
 
     def backlog(s):
-        levels = m.backlog_levels(con, s, settings)
-        m.series_of(levels, "hour")
-        m.series_of(levels, "day")
-        m.weekday_hour_heatmap(con, s, settings)
-        m.backlog_now(con, s, settings)
+        m.backlog_page(con, s, "day", settings)
 
     return dict(zip(PAGES, (overview, response_times, backlog), strict=True))
 
@@ -94,8 +83,6 @@ def duckdb_pages(con, settings) -> dict:
 def pandas_pages(frame, settings) -> dict:
     """Return page name -> function running the oracle's version of that page's queries."""
     from reference_metrics import Reference
-
-    from analytics.metrics import DIMENSIONS
 
     def overview(s):
         ref = Reference(frame, settings)
@@ -106,17 +93,14 @@ def pandas_pages(frame, settings) -> dict:
 
     def response_times(s):
         ref = Reference(frame, settings)
-        ref.response_time_trend(s, "day")
         ref.response_time_trend(s, "week")
         ref.response_time_buckets(s)
-        for dimension in DIMENSIONS:
-            ref.response_time_breakdown(s, dimension)
+        ref.response_time_breakdown(s, "region")
         ref.sla_weekly(s)
         ref.slowest_tickets(s)
 
     def backlog(s):
         ref = Reference(frame, settings)
-        ref.backlog_series(s, "hour")
         ref.backlog_series(s, "day")
         ref.weekday_hour_heatmap(s)
         ref.backlog_age(s)

@@ -4,7 +4,6 @@ import streamlit as st
 
 import ui
 from analytics import charts
-from analytics.metrics import series_of
 
 st.title("Backlog")
 selection = ui.selection()
@@ -12,9 +11,13 @@ if selection is None:
     st.info("The store is empty. Import a helpdesk export on the Data page.")
     st.stop()
 
-now = ui.metric("backlog_now", selection)
-clear = now.clear
 cards = st.columns(3)
+grain = (
+    st.segmented_control("Resolution", ["hour", "day"], default="day", key="backlog_grain") or "day"
+)
+# Only what is shown is computed: another resolution is one more query, then cached.
+page = ui.metric("backlog_page", selection, grain=grain)
+clear = page.now.clear
 cards[0].metric("Open at the end of the period", f"{int(clear['backlog_open'] or 0):,}")
 cards[1].metric(
     "Resolved per day (last 28 days)",
@@ -26,16 +29,12 @@ cards[2].metric(
     help="Open backlog / mean daily resolutions over the last 28 days.",
 )
 
-grain = (
-    st.segmented_control("Resolution", ["hour", "day"], default="day", key="backlog_grain") or "day"
-)
-# Both grains come from one query, so switching resolution reruns nothing.
-series = series_of(ui.metric("backlog_levels", selection), grain)
+series = page.series
 ui.chart(charts.backlog_lines(series, ui.events_for(selection)), series, f"backlog_{grain}")
 
 st.subheader("When the backlog builds up", divider="gray")
 st.caption(f"Weekdays and hours in {selection.tz}.")
-heatmap = ui.metric("weekday_hour_heatmap", selection)
+heatmap = page.heatmap
 tabs = st.tabs(["Arrivals", "Open backlog", "First response by arrival hour"])
 with tabs[0]:
     ui.chart(
@@ -66,7 +65,7 @@ with tabs[2]:
         empty=heatmap["frt_median_h"].isna().all() if not heatmap.empty else True,
     )
 
-age = now.age
+age = page.now.age
 ui.chart(
     charts.backlog_age_bar(age),
     age,

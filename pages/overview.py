@@ -21,8 +21,8 @@ if selection.source == SAMPLE_SOURCE:
     )
     st.page_link("pages/data.py", label="Import your own data", icon=":material/upload_file:")
 
-# One query for both periods.
-now, before = ui.metric("overview_with_previous", selection)
+page = ui.metric("overview_page", selection)
+now, before = page.current, page.previous
 st.caption(
     f"Durations in {ui.hours_label(selection)}; counts by creation date except resolved "
     "(by resolution date); backlog at the end of the period. Deltas against the previous "
@@ -92,7 +92,7 @@ if surge:
 else:
     st.caption("No surge expected in the next 28 days.")
 
-flow = ui.metric("daily_flow", selection)
+flow = page.flow
 ui.chart(
     charts.created_vs_resolved(flow, ui.events_for(selection)),
     flow,
@@ -101,8 +101,7 @@ ui.chart(
 )
 
 st.subheader("What changed", divider="gray")
-movers = ui.metric("movers", selection)
-movers = movers[movers["change"] != 0].head(6)
+movers = page.movers[page.movers["change"] != 0].head(6)
 if movers.empty:
     st.write("No region, channel or category moved between the two periods.")
 else:

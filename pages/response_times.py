@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from analytics import charts, exports
-from analytics.metrics import DIMENSIONS, breakdown_of, sla_of, trend_of
+from analytics.metrics import DIMENSIONS
 
 st.title("Response times")
 selection = ui.selection()
@@ -13,10 +13,22 @@ if selection is None:
     st.stop()
 st.caption(f"Tickets counted by creation date (cohort); durations in {ui.hours_label(selection)}.")
 
-grain = st.segmented_control("Trend by", ["day", "week"], default="week", key="frt_grain") or "week"
-# Both grains come in one query, so switching grain reruns nothing.
-trends = ui.metric("response_time_trends", selection)
-trend = trend_of(trends, grain)
+controls = st.columns(2)
+with controls[0]:
+    grain = (
+        st.segmented_control("Trend by", ["day", "week"], default="week", key="frt_grain") or "week"
+    )
+with controls[1]:
+    dimension = (
+        st.segmented_control(
+            "Break down by", list(DIMENSIONS), default="region", key="frt_dimension"
+        )
+        or "region"
+    )
+# Only what is shown is computed: another grain or dimension is one more
+# query, then cached.
+page = ui.metric("response_times_page", selection, grain=grain, dimension=dimension)
+trend = page.trend
 events = ui.events_for(selection)
 left, right = st.columns(2)
 with left:
@@ -26,7 +38,7 @@ with right:
 
 left, right = st.columns(2)
 with left:
-    buckets = ui.metric("response_time_buckets", selection)
+    buckets = page.buckets
     ui.chart(
         charts.buckets_bar(buckets),
         buckets,
@@ -34,8 +46,7 @@ with left:
         empty=buckets["tickets"].sum() == 0,
     )
 with right:
-    # The weekly trend carries the SLA figures.
-    sla = sla_of(trend_of(trends, "week"))
+    sla = page.sla
     ui.chart(
         charts.sla_weekly(sla, ui.settings().sla_target_hours),
         sla,
@@ -43,16 +54,11 @@ with right:
         empty=sla.empty or sla["evaluated"].sum() == 0,
     )
 
-dimension = (
-    st.segmented_control("Break down by", list(DIMENSIONS), default="region", key="frt_dimension")
-    or "region"
-)
-# All five breakdowns come in one query, so switching dimension reruns nothing.
-breakdown = breakdown_of(ui.metric("response_time_breakdowns", selection), dimension)
+breakdown = page.breakdown
 ui.chart(charts.breakdown_bar(breakdown, dimension), breakdown, f"first_response_by_{dimension}")
 
 st.subheader("Slowest tickets", divider="gray")
-slowest = ui.metric("slowest_tickets", selection, limit=100)
+slowest = page.slowest
 if slowest.empty:
     st.info("No tickets in this selection.")
 else:

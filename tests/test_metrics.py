@@ -241,25 +241,6 @@ def test_response_time_breakdown_equals_the_oracle(case, dimension):
     assert_same(actual, ref.response_time_breakdown(selection, dimension))
 
 
-def test_both_trend_grains_from_one_query_equal_the_oracle(case):
-    con, selection, ref = case
-    trends = metrics.response_time_trends(con, selection, SETTINGS)
-    for grain in ("day", "week"):
-        expected = ref.response_time_trend(selection, grain)
-        assert_same(metrics.trend_of(trends, grain), expected)
-
-
-@pytest.mark.parametrize("one_pass_max_days", [0, 10_000], ids=["per-dimension", "one-pass"])
-def test_all_breakdowns_equal_the_oracle(case, monkeypatch, one_pass_max_days):
-    con, selection, ref = case
-    monkeypatch.setattr(metrics, "ONE_PASS_MAX_DAYS", one_pass_max_days)
-    breakdowns = metrics.response_time_breakdowns(con, selection, SETTINGS)
-    assert set(breakdowns["dimension"]) == set(metrics.DIMENSIONS)
-    for dimension in metrics.DIMENSIONS:
-        expected = ref.response_time_breakdown(selection, dimension)
-        assert_same(metrics.breakdown_of(breakdowns, dimension), expected)
-
-
 def test_sla_weekly_equals_the_oracle(case):
     con, selection, ref = case
     assert_same(metrics.sla_weekly(con, selection, SETTINGS), ref.sla_weekly(selection))
@@ -280,9 +261,14 @@ def test_slowest_tickets_equal_the_oracle(case):
 def test_backlog_series_equals_the_oracle(count_case, grain):
     con, selection, ref = count_case
     actual = metrics.backlog_series(con, selection, grain, SETTINGS)
+    assert_same(actual, _oracle_backlog_series(ref, selection, grain))
+
+
+def _oracle_backlog_series(ref: Reference, selection: Selection, grain: str) -> pd.DataFrame:
+    # the store labels buckets with local wall-clock times, without a zone
     expected = ref.backlog_series(selection, grain)
     expected["bucket"] = expected["bucket"].dt.tz_localize(None)
-    assert_same(actual, expected)
+    return expected
 
 
 def test_weekday_hour_heatmap_equals_the_oracle(case):
@@ -299,6 +285,72 @@ def test_backlog_age_equals_the_oracle(count_case):
 def test_days_to_clear_equals_the_oracle(count_case):
     con, selection, ref = count_case
     assert_same(metrics.days_to_clear(con, selection, SETTINGS), ref.days_to_clear(selection))
+
+
+# --- each page's figures in one statement -------------------------------------------------
+
+
+def test_overview_page_equals_the_oracle(count_case):
+    con, selection, ref = count_case
+    page = metrics.overview_page(con, selection, SETTINGS)
+    assert_same(page.current.to_dict(), ref.overview(selection))
+    assert_same(page.previous.to_dict(), ref.overview(selection.previous()))
+    assert_same(page.flow, ref.daily_flow(selection))
+    assert_same(page.movers, ref.movers(selection))
+
+
+@pytest.mark.parametrize(("grain", "dimension"), [("week", "region"), ("day", "priority")])
+def test_response_times_page_equals_the_oracle(case, grain, dimension):
+    con, selection, ref = case
+    page = metrics.response_times_page(con, selection, grain, dimension, 20, SETTINGS)
+    assert_same(page.trend, ref.response_time_trend(selection, grain))
+    assert_same(page.sla, ref.sla_weekly(selection))
+    assert_same(page.buckets, ref.response_time_buckets(selection))
+    assert_same(page.breakdown, ref.response_time_breakdown(selection, dimension))
+    assert_same(page.slowest, ref.slowest_tickets(selection, 20))
+
+
+@pytest.mark.parametrize("grain", ["hour", "day"])
+def test_backlog_page_equals_the_oracle(count_case, grain):
+    con, selection, ref = count_case
+    page = metrics.backlog_page(con, selection, grain, SETTINGS)
+    assert_same(page.series, _oracle_backlog_series(ref, selection, grain))
+    assert_same(page.heatmap, ref.weekday_hour_heatmap(selection))
+    assert_same(page.now.age, ref.backlog_age(selection))
+    assert_same(page.now.clear, ref.days_to_clear(selection))
+
+
+def test_queries_bind_each_parts_own_parameters(con):
+    start, end = period(date(2016, 3, 1), date(2016, 3, 31), "Europe/Paris")
+    selection = Selection("sample", start, end, tz="Europe/Paris")
+    frames = metrics.queries(
+        con,
+        selection,
+        {
+            "days": ("response_time_trend", {"grain": "day"}),
+            "weeks": ("response_time_trend", {"grain": "week"}),
+        },
+        SETTINGS,
+    )
+    assert len(frames["days"]) == 31 and len(frames["weeks"]) == 5
+    pd.testing.assert_frame_equal(
+        frames["weeks"],
+        metrics.query(con, "response_time_trend", selection, SETTINGS, grain="week"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("page", "kwargs"),
+    [
+        (metrics.response_times_page, {"grain": "month"}),
+        (metrics.response_times_page, {"dimension": "assignee"}),
+        (metrics.backlog_page, {"grain": "week"}),
+    ],
+)
+def test_pages_refuse_an_unknown_grain_or_dimension(con, page, kwargs):
+    start, end = period(date(2016, 3, 1), date(2016, 3, 31), "UTC")
+    with pytest.raises(ValueError, match="must be"):
+        page(con, Selection("sample", start, end), settings=SETTINGS, **kwargs)
 
 
 # --- selections that hold nothing, and the period arithmetic ---------------------------------
@@ -344,6 +396,13 @@ def test_a_region_that_does_not_exist_gives_zeros_and_nones(con, empty, business
         assert empty_frame.empty
     heatmap = metrics.weekday_hour_heatmap(con, selection, SETTINGS)
     assert heatmap["arrivals_mean"].sum() == 0 and heatmap["frt_median_h"].isna().all()
+    # the same through the pages' one statement: lists over no rows come back empty
+    page = metrics.response_times_page(con, selection, "day", "channel", 10, SETTINGS)
+    assert page.trend.empty and page.sla.empty and page.breakdown.empty and page.slowest.empty
+    assert list(page.slowest.columns) == list(metrics.slowest_tickets(con, selection).columns)
+    assert metrics.overview_page(con, selection, SETTINGS).movers.empty
+    backlog = metrics.backlog_page(con, selection, "hour", SETTINGS)
+    assert backlog.series["open"].sum() == 0 and backlog.now.clear["days_to_clear"] is None
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
--- Open and awaiting-first-response backlog at the end of every hour and of
--- every local day of p_tz in a range (grain 'hour' or 'day'; bucket: its
+-- Open and awaiting-first-response backlog at the end of every hour or of
+-- every local day of p_tz in a range (p_grain 'hour' or 'day'; bucket: its
 -- local start), as a running sum of +1/-1 events. Defined per cursor as a
 -- table macro because the series feeds both the backlog chart and the
--- weekday x hour heatmap; both grains come from one pass over the tickets.
+-- weekday x hour heatmap.
 create or replace temp macro backlog_levels(
     p_source, p_regions, p_teams, p_channels, p_categories, p_priorities, p_as_of,
-    p_start, p_end, p_tz, p_zone_step_us
+    p_start, p_end, p_tz, p_zone_step_us, p_grain
 ) as table
 
 with
@@ -61,7 +61,8 @@ ticks as materialized (
 
 -- Buckets are numbered from p_start: real hours (a DST day has 23 or 25 of
 -- them, the repeated hour labelled twice) or local days of p_tz; -1 is the
--- opening level.
+-- opening level. The branch of the other grain is constant false: the
+-- planner drops it.
 bounds as (
     select
         timezone(p_tz, p_start::timestamptz)::date as first_day,
@@ -82,6 +83,7 @@ changes as (
         sum(open_change) as open_change,
         sum(awaiting_change) as awaiting_change
     from ticks
+    where p_grain = 'hour'
     group by all
     union all
     select
@@ -98,6 +100,7 @@ changes as (
         sum(awaiting_change)
     from ticks
     cross join bounds
+    where p_grain = 'day'
     group by all
 ),
 
@@ -107,12 +110,14 @@ grid as (
         bucket_index,
         timezone(p_tz, p_start::timestamptz + bucket_index * interval 1 hour) as bucket
     from (select unnest(range(hours)) as bucket_index from bounds)
+    where p_grain = 'hour'
     union all
     select
         'day',
         bucket_index,
         (first_day + bucket_index::integer)::timestamp
     from (select unnest(range(days)) as bucket_index, first_day from bounds)
+    where p_grain = 'day'
 ),
 
 final as (

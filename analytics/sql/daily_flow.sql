@@ -75,7 +75,8 @@ final as (
         days.day,
         coalesce(by_day.created, 0)::bigint as created,
         coalesce(by_day.resolved, 0)::bigint as resolved,
-        opening.level + sum(coalesce(by_day.change, 0)) over (order by days.day) as backlog
+        (opening.level + sum(coalesce(by_day.change, 0)) over (order by days.day))::bigint
+            as backlog
     from days
     cross join opening
     left join by_day using (day)

@@ -30,15 +30,20 @@ labels as (
     ) as t(bucket_order, bucket)
 ),
 
+-- counted before the join, so the join meets six rows, not every ticket
+counts as (
+    select bucket_order, count(*) as tickets
+    from bucketed
+    group by bucket_order
+),
+
 final as (
     select
         labels.bucket,
-        count(bucketed.bucket_order) as tickets,
-        100.0 * count(bucketed.bucket_order) / nullif(sum(count(bucketed.bucket_order)) over (), 0)
-            as share_pct
+        coalesce(counts.tickets, 0) as tickets,
+        100.0 * coalesce(counts.tickets, 0) / nullif(sum(counts.tickets) over (), 0) as share_pct
     from labels
-    left join bucketed using (bucket_order)
-    group by labels.bucket_order, labels.bucket
+    left join counts using (bucket_order)
     order by labels.bucket_order
 )
 

@@ -1,8 +1,7 @@
 -- Median and p90 of first response and resolution, and SLA attainment, per
--- day and/or ISO week of $tz ($grains), by creation date (cohort). SLA:
--- answered within target / tickets whose target has been evaluated; a ticket
--- still unanswered past its target is breached. Both grains come from one
--- pass over the cohort.
+-- day or ISO week of $tz ($grain), by creation date (cohort). SLA: answered
+-- within target / tickets whose target has been evaluated; a ticket still
+-- unanswered past its target is breached.
 with
 
 sla_targets as (
@@ -29,20 +28,18 @@ cohort as (
     where tickets.created_at >= $start and tickets.created_at < $end
 ),
 
--- The local day and/or week of every tick of $zone_step_us in the period (an
+-- The local day or week of every tick of $zone_step_us in the period (an
 -- hour, or a quarter hour in zones offset by fractions of an hour: local
 -- midnights fall on ticks). Generated from the period rather than read from
 -- the cohort, so the cohort is read once and only these few keys go through
 -- the slow time-zone conversion.
 periods as (
     select
-        grains.grain,
         ticks.tick,
         date_trunc(
-            grains.grain, timezone($tz, to_timestamp(ticks.tick * $zone_step_us / 1000000))
+            $grain, timezone($tz, to_timestamp(ticks.tick * $zone_step_us / 1000000))
         )::date as period
-    from (select unnest($grains::varchar[]) as grain) as grains
-    cross join range(
+    from range(
         epoch_us($start::timestamptz) // $zone_step_us,
         (epoch_us($end::timestamptz) - 1) // $zone_step_us + 1
     ) as ticks(tick)
@@ -50,7 +47,6 @@ periods as (
 
 figures as (
     select
-        periods.grain,
         periods.period,
         count(*) as created,
         count(cohort.frt_s) as answered,
@@ -60,12 +56,11 @@ figures as (
         count(*) filter (where cohort.evaluated) as evaluated
     from cohort
     join periods using (tick)
-    group by periods.grain, periods.period
+    group by periods.period
 ),
 
 final as (
     select
-        grain,
         period,
         created,
         answered,
@@ -77,7 +72,7 @@ final as (
         evaluated,
         100.0 * met / nullif(evaluated, 0) as sla_pct
     from figures
-    order by grain, period
+    order by period
 )
 
 select * from final

@@ -7,9 +7,8 @@ levels as (
     select *
     from backlog_levels(
         $source, $regions, $teams, $channels, $categories, $priorities, $as_of,
-        $start, $end, $tz, $zone_step_us
+        $start, $end, $tz, $zone_step_us, 'hour'
     )
-    where grain = 'hour'
 ),
 
 slots as (
