@@ -11,6 +11,7 @@ them at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import re
 import threading
@@ -388,6 +389,12 @@ def _keep(key: str) -> None:
     st.session_state[f"kept_{key}"] = st.session_state[key]
 
 
+@functools.cache
+def time_zones() -> list[str]:
+    """Return the zones the sidebar offers, common ones first (read from disk once)."""
+    return list(COMMON_ZONES) + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
+
+
 def sidebar() -> metrics.Selection | None:
     """Draw the shared sidebar; return the selection it describes (None for an empty store).
 
@@ -412,7 +419,7 @@ def sidebar() -> metrics.Selection | None:
     )
     span, values = _source_facts(source, data_version())
 
-    zones = list(COMMON_ZONES) + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
+    zones = time_zones()
     _restore("tz", params.get("tz"), settings().default_tz, lambda v: v in zones)
     tz = st.sidebar.selectbox("Display time zone", zones, key="tz", on_change=_keep, args=("tz",))
 
@@ -451,21 +458,38 @@ def sidebar() -> metrics.Selection | None:
         start_day, end_day = _preset_days(period, first_day, last_day)
 
     chosen: dict[str, tuple[str, ...]] = {}
-    with st.sidebar.expander("Filters", expanded=any(params.get_all(d) for d in FILTERS)):
-        for dimension, label in FILTERS.items():
-            options = values.get(dimension, [])
-            key = f"filter_{dimension}"
-            _restore(
-                key,
-                [v for v in params.get_all(dimension) if v in options],
-                [],
-                lambda v, options=options: all(item in options for item in v),
-            )
-            chosen[dimension] = tuple(
-                st.multiselect(
-                    label, options, key=key, placeholder="All", on_change=_keep, args=(key,)
+    for dimension in FILTERS:
+        options = values.get(dimension, [])
+        _restore(
+            f"filter_{dimension}",
+            [v for v in params.get_all(dimension) if v in options],
+            [],
+            lambda v, options=options: all(item in options for item in v),
+        )
+        chosen[dimension] = tuple(st.session_state[f"kept_filter_{dimension}"])
+    # Lazy: the five multiselects are drawn only while the expander is open;
+    # closed, the kept choices apply. Drawing them costs a page about half a
+    # second in the browser, and most views use no filter.
+    filters = st.sidebar.expander(
+        "Filters", expanded=any(chosen.values()), key="filters", on_change="rerun"
+    )
+    if filters.open:
+        with filters:
+            for dimension, label in FILTERS.items():
+                key = f"filter_{dimension}"
+                chosen[dimension] = tuple(
+                    st.multiselect(
+                        label,
+                        values.get(dimension, []),
+                        key=key,
+                        placeholder="All",
+                        on_change=_keep,
+                        args=(key,),
+                    )
                 )
-            )
+    elif any(chosen.values()):
+        summary = "; ".join(f"{FILTERS[d]} {', '.join(v)}" for d, v in chosen.items() if v)
+        st.sidebar.caption(f"Filtered: {md_escape(summary)}")
     _restore("business_hours", params.get("hours") == "business" or None, False)
     business = st.sidebar.toggle(
         "Business hours",

@@ -76,8 +76,9 @@ def _layout(fig: go.Figure, title: str, y_title: str, x_title: str | None = None
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 20, "t": 60, "b": 40},
         height=380,
-        template="plotly_white",
     )
+    # No template here: in the app, Streamlit's (its theme, light or dark);
+    # the report sets its own. Naming one costs each figure about 25 ms.
     return fig
 
 

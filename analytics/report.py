@@ -934,7 +934,10 @@ def _charts(data: WeekData, t: dict) -> dict[str, go.Figure]:
         "backlog": _localise(backlog, t, t["chart_backlog"], t["y_open"]),
         "movers": _localise(charts.movers_bar(movers), t, t["chart_movers"], "", t["x_change"]),
     }
-    return {key: charts.plain_text(fig) for key, fig in figures.items()}
+    return {
+        key: charts.plain_text(fig.update_layout(template="plotly_white"))
+        for key, fig in figures.items()
+    }
 
 
 # --- files ----------------------------------------------------------------------------------

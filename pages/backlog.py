@@ -35,35 +35,31 @@ ui.chart(charts.backlog_lines(series, ui.events_for(selection)), series, f"backl
 st.subheader("When the backlog builds up", divider="gray")
 st.caption(f"Weekdays and hours in {selection.tz}.")
 heatmap = page.heatmap
-tabs = st.tabs(["Arrivals", "Open backlog", "First response by arrival hour"])
-with tabs[0]:
-    ui.chart(
-        charts.weekday_hour_heatmap(
-            heatmap, "arrivals_mean", "Mean tickets created per hour (by creation date)", "tickets"
-        ),
-        heatmap,
-        "heatmap_arrivals",
-    )
-with tabs[1]:
-    ui.chart(
-        charts.weekday_hour_heatmap(
-            heatmap, "backlog_mean", "Mean open backlog at the end of the hour", "tickets"
-        ),
-        heatmap,
-        "heatmap_backlog",
-    )
-with tabs[2]:
-    ui.chart(
-        charts.weekday_hour_heatmap(
-            heatmap,
-            "frt_median_h",
-            f"Median first response of tickets created in that hour ({ui.hours_label(selection)})",
-            "hours",
-        ),
-        heatmap,
-        "heatmap_first_response",
-        empty=heatmap["frt_median_h"].isna().all() if not heatmap.empty else True,
-    )
+# Lazy tabs: only the open tab's heatmap is built and drawn.
+tabs = st.tabs(
+    ["Arrivals", "Open backlog", "First response by arrival hour"],
+    key="backlog_heatmap",
+    on_change="rerun",
+)
+heatmaps = (
+    ("arrivals", "arrivals_mean", "Mean tickets created per hour (by creation date)", "tickets"),
+    ("backlog", "backlog_mean", "Mean open backlog at the end of the hour", "tickets"),
+    (
+        "first_response",
+        "frt_median_h",
+        f"Median first response of tickets created in that hour ({ui.hours_label(selection)})",
+        "hours",
+    ),
+)
+for tab, (name, column, title, unit) in zip(tabs, heatmaps, strict=True):
+    if tab.open:
+        with tab:
+            ui.chart(
+                charts.weekday_hour_heatmap(heatmap, column, title, unit),
+                heatmap,
+                f"heatmap_{name}",
+                empty=heatmap.empty or heatmap[column].isna().all(),
+            )
 
 age = page.now.age
 ui.chart(

@@ -68,14 +68,22 @@ else:
     )
     for column in ("created_at", "first_response_at", "resolved_at"):
         slowest[column] = slowest[column].dt.tz_convert(selection.tz).dt.tz_localize(None)
-    st.dataframe(
-        slowest,
-        hide_index=True,
-        column_config={
-            "wait_h": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
-            "resolution_h": st.column_config.NumberColumn("Resolution (h)", format="%.1f"),
-        },
+    # Lazy: the table loads the browser's data grid, as heavy as the page's
+    # five charts together, so it is drawn when someone opens it.
+    table = st.expander(
+        f"The {len(slowest)} tickets, slowest first",
+        key="slowest_table",
+        on_change="rerun",
     )
+    if table.open:
+        table.dataframe(
+            slowest,
+            hide_index=True,
+            column_config={
+                "wait_h": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
+                "resolution_h": st.column_config.NumberColumn("Resolution (h)", format="%.1f"),
+            },
+        )
     st.download_button(
         "Download the slowest tickets (CSV)",
         lambda: exports.csv_text(slowest),

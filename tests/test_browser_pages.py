@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import SERVICENOW_LOG, AppServer, screenshot
+from playwright.sync_api import expect
 
 from analytics import importer, metrics, store
 
@@ -101,6 +102,34 @@ def test_filters_travel_in_the_url_and_change_the_cards(real_store, server, page
     assert "region=Location+204" in page.url or "region=Location%20204" in page.url
 
 
+def test_a_filter_picked_in_the_sidebar_applies_and_stays_when_its_expander_closes(
+    real_store, server, page
+):
+    _, expected = real_store
+    open_page(page, server, "Overview")
+    wait_for_charts(page, 1)
+    sidebar = page.get_by_test_id("stSidebar")
+    # drawn only once the expander is open
+    assert sidebar.get_by_role("combobox", name="Region").count() == 0
+    sidebar.get_by_text("Filters", exact=True).click()
+    region = sidebar.get_by_role("combobox", name="Region")
+    region.click()
+    region.fill("Location 204")
+    page.get_by_role("option", name="Location 204", exact=True).click()
+    page.wait_for_url("**region=Location**")
+    created = f"{expected['one_region'].created:,}"
+    page.wait_for_function(
+        "v => [...document.querySelectorAll('[data-testid=stMetric]')].some("
+        "m => m.innerText.includes('Tickets created') && m.innerText.includes(v))",
+        arg=created,
+    )
+    sidebar.get_by_text("Filters", exact=True).click()
+    sidebar.get_by_text("Filtered: Region Location 204").wait_for()
+    expect(sidebar.get_by_role("combobox", name="Region")).to_have_count(0)
+    assert card(page, "Tickets created") == created
+    assert_no_error(page)
+
+
 def test_response_times_page_draws_every_chart(server, page):
     open_page(page, server, "Response times")
     wait_for_charts(page, 5)
@@ -114,6 +143,10 @@ def test_response_times_page_draws_every_chart(server, page):
         page.get_by_text(title).first.wait_for()
     assert page.get_by_role("heading", name="Slowest tickets").is_visible()
     assert page.get_by_role("button", name="Download the slowest tickets (CSV)").is_visible()
+    # the table is drawn when its expander opens
+    assert page.get_by_test_id("stDataFrame").count() == 0
+    page.get_by_text("tickets, slowest first").click()
+    page.get_by_test_id("stDataFrame").wait_for()
     assert_no_error(page)
     screenshot(page, "response_times")
 

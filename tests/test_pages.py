@@ -54,6 +54,12 @@ def settled(at: AppTest) -> AppTest:
     return at.switch_page("pages/overview.py").run()
 
 
+def open_filters(at: AppTest) -> AppTest:
+    """Open the sidebar's Filters expander (what a click does) and rerun."""
+    at.session_state["filters"] = True
+    return at.run()
+
+
 def expected_overview(db: Path, **filters) -> metrics.OverviewFigures:
     con = store.connect(db)
     try:
@@ -95,7 +101,8 @@ def test_overview_cards_follow_the_period_and_filters(app_with_db, tmp_path):
     assert cards["Tickets created"] == f"{everything.created:,}" == "4,999"
     assert cards["Median first response"] == "-"  # 311 exports carry no first response
 
-    at.multiselect(key="filter_region").set_value(["BROOKLYN"]).run()
+    assert not at.multiselect  # the filters are drawn only while their expander is open
+    open_filters(at).multiselect(key="filter_region").set_value(["BROOKLYN"]).run()
     cards = {m.label: m.value for m in at.metric}
     brooklyn = expected_overview(tmp_path / "pages.duckdb", regions=("BROOKLYN",))
     assert cards["Tickets created"] == f"{brooklyn.created:,}"
@@ -108,7 +115,7 @@ def test_overview_cards_follow_the_period_and_filters(app_with_db, tmp_path):
 def test_every_page_renders_on_real_data_with_filters(app_with_db, page):
     at = settled(app_with_db(NYC311))
     at.selectbox(key="period").set_value("All").run()
-    at.multiselect(key="filter_channel").set_value(["phone", "web"]).run()
+    open_filters(at).multiselect(key="filter_channel").set_value(["phone", "web"]).run()
     at.switch_page(page).run()
     assert not at.exception
     assert not at.error
@@ -141,3 +148,17 @@ def test_data_page_on_an_empty_store_says_so(app_with_db):
     at.switch_page("pages/data.py").run()
     assert not at.exception
     assert any(m.value == "No source yet." for m in at.markdown)
+
+
+@needs_nyc
+def test_a_filter_still_applies_when_its_expander_is_closed(app_with_db, tmp_path):
+    at = settled(app_with_db(NYC311))
+    at.selectbox(key="period").set_value("All").run()
+    open_filters(at).multiselect(key="filter_region").set_value(["BROOKLYN"]).run()
+    at.session_state["filters"] = False
+    at.run()
+    assert not at.exception and not at.multiselect
+    brooklyn = expected_overview(tmp_path / "pages.duckdb", regions=("BROOKLYN",))
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Tickets created"] == f"{brooklyn.created:,}"
+    assert "Filtered: Region BROOKLYN" in [c.value for c in at.sidebar.caption]
