@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 import threading
 import weakref
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 from analytics import business_hours, store
 from analytics.settings import Settings, load_settings
@@ -90,12 +89,14 @@ _SPANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _current_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
     # Every query needs the span, which changes only with the data: reading
     # the data version is a one-row lookup, the span a scan of the source.
-    key = (source, store.data_version(con))
+    # Both on this thread's cursor: ``con`` may serve several sessions at once.
+    cur = _calendar_cursor(con)
+    key = (source, store.data_version(cur))
     spans = _SPANS.setdefault(con, {})
     if key not in spans:
         if len(spans) > 64:
             spans.clear()
-        spans[key] = source_span(con, source)
+        spans[key] = source_span(cur, source)
     return spans[key]
 
 
@@ -215,11 +216,21 @@ def query(
     """
     settings = settings or load_settings()
     span = _current_span(con, selection.source)
+    return _run(
+        con, selection, settings, span, name, {**_params(selection, settings, span), **extra}
+    )
+
+
+def _run(con, selection, settings, span, name: str, params: dict) -> pd.DataFrame:
     sql = store.load_sql(name)
-    params = {**_params(selection, settings, span), **extra}
     used = {k: v for k, v in params.items() if f"${k}" in sql}
     with _cursor(con, selection, settings, span) as cur:
         return cur.execute(sql, used).df()
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="backlog-radar-metrics")
 
 
 def queries(
@@ -228,44 +239,23 @@ def queries(
     parts: dict[str, tuple[str, dict]],
     settings: Settings | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Run several query files for ``selection`` as one statement; return part -> result.
+    """Run several query files for ``selection`` at once; return part -> result.
 
     ``parts`` maps a name to ``(query file, extra parameters)``; each result
-    equals :func:`query` of that file. A page's queries go together because
-    over 90 days each statement's planning and round trip (5-10 ms) cost as
-    much as its work: each file becomes a scalar subquery whose rows are
-    gathered into one list, and the lists come back in one Arrow row.
+    equals :func:`query` of that file. The parts run two at a time, each on
+    its thread's own cursor: over 90 days a query spends much of its time
+    planning and in single-threaded steps, so a page's queries side by side
+    finish about 1.5x sooner than one after another (and than one statement
+    holding them all, measured too).
     """
     settings = settings or load_settings()
     span = _current_span(con, selection.source)
     shared = _params(selection, settings, span)
-    columns, used = [], {}
-    for index, (name, extra) in enumerate(parts.values()):
-        sql = store.load_sql(name)
-        # Extra parameters are renamed per part, so two parts may bind the
-        # same name to different values (the daily and the weekly trend).
-        for key, value in extra.items():
-            sql = re.sub(rf"\${key}\b", f"$p{index}_{key}", sql)
-            used[f"p{index}_{key}"] = value
-        used.update({k: v for k, v in shared.items() if f"${k}" in sql})
-        # the text is our own query files; every value is a bound parameter
-        columns.append(f"(select list(result) from ({sql.strip()}) as result) as p{index}")  # noqa: S608
-    statement = "select\n" + ",\n".join(columns)
-    with _cursor(con, selection, settings, span) as cur:
-        row = cur.sql(statement, params=used).to_arrow_table()
-    return {part: _rows_frame(row.column(f"p{i}")) for i, part in enumerate(parts)}
-
-
-def _rows_frame(column: pa.ChunkedArray) -> pd.DataFrame:
-    """Return the list of structs in ``column``'s one row as a frame, typed as ``.df()`` types it."""
-    rows = column[0].values
-    if rows is None:  # list() over no rows is null
-        rows = pa.array([], type=column.type.value_type)
-    frame = pa.Table.from_struct_array(rows).to_pandas(date_as_object=False)
-    for field in column.type.value_type:
-        if pa.types.is_date(field.type):
-            frame[field.name] = frame[field.name].astype("datetime64[us]")
-    return frame
+    futures = {
+        part: _pool().submit(_run, con, selection, settings, span, name, {**shared, **extra})
+        for part, (name, extra) in parts.items()
+    }
+    return {part: future.result() for part, future in futures.items()}
 
 
 @dataclass(frozen=True)
@@ -349,7 +339,8 @@ def response_time_trend(
     """Return response times and SLA per day or ISO week (cohort).
 
     Columns: ``period, created, answered, frt_median_h, frt_p90_h,
-    resolution_median_h, resolution_p90_h, met, evaluated, sla_pct``.
+    resolution_median_h, resolution_p90_h, met, evaluated, sla_pct``, then
+    the tickets per first-response bucket (:data:`BUCKETS`; see :func:`buckets_of`).
     """
     if grain not in ("day", "week"):
         raise ValueError(f"grain must be day or week, not {grain!r}")
@@ -360,7 +351,35 @@ def response_time_buckets(
     con, selection: Selection, settings: Settings | None = None
 ) -> pd.DataFrame:
     """Return ``bucket, tickets, share_pct`` for 0-1 h ... 24 h+ and not answered."""
-    return query(con, "response_time_buckets", selection, settings)
+    return buckets_of(response_time_trend(con, selection, "week", settings))
+
+
+# first-response bucket -> its count column in response_time_trend
+BUCKETS = {
+    "0-1 h": "frt_0_1h",
+    "1-4 h": "frt_1_4h",
+    "4-8 h": "frt_4_8h",
+    "8-24 h": "frt_8_24h",
+    "24 h+": "frt_24h_plus",
+    "not answered": "not_answered",
+}
+
+
+def buckets_of(trend: pd.DataFrame) -> pd.DataFrame:
+    """Return :func:`response_time_buckets` from a :func:`response_time_trend` at any grain.
+
+    The trend counts each period's tickets per bucket; counts add up, so the
+    period's distribution needs no query of its own.
+    """
+    tickets = [int(trend[column].sum()) for column in BUCKETS.values()]
+    total = sum(tickets)
+    return pd.DataFrame(
+        {
+            "bucket": list(BUCKETS),
+            "tickets": tickets,
+            "share_pct": [100.0 * n / total if total else float("nan") for n in tickets],
+        }
+    )
 
 
 def response_time_breakdown(
@@ -445,7 +464,7 @@ def days_to_clear(con, selection: Selection, settings: Settings | None = None) -
     return backlog_now(con, selection, settings).clear
 
 
-# --- pages: what each page draws when opened, in one statement (see queries) ---------------
+# --- pages: what each page draws when opened, its queries side by side (see queries) -------
 
 
 @dataclass(frozen=True)
@@ -512,7 +531,6 @@ def response_times_page(
         raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
     parts = {
         "trend": ("response_time_trend", {"grain": grain}),
-        "buckets": ("response_time_buckets", {}),
         "breakdown": ("response_time_breakdown", {"dimension": dimension}),
         "slowest": ("slowest_tickets", {"limit": int(limit)}),
     }
@@ -522,7 +540,7 @@ def response_times_page(
     return ResponseTimesPage(
         trend=frames["trend"],
         sla=sla_of(frames.get("weekly", frames["trend"])),
-        buckets=frames["buckets"],
+        buckets=buckets_of(frames["trend"]),
         breakdown=frames["breakdown"],
         slowest=frames["slowest"],
     )

@@ -62,7 +62,8 @@ def duckdb_pages(con, settings) -> dict:
     movers), ``response_times_page`` (the weekly trend, which also serves the
     SLA chart, the buckets, the breakdown by region, the slowest tickets) and
     ``backlog_page`` (the daily backlog, the heatmap, the backlog's age and
-    days to clear), each one statement. A page computes only what it draws:
+    days to clear), each running its queries two at a time on two cursors
+    (``metrics.queries``). A page computes only what it draws:
     another grain or dimension is one more statement, then cached. Every
     output the pandas path computes is computed here too.
     """

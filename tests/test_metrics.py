@@ -287,7 +287,7 @@ def test_days_to_clear_equals_the_oracle(count_case):
     assert_same(metrics.days_to_clear(con, selection, SETTINGS), ref.days_to_clear(selection))
 
 
-# --- each page's figures in one statement -------------------------------------------------
+# --- each page's figures at once -------------------------------------------------------------
 
 
 def test_overview_page_equals_the_oracle(count_case):
@@ -396,7 +396,7 @@ def test_a_region_that_does_not_exist_gives_zeros_and_nones(con, empty, business
         assert empty_frame.empty
     heatmap = metrics.weekday_hour_heatmap(con, selection, SETTINGS)
     assert heatmap["arrivals_mean"].sum() == 0 and heatmap["frt_median_h"].isna().all()
-    # the same through the pages' one statement: lists over no rows come back empty
+    # the same through the pages' functions
     page = metrics.response_times_page(con, selection, "day", "channel", 10, SETTINGS)
     assert page.trend.empty and page.sla.empty and page.breakdown.empty and page.slowest.empty
     assert list(page.slowest.columns) == list(metrics.slowest_tickets(con, selection).columns)

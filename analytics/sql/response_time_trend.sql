@@ -1,7 +1,10 @@
--- Median and p90 of first response and resolution, and SLA attainment, per
--- day or ISO week of $tz ($grain), by creation date (cohort). SLA: answered
--- within target / tickets whose target has been evaluated; a ticket still
--- unanswered past its target is breached.
+-- Median and p90 of first response and resolution, SLA attainment, and the
+-- tickets in each first-response bucket, per day or ISO week of $tz ($grain),
+-- by creation date (cohort). SLA: answered within target / tickets whose
+-- target has been evaluated; a ticket still unanswered past its target is
+-- breached. Buckets: 0-1 h, 1-4 h, 4-8 h, 8-24 h, 24 h+, not answered; a first
+-- response recorded before creation (a data error) is in none. Counts add up
+-- over periods, so the period's bucket shares come from this query too.
 with
 
 sla_targets as (
@@ -15,6 +18,7 @@ cohort as (
         epoch_us(tickets.created_at) // $zone_step_us as tick,
         tickets.frt_s,
         tickets.resolution_s,
+        tickets.first_response_at is null as unanswered,
         tickets.frt_s <= coalesce(sla_targets.target_s, $sla_default_s) as met,
         tickets.frt_s is not null
             or (
@@ -53,7 +57,14 @@ figures as (
         quantile_cont(cohort.frt_s, [0.5, 0.9]) as frt_q,
         quantile_cont(cohort.resolution_s, [0.5, 0.9]) as resolution_q,
         count(*) filter (where cohort.met) as met,
-        count(*) filter (where cohort.evaluated) as evaluated
+        count(*) filter (where cohort.evaluated) as evaluated,
+        count(*) filter (where cohort.frt_s < 3600) as frt_0_1h,
+        count(*) filter (where cohort.frt_s >= 3600 and cohort.frt_s < 4 * 3600) as frt_1_4h,
+        count(*) filter (where cohort.frt_s >= 4 * 3600 and cohort.frt_s < 8 * 3600) as frt_4_8h,
+        count(*) filter (where cohort.frt_s >= 8 * 3600 and cohort.frt_s < 24 * 3600)
+            as frt_8_24h,
+        count(*) filter (where cohort.frt_s >= 24 * 3600) as frt_24h_plus,
+        count(*) filter (where cohort.unanswered) as not_answered
     from cohort
     join periods using (tick)
     group by periods.period
@@ -70,7 +81,13 @@ final as (
         resolution_q[2] / 3600 as resolution_p90_h,
         met,
         evaluated,
-        100.0 * met / nullif(evaluated, 0) as sla_pct
+        100.0 * met / nullif(evaluated, 0) as sla_pct,
+        frt_0_1h,
+        frt_1_4h,
+        frt_4_8h,
+        frt_8_24h,
+        frt_24h_plus,
+        not_answered
     from figures
     order by period
 )
