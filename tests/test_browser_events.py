@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import AppServer, screenshot
+from playwright.sync_api import expect
 
 from analytics import events, importer, store
 from analytics.simulate import write_sample
@@ -42,7 +43,11 @@ def choose_event(page, label: str) -> None:
     box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Event", exact=True))
     box.click()
     page.keyboard.type(label)
-    page.get_by_role("option", name=label).click()
+    # Typing focuses the matching option; Enter picks it even when the list
+    # opens below the viewport, where a click cannot reach it.
+    page.get_by_role("option", name=label).wait_for()
+    page.keyboard.press("Enter")
+    expect(box.get_by_role("combobox")).to_have_value(label)
 
 
 def assert_no_error(page) -> None:
