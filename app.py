@@ -36,5 +36,5 @@ page = st.navigation(pages)
 
 with ui.frame():
     st.sidebar.title("Backlog Radar")
-    st.session_state["selection"] = ui.sidebar()
+    st.session_state["selection"] = ui.sidebar(user)
     page.run()

@@ -395,13 +395,14 @@ def time_zones() -> list[str]:
     return list(COMMON_ZONES) + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
 
 
-def sidebar() -> metrics.Selection | None:
+def sidebar(user: access.User | None = None) -> metrics.Selection | None:
     """Draw the shared sidebar; return the selection it describes (None for an empty store).
 
     The choices are mirrored in the URL query string so a link shares the view.
-    Nobody gets this far without being signed in (:func:`current_user`).
+    ``user`` is who app.py let in; without it (a page run without the frame)
+    nobody gets this far without being signed in (:func:`current_user`).
     """
-    user_badge(current_user())
+    user_badge(user or current_user())
     params = st.query_params
     frame = sources_frame(data_version())
     if frame.empty:

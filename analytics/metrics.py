@@ -115,7 +115,8 @@ def _calendar(schedules: tuple, first: date, last: date):
     return business_hours.calendar_table(dict(schedules), first, last)
 
 
-_CALENDAR_MACROS = ("selected_tickets_calendar", "ticket_state_macros", "backlog_levels_macro")
+# Defined after the clock's selected_tickets macro, whichever clock it is.
+_SHARED_MACROS = ("ticket_state_macros", "backlog_levels_macro")
 
 # Per thread: connection (weakly held) -> a cursor with the calendar-hours
 # macros defined. Opening a cursor and defining its macros costs about 3 ms,
@@ -133,7 +134,7 @@ def _calendar_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnectio
     if cur is None:
         cur = con.cursor()
         cur.execute("set TimeZone = 'UTC'")
-        for name in _CALENDAR_MACROS:
+        for name in ("selected_tickets_calendar", *_SHARED_MACROS):
             cur.execute(store.load_sql(name))
         cursors[con] = cur
     return cur
@@ -154,7 +155,7 @@ def _cursor(
         first = (span.first_created_at or selection.start).date() - timedelta(days=2)
         last = max(span.as_of or selection.end, selection.end).date() + timedelta(days=2)
         cur.register("_calendar", _calendar(tuple(settings.schedules.items()), first, last))
-        for name in ("selected_tickets_business", *_CALENDAR_MACROS[1:]):
+        for name in ("selected_tickets_business", *_SHARED_MACROS):
             cur.execute(store.load_sql(name))
         yield cur
 
@@ -258,6 +259,11 @@ def queries(
     return {part: future.result() for part, future in futures.items()}
 
 
+def _check(what: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
+
+
 @dataclass(frozen=True)
 class OverviewFigures:
     """The overview cards for one period (hours are calendar or business per selection)."""
@@ -342,8 +348,7 @@ def response_time_trend(
     resolution_median_h, resolution_p90_h, met, evaluated, sla_pct``, then
     the tickets per first-response bucket (:data:`BUCKETS`; see :func:`buckets_of`).
     """
-    if grain not in ("day", "week"):
-        raise ValueError(f"grain must be day or week, not {grain!r}")
+    _check("grain", grain, ("day", "week"))
     return query(con, "response_time_trend", selection, settings, grain=grain)
 
 
@@ -386,8 +391,7 @@ def response_time_breakdown(
     con, selection: Selection, dimension: str, settings: Settings | None = None
 ) -> pd.DataFrame:
     """Return response figures per value of ``dimension`` (one of :data:`DIMENSIONS`)."""
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
+    _check("dimension", dimension, DIMENSIONS)
     return query(con, "response_time_breakdown", selection, settings, dimension=dimension)
 
 
@@ -413,8 +417,7 @@ def backlog_series(
     con, selection: Selection, grain: str = "day", settings: Settings | None = None
 ) -> pd.DataFrame:
     """Return ``bucket, open, awaiting_first_response`` at the end of each hour or day."""
-    if grain not in ("hour", "day"):
-        raise ValueError(f"grain must be hour or day, not {grain!r}")
+    _check("grain", grain, ("hour", "day"))
     return query(con, "backlog_series", selection, settings, grain=grain)
 
 
@@ -525,10 +528,8 @@ def response_times_page(
     The SLA chart reads the weekly trend, so at the default grain one trend
     serves both charts.
     """
-    if grain not in ("day", "week"):
-        raise ValueError(f"grain must be day or week, not {grain!r}")
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"dimension must be one of {DIMENSIONS}, not {dimension!r}")
+    _check("grain", grain, ("day", "week"))
+    _check("dimension", dimension, DIMENSIONS)
     parts = {
         "trend": ("response_time_trend", {"grain": grain}),
         "breakdown": ("response_time_breakdown", {"dimension": dimension}),
@@ -562,8 +563,7 @@ def backlog_page(
     con, selection: Selection, grain: str = "day", settings: Settings | None = None
 ) -> BacklogPage:
     """Return the Backlog page's figures at once."""
-    if grain not in ("hour", "day"):
-        raise ValueError(f"grain must be hour or day, not {grain!r}")
+    _check("grain", grain, ("hour", "day"))
     frames = queries(
         con,
         selection,

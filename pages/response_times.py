@@ -70,11 +70,7 @@ else:
         slowest[column] = slowest[column].dt.tz_convert(selection.tz).dt.tz_localize(None)
     # Lazy: the table loads the browser's data grid, as heavy as the page's
     # five charts together, so it is drawn when someone opens it.
-    table = st.expander(
-        f"The {len(slowest)} tickets, slowest first",
-        key="slowest_table",
-        on_change="rerun",
-    )
+    table = st.expander("The tickets, slowest first", key="slowest_table", on_change="rerun")
     if table.open:
         table.dataframe(
             slowest,
