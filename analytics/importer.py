@@ -741,10 +741,16 @@ def _run(
     ]
     if report.tickets == 0:
         first = report.rejects[0] if report.rejects else None
-        detail = f"; line {first.line}: {first.reason}" if first else ""
+        # a reason quotes the value it refused, which may hold a line break
+        detail = f"; line {first.line}: {_one_line(first.reason)}" if first else ""
         raise ImportFailed(
             f"{tabular.file_name}: no valid rows ({report.rows_rejected:,} rejected{detail})"
         )
+
+
+def _one_line(text: str) -> str:
+    """Return ``text`` with its control characters written as escapes (``\\n``, ``\\x00``)."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)
 
 
 def _trimmed(field: str) -> str:

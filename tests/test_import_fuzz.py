@@ -17,7 +17,7 @@ from pathlib import Path
 
 import exports
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from analytics import importer, store
@@ -168,6 +168,17 @@ def _check_committed(con, report: importer.ImportReport, before: dict) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(example=export_bytes(), suffix=st.sampled_from([".csv", ".txt", ".tsv"]))
+# Found by this test: a refused value holding a line break made a two-line message.
+@example(
+    example=(
+        b"Id,Created at,Via,Solved at,First reply time in minutes,Status\n"
+        b'0,2000-01-01 00:00,0000-00-00 00:00,2000-01-01 00:00,"\n",\n'
+        b"0,2000-01-01 00:00,0000-00-00 00:00,,web,\n"
+        b"0,2000-01-01 00:00,,2000-01-01 00:00,52704001,\n\n",
+        {"date_order": None, "tz": None, "source": "f1", "dry_run": True, "preset": None},
+    ),
+    suffix=".csv",
+)
 def test_any_export_is_refused_cleanly_or_imported_whole(con, example, suffix):
     data, kwargs = example
     before = exports.table_dump(con)
