@@ -376,7 +376,8 @@ def buckets_of(trend: pd.DataFrame) -> pd.DataFrame:
     The trend counts each period's tickets per bucket; counts add up, so the
     period's distribution needs no query of its own.
     """
-    tickets = [int(trend[column].sum()) for column in BUCKETS.values()]
+    # one sum over a NumPy block: a pandas sum per column costs a page 1 ms
+    tickets = [int(n) for n in trend[list(BUCKETS.values())].to_numpy().sum(axis=0)]
     total = sum(tickets)
     return pd.DataFrame(
         {
@@ -397,8 +398,15 @@ def response_time_breakdown(
 
 def sla_of(weekly_trend: pd.DataFrame) -> pd.DataFrame:
     """Return ``week, met, evaluated, sla_pct`` from a weekly :func:`response_time_trend`."""
-    columns = ["period", "met", "evaluated", "sla_pct"]
-    return weekly_trend[columns].rename(columns={"period": "week"})
+    # built from the columns: selecting and renaming costs a page 1 ms more
+    return pd.DataFrame(
+        {
+            "week": weekly_trend["period"],
+            "met": weekly_trend["met"],
+            "evaluated": weekly_trend["evaluated"],
+            "sla_pct": weekly_trend["sla_pct"],
+        }
+    )
 
 
 def sla_weekly(con, selection: Selection, settings: Settings | None = None) -> pd.DataFrame:
@@ -409,7 +417,11 @@ def sla_weekly(con, selection: Selection, settings: Settings | None = None) -> p
 def slowest_tickets(
     con, selection: Selection, limit: int = 100, settings: Settings | None = None
 ) -> pd.DataFrame:
-    """Return the ``limit`` tickets of the period that waited longest for a first response."""
+    """Return the ``limit`` tickets of the period that waited longest for a first response.
+
+    ``created_at``, ``first_response_at`` and ``resolved_at`` are wall-clock
+    times of the selection's zone (naive), as the page shows them.
+    """
     return query(con, "slowest_tickets", selection, settings, limit=int(limit))
 
 

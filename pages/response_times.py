@@ -66,8 +66,6 @@ else:
         "Waited longest for a first response; unanswered tickets count with their age so "
         f"far. Times in {selection.tz}."
     )
-    for column in ("created_at", "first_response_at", "resolved_at"):
-        slowest[column] = slowest[column].dt.tz_convert(selection.tz).dt.tz_localize(None)
     # Lazy: the table loads the browser's data grid, as heavy as the page's
     # five charts together, so it is drawn when someone opens it.
     table = st.expander("The tickets, slowest first", key="slowest_table", on_change="rerun")

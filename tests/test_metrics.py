@@ -257,6 +257,23 @@ def test_slowest_tickets_equal_the_oracle(case):
     assert_same(actual[["ticket_id"]], expected[["ticket_id"]])
 
 
+def test_slowest_tickets_show_wall_clock_times_of_the_display_zone(case):
+    con, selection, _ = case
+    slowest = metrics.slowest_tickets(con, selection, 20, SETTINGS)
+    stored = con.execute(
+        "select ticket_id, created_at, first_response_at, resolved_at from tickets "
+        "where source = $source and list_contains($ids, ticket_id)",
+        {"source": selection.source, "ids": slowest["ticket_id"].tolist()},
+    ).df()
+    columns = ["created_at", "first_response_at", "resolved_at"]
+    for column in columns:
+        stored[column] = stored[column].dt.tz_convert(selection.tz).dt.tz_localize(None)
+    expected = slowest[["ticket_id"]].merge(stored, on="ticket_id")
+    pd.testing.assert_frame_equal(
+        slowest[columns].reset_index(drop=True), expected[columns], check_dtype=False
+    )
+
+
 @pytest.mark.parametrize("grain", ["hour", "day"])
 def test_backlog_series_equals_the_oracle(count_case, grain):
     con, selection, ref = count_case
