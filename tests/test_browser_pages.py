@@ -5,6 +5,7 @@ charts, and checks what a manager reads: the numbers on the cards (against
 the metric functions on the same database), the charts drawn, no error box.
 """
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -88,7 +89,9 @@ def test_overview_cards_match_the_metrics_and_the_chart_is_drawn(real_store, ser
     assert card(page, "SLA attainment") == f"{figures.sla_pct:.1f}%"
     assert card(page, "Backlog now") == f"{figures.backlog_open:,}"
     assert page.get_by_text("Tickets created (by creation date) and resolved").count() == 1
-    assert page.get_by_role("heading", name="What changed").is_visible()
+    # drawn after the chart and the cards: the surge forecast comes last
+    page.get_by_role("heading", name="What changed").wait_for()
+    page.get_by_text(re.compile("Next surge|No surge expected")).first.wait_for()
     assert_no_error(page)
     screenshot(page, "overview")
 
@@ -141,8 +144,8 @@ def test_response_times_page_draws_every_chart(server, page):
         "First response by region",
     ):
         page.get_by_text(title).first.wait_for()
-    assert page.get_by_role("heading", name="Slowest tickets").is_visible()
-    assert page.get_by_role("button", name="Download the slowest tickets (CSV)").is_visible()
+    expect(page.get_by_role("heading", name="Slowest tickets")).to_be_visible()
+    expect(page.get_by_role("button", name="Download the slowest tickets (CSV)")).to_be_visible()
     # the table is drawn when its expander opens
     assert page.get_by_test_id("stDataFrame").count() == 0
     page.get_by_text("tickets, slowest first").click()
