@@ -86,7 +86,11 @@ cards[3].metric(
     delta_color="inverse",
 )
 
-surge_note = st.container()
+surge = ui.cached(forecast.next_surge, selection, ui.settings().forecast.surge_margin)
+if surge:
+    st.warning(f"Next surge: {ui.md_escape(surge)}", icon=":material/warning:")
+else:
+    st.caption("No surge expected in the next 28 days.")
 
 flow = page.flow
 ui.chart(
@@ -107,11 +111,3 @@ else:
             f"{row.dimension.capitalize()} {row.value}: {row.current:,} tickets created, "
             f"{row.change:+,} against the previous period{pct}"
         )
-
-# Last, into its place above the chart: a cold surge forecast fits a model, and
-# nothing else on the page waits for it.
-surge = ui.cached(forecast.next_surge, selection, ui.settings().forecast.surge_margin)
-if surge:
-    surge_note.warning(f"Next surge: {ui.md_escape(surge)}", icon=":material/warning:")
-else:
-    surge_note.caption("No surge expected in the next 28 days.")
