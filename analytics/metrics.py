@@ -376,8 +376,7 @@ def buckets_of(trend: pd.DataFrame) -> pd.DataFrame:
     The trend counts each period's tickets per bucket; counts add up, so the
     period's distribution needs no query of its own.
     """
-    # one sum over a NumPy block: a pandas sum per column costs a page 1 ms
-    tickets = [int(n) for n in trend[list(BUCKETS.values())].to_numpy().sum(axis=0)]
+    tickets = [int(trend[column].sum()) for column in BUCKETS.values()]
     total = sum(tickets)
     return pd.DataFrame(
         {
@@ -398,7 +397,7 @@ def response_time_breakdown(
 
 def sla_of(weekly_trend: pd.DataFrame) -> pd.DataFrame:
     """Return ``week, met, evaluated, sla_pct`` from a weekly :func:`response_time_trend`."""
-    # built from the columns: selecting and renaming costs a page 1 ms more
+    # built from the columns: selecting and renaming took 0.8 ms longer
     return pd.DataFrame(
         {
             "week": weekly_trend["period"],
