@@ -9,10 +9,10 @@ cached under ``benchmarks/out/``. For each page (overview, response times,
 backlog) and each range ("all time", "last 90 days" up to the export's last
 event), the full set of the page's queries runs ``K`` times and the median is
 taken; ``R`` rounds alternate the two paths, and the ratio reported is the
-median of the rounds' ratios, with their range. The pandas path is ``tests/reference_metrics.py`` on a DataFrame
-loaded once (from a Parquet copy of the store, so that no DuckDB memory is
-counted against it); its per-selection cohort memo is reset before every
-page run.
+median of the rounds' ratios, with their range. The pandas path is
+``tests/reference_metrics.py`` on a DataFrame loaded once (from a Parquet
+copy of the store, so that no DuckDB memory is counted against it); its
+per-selection cohort memo is reset before every page run.
 
 Each path runs in its own subprocess, and its peak memory is that process's
 ``VmHWM`` (peak resident set: interpreter, libraries, data and, for

@@ -75,7 +75,7 @@ def test_overview_on_an_empty_store_points_to_the_data_page(app_with_db):
     assert not at.exception
     assert at.title[0].value == "Overview"
     assert any("The store is empty" in i.value for i in at.info)
-    # The page stops early; the sidebar, drawn after it, is still there.
+    # The page stops early; the sidebar is drawn all the same.
     assert any("No data yet" in i.value for i in at.sidebar.info)
 
 
