@@ -34,6 +34,14 @@ MAX_COLUMNS = 5000
 # a DOS end-of-file mark) stay under this share, and a short file needs at
 # least eight before it counts as binary.
 MAX_CONTROL_SHARE = 0.01
+# Excel's last row. A sheet may number its rows beyond it, and openpyxl
+# yields an empty row for every number skipped: a few bytes would otherwise
+# stand for billions of rows.
+XLSX_MAX_ROWS = 1_048_576
+# What one cell read from a workbook costs in memory (a list slot and a short
+# string); the cells count at this price against the unpack limit, since a
+# sheet, unlike a CSV, is held in memory before DuckDB sees it.
+XLSX_CELL_BYTES = 64
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # What a failing decompressor or zip reader raises, besides InputFileError.
 _UNPACK_ERRORS = (
@@ -275,7 +283,7 @@ def _open_zip(path, workdir, name, encoding, delimiter, quote, header, max_unpac
                 f"{max_unpacked_bytes / 1024**2:,.0f} MB limit"
             )
         if any(info.filename == "xl/workbook.xml" for info in members):
-            return _open_xlsx(path, name)
+            return _open_xlsx(path, name, max_unpacked_bytes)
         if len(members) != 1:
             raise InputFileError(
                 f"{name} holds {len(members)} files; a zip must hold exactly one CSV"
@@ -408,7 +416,7 @@ def transcode(src: Path, dst: Path, encoding: str, cap: int, name: str, *, opene
         raise InputFileError(f"{name} could not be read to the end: {exc}") from exc
 
 
-def _open_xlsx(path: Path, name: str) -> TabularInput:
+def _open_xlsx(path: Path, name: str, max_unpacked_bytes: int) -> TabularInput:
     # openpyxl's read-only mode streams rows instead of building the whole workbook.
     import openpyxl
 
@@ -416,8 +424,12 @@ def _open_xlsx(path: Path, name: str) -> TabularInput:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise InputFileError(f"{name} is not a readable xlsx workbook: {exc}") from exc
+    max_cells = max_unpacked_bytes // XLSX_CELL_BYTES
     try:
         sheet = workbook.worksheets[0]
+        # The declared size is the writer's claim: rows past it would be
+        # dropped, and a huge one would pad every row. Read what is there.
+        sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
         first = next(rows, None)
         if first is None:
@@ -426,11 +438,41 @@ def _open_xlsx(path: Path, name: str) -> TabularInput:
         while columns and columns[-1] == "":
             columns.pop()
         width = len(columns)
+        if width > MAX_COLUMNS:
+            raise InputFileError(
+                f"{name}: the first row has {width:,} columns, over the {MAX_COLUMNS:,} "
+                "a ticket export can have"
+            )
         data: list[list[str | None]] = [[] for _ in range(width)]
-        for row in rows:
-            for i in range(width):
-                value = row[i] if i < len(row) else None
-                data[i].append(_cell_text(value))
+        cells = len(first)
+        # Empty rows are kept only when data follows them, so that every row
+        # keeps its sheet number in the rejects; trailing ones (formatted,
+        # never filled) are not tickets.
+        blank = 0
+        for number, row in enumerate(rows, start=2):
+            if number > XLSX_MAX_ROWS:
+                raise InputFileError(
+                    f"{name}: the first sheet has rows past row {XLSX_MAX_ROWS:,}, "
+                    "the last one Excel has; this is not a spreadsheet export"
+                )
+            # Cells openpyxl pads a row with count too: they cost the same.
+            cells += max(len(row), width)
+            if cells > max_cells:
+                raise InputFileError(
+                    f"{name}: the first sheet has over {max_cells:,} cells, more than the "
+                    f"{max_unpacked_bytes / 1024**2:,.0f} MB unpack limit holds in memory; "
+                    "export it as CSV"
+                )
+            values = [_cell_text(row[i]) if i < len(row) else None for i in range(width)]
+            if all(value is None for value in values):
+                blank += 1
+                continue
+            if blank:
+                for column in data:
+                    column.extend([None] * blank)
+                blank = 0
+            for column, value in zip(data, values, strict=True):
+                column.append(value)
     finally:
         workbook.close()
     names = [f"c{i}" for i in range(width)]

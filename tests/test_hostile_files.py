@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 import tomllib
 import zipfile
@@ -75,6 +76,57 @@ def _invalid_utf8_late(path: Path) -> None:
     path.write_bytes(b"Id,Created\n" + rows + b"20001,2024-03-01 09:00 \xff\xfe\n")
 
 
+def _edited_xlsx(path: Path, *, rows: str = "", dimension: str = "", header: str = "") -> None:
+    """Write a real workbook (Id, Created; ticket 1), then edit its sheet's XML:
+    ``rows`` appended, the declared ``dimension`` replaced, ``header`` cells
+    appended to the first row."""
+    plain = exports.write_xlsx(
+        path.with_name("plain.xlsx"), ["Id", "Created"], [["1", "2024-03-01 09:00"]]
+    )
+    with zipfile.ZipFile(plain) as source:
+        members = {info.filename: source.read(info.filename) for info in source.infolist()}
+    plain.unlink()
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace("</sheetData>", f"{rows}</sheetData>")
+    sheet = sheet.replace("</row>", f"{header}</row>", 1)
+    if dimension:
+        sheet = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"', sheet)
+    members["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+
+
+def _cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def _xlsx_row_past_excel(path: Path) -> None:
+    # openpyxl yields an empty row for every number skipped up to this one.
+    far = 10_000_000_000
+    _edited_xlsx(path, rows=f'<row r="{far}">{_cell(f"A{far}", "2")}</row>')
+
+
+def _xlsx_padded_cells(path: Path) -> None:
+    # Each row's one cell in Excel's last column is padded to 16,384 cells.
+    rows = "".join(f'<row r="{n}">{_cell(f"XFD{n}", "x")}</row>' for n in range(3, 6))
+    _edited_xlsx(path, rows=rows)
+
+
+def _xlsx_wide_header(path: Path) -> None:
+    _edited_xlsx(path, header=_cell("XFD1", "Last"))
+
+
+def _xlsx_short_dimension(path: Path) -> None:
+    # The sheet claims two rows and holds four, then a formatted empty row.
+    rows = (
+        f'<row r="3">{_cell("A3", "2")}{_cell("B3", "2024-03-01 10:00")}</row>'
+        f'<row r="4">{_cell("A4", "3")}{_cell("B4", "2024-03-01 11:00")}</row>'
+        '<row r="9" ht="30" customHeight="1"/>'
+    )
+    _edited_xlsx(path, rows=rows, dimension="A1:B2")
+
+
 GENERATORS: dict[str, Callable[[Path], None]] = {
     "sparse_over_limit.csv": _sparse_over_limit,
     "one_line_50mb.csv": _one_line_50mb,
@@ -82,6 +134,10 @@ GENERATORS: dict[str, Callable[[Path], None]] = {
     "zip_bomb.zip": _zip_bomb,
     "gzip_bomb.csv.gz": _gzip_bomb,
     "invalid_utf8_late.csv": _invalid_utf8_late,
+    "xlsx_row_past_excel.xlsx": _xlsx_row_past_excel,
+    "xlsx_padded_cells.xlsx": _xlsx_padded_cells,
+    "xlsx_wide_header.xlsx": _xlsx_wide_header,
+    "xlsx_short_dimension.xlsx": _xlsx_short_dimension,
 }
 
 
