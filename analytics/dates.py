@@ -16,6 +16,13 @@ import duckdb
 # Shapes of a timestamp, as RE2 patterns matched against the whole value.
 ISO = r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?"
 ISO_OFFSET = r".*(Z|[+-]\d{2}:?\d{2})"
+# An offset no zone has (over 14 hours, or 60 minutes and more), which the
+# cast and strptime would still apply: +99:99 moves a ticket by four days.
+IMPOSSIBLE_OFFSET = r".*\d\s*[+-]((1[5-9]|[2-9]\d):?\d{2}|\d{2}:?[6-9]\d)"
+# Timestamps a ticket can have: outside, a value is a placeholder ("never":
+# 9999-12-31) or a typo (0001-01-01), and one would stretch every "all time"
+# chart over centuries.
+FIRST_YEAR, LAST_YEAR = 1970, 2099
 NUMERIC = (
     r"\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})(\s+\d{1,2}:\d{2}(:\d{2})?(\s*[AaPp]\.?[Mm]\.?)?)?"
 )

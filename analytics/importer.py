@@ -792,6 +792,17 @@ def _parse(cur, positions, profiles, order, is_log, tz: str) -> None:
             f'case when nullif("_text_{fld}", \'\') is not null and "{fld}" is null '
             f"then 'unparseable {fld}: ' || \"_text_{fld}\" end"
         )
+        if profiles[fld].iso_offset:
+            reasons.append(
+                f"case when regexp_full_match(\"_text_{fld}\", '{dates.IMPOSSIBLE_OFFSET}') "
+                f"then 'impossible UTC offset in {fld}: ' || \"_text_{fld}\" end"
+            )
+        reasons.append(
+            f"case when year(\"{fld}\" at time zone 'UTC') "
+            f"not between {dates.FIRST_YEAR} and {dates.LAST_YEAR} "
+            f"then '{fld} outside {dates.FIRST_YEAR}-{dates.LAST_YEAR}: ' "
+            f'|| "_text_{fld}" end'
+        )
     reasons.append(
         f"case when nullif(\"_text_{required}\", '') is null then 'missing {required}' end"
         if required in positions

@@ -174,6 +174,12 @@ DATES = [
     ("29/2/2016 01:16", None, utc(2016, 2, 29, 1, 16)),
     ("12/Mar/24 3:45 PM", None, utc(2024, 3, 12, 15, 45)),
     ("14.03.2024 09:00", "Europe/Berlin", utc(2024, 3, 14, 8, 0)),
+    # the farthest offsets any zone has (Kiribati, Baker Island), and a half hour
+    ("2024-03-12T09:00:00+14:00", None, utc(2024, 3, 11, 19, 0)),
+    ("2024-03-12 09:00:00 -1200", None, utc(2024, 3, 12, 21, 0)),
+    ("2024-03-12 09:00:00 +0530", None, utc(2024, 3, 12, 3, 30)),
+    ("1970-01-01 00:00:00Z", None, utc(1970, 1, 1, 0, 0)),
+    ("2099-12-31 23:59", None, utc(2099, 12, 31, 23, 59)),
 ]
 
 
@@ -183,6 +189,40 @@ def test_date_styles_are_read_as_the_right_instant(con, tmp_path, value, tz, exp
     report = _generic(con, exports.write_csv(tmp_path / "d.csv", HEADER, rows), tz=tz)
     assert report.rows_rejected == 0, report.rejects
     assert exports.tickets(con, "t")["T-1"]["created_at"] == expected
+
+
+# value in the file, the reason its row is rejected
+IMPOSSIBLE_DATES = [
+    ("2024-03-12 09:00:00 +99:99", "impossible UTC offset in created_at: "),
+    ("2024-03-12T09:00:00+15:00", "impossible UTC offset in created_at: "),
+    ("2024-03-12T09:00:00-0575", "impossible UTC offset in created_at: "),
+    ("0001-01-01 00:00", "created_at outside 1970-2099: "),
+    ("1969-12-31T23:59:59Z", "created_at outside 1970-2099: "),
+    ("9999-12-31", "created_at outside 1970-2099: "),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"), IMPOSSIBLE_DATES, ids=[d[0] for d in IMPOSSIBLE_DATES]
+)
+def test_an_impossible_offset_or_year_rejects_its_row_and_says_why(con, tmp_path, value, reason):
+    rows = [["T-1", "2024-03-12T09:00:00Z", "", "", "", ""], ["T-2", value, "", "", "", ""]]
+    report = _generic(con, exports.write_csv(tmp_path / "d.csv", HEADER, rows))
+    assert report.tickets == 1
+    assert [(r.line, r.reason) for r in report.rejects] == [(3, reason + value)]
+    assert list(exports.tickets(con, "t")) == ["T-1"]
+
+
+def test_a_placeholder_close_date_rejects_the_ticket_rather_than_a_century_long_wait(con, tmp_path):
+    rows = [
+        ["T-1", "2024-03-12 09:00", "2024-03-12 10:00", "", "", ""],
+        ["T-2", "2024-03-12 09:00", "9999-12-31 23:59", "", "", ""],
+    ]
+    report = _generic(con, exports.write_csv(tmp_path / "d.csv", HEADER, rows))
+    assert report.tickets == 1
+    assert [(r.line, r.reason) for r in report.rejects] == [
+        (3, "closed_at outside 1970-2099: 9999-12-31 23:59")
+    ]
 
 
 def test_iso_column_mixing_offsets_and_naive_values_reads_each_right(con, tmp_path):
