@@ -30,6 +30,8 @@ from analytics.settings import SAMPLE_SOURCE, Settings, load_settings
 
 CACHE_TTL = 600
 PERIODS = ("Last 7 days", "Last 28 days", "Last 90 days", "This quarter", "All", "Custom")
+# Up to this many sources are buttons in the sidebar; more are a dropdown.
+MAX_SOURCE_BUTTONS = 6
 COMMON_ZONES = (
     "UTC",
     "Europe/Paris",
@@ -389,6 +391,13 @@ def _keep(key: str) -> None:
     st.session_state[f"kept_{key}"] = st.session_state[key]
 
 
+def _zone_chosen() -> None:
+    _keep("tz")
+    # The box's label names the zone, and the browser draws a relabelled
+    # expander closed: close it here too, so that the two agree.
+    st.session_state["tz_box"] = False
+
+
 @functools.cache
 def time_zones() -> list[str]:
     """Return the zones the sidebar offers, common ones first (read from disk once)."""
@@ -415,21 +424,31 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
         SAMPLE_SOURCE if SAMPLE_SOURCE in names else names[0],
         lambda v: v in names,
     )
-    source = st.sidebar.selectbox(
-        "Data source", names, key="source", on_change=_keep, args=("source",)
-    )
+    # A few choices are buttons, one click each. A dropdown loads its own
+    # script files, a tenth of a page's load in the browser (docs/metrics.md),
+    # so the sidebar draws one only for a long list, or when asked.
+    if len(names) <= MAX_SOURCE_BUTTONS:
+        source = st.sidebar.pills(
+            "Data source", names, required=True, key="source", on_change=_keep, args=("source",)
+        )
+    else:
+        source = st.sidebar.selectbox(
+            "Data source", names, key="source", on_change=_keep, args=("source",)
+        )
     span, values = _source_facts(source, data_version())
 
     zones = time_zones()
     _restore("tz", params.get("tz"), settings().default_tz, lambda v: v in zones)
-    tz = st.sidebar.selectbox("Display time zone", zones, key="tz", on_change=_keep, args=("tz",))
+    # Drawn below, with the filters; a new choice is kept before this run.
+    tz = st.session_state["kept_tz"]
 
     last_day = span.as_of.astimezone(zoneinfo.ZoneInfo(tz)).date()
     first_day = span.first_created_at.astimezone(zoneinfo.ZoneInfo(tz)).date()
     _restore("period", params.get("period"), "Last 90 days", lambda v: v in PERIODS)
-    period = st.sidebar.selectbox(
+    period = st.sidebar.pills(
         "Period",
         PERIODS,
+        required=True,
         key="period",
         on_change=_keep,
         args=("period",),
@@ -491,6 +510,10 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
     elif any(chosen.values()):
         summary = "; ".join(f"{FILTERS[d]} {', '.join(v)}" for d, v in chosen.items() if v)
         st.sidebar.caption(f"Filtered: {md_escape(summary)}")
+    # Lazy, like the filters: the zone list is drawn while its expander is open.
+    zone_box = st.sidebar.expander(f"Time zone: {tz}", key="tz_box", on_change="rerun")
+    if zone_box.open:
+        zone_box.selectbox("Display time zone", zones, key="tz", on_change=_zone_chosen)
     _restore("business_hours", params.get("hours") == "business" or None, False)
     business = st.sidebar.toggle(
         "Business hours",

@@ -171,14 +171,26 @@ def test_backlog_page_shows_days_to_clear_and_the_heatmaps(real_store, server, p
 def test_sidebar_choices_survive_moving_between_pages(server, page):
     open_page(page, server, "Overview", f"?source={SOURCE}")
     wait_for_charts(page, 1)
-    period = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Period")
-    assert period.input_value() == "Last 90 days"
-    period.click()
-    page.get_by_role("option", name="All", exact=True).click()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("radio", name="Last 90 days", exact=True)).to_be_checked()
+    sidebar.get_by_role("radio", name="All", exact=True).click()
     page.wait_for_url("**period=All**")
+    # The zone list is drawn when its expander opens; the choice is kept closed.
+    assert sidebar.get_by_role("combobox").count() == 0
+    sidebar.get_by_text("Time zone: UTC").click()
+    zone = sidebar.get_by_role("combobox", name="Display time zone")
+    zone.click()
+    zone.fill("Asia/Tokyo")
+    page.get_by_role("option", name="Asia/Tokyo", exact=True).click()
+    page.wait_for_url("**tz=Asia%2FTokyo**")
+    # The box closes on a choice and names it.
+    expect(sidebar.get_by_text("Time zone: Asia/Tokyo")).to_be_visible()
+    expect(sidebar.get_by_role("combobox")).to_have_count(0)
     for name in ("Backlog", "Response times", "Overview"):
         page.get_by_role("link", name=name, exact=True).click()
         page.get_by_role("heading", name=name, exact=True).wait_for()
         wait_for_charts(page, 1)
         page.wait_for_url("**period=All**")
-        assert period.input_value() == "All", name
+        page.wait_for_url("**tz=Asia%2FTokyo**")
+        expect(sidebar.get_by_role("radio", name="All", exact=True)).to_be_checked()
+        expect(sidebar.get_by_text("Time zone: Asia/Tokyo")).to_be_visible()

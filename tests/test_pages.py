@@ -95,8 +95,8 @@ needs_nyc = pytest.mark.skipif(
 @needs_nyc
 def test_overview_cards_follow_the_period_and_filters(app_with_db, tmp_path):
     at = settled(app_with_db(NYC311))
-    assert at.selectbox(key="source").value == NYC
-    at.selectbox(key="period").set_value("All").run()
+    assert at.pills(key="source").value == NYC
+    at.pills(key="period").set_value("All").run()
     assert not at.exception
     cards = {m.label: m.value for m in at.metric}
     everything = expected_overview(tmp_path / "pages.duckdb")
@@ -116,7 +116,7 @@ def test_overview_cards_follow_the_period_and_filters(app_with_db, tmp_path):
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_real_data_with_filters(app_with_db, page):
     at = settled(app_with_db(NYC311))
-    at.selectbox(key="period").set_value("All").run()
+    at.pills(key="period").set_value("All").run()
     open_filters(at).multiselect(key="filter_channel").set_value(["phone", "web"]).run()
     at.switch_page(page).run()
     assert not at.exception
@@ -126,7 +126,7 @@ def test_every_page_renders_on_real_data_with_filters(app_with_db, page):
 @needs_nyc
 def test_response_times_page_offers_the_breakdowns(app_with_db):
     at = settled(app_with_db(NYC311))
-    at.selectbox(key="period").set_value("All").run()
+    at.pills(key="period").set_value("All").run()
     at.switch_page("pages/response_times.py").run()
     assert not at.exception
     assert at.title[0].value == "Response times"
@@ -155,7 +155,7 @@ def test_data_page_on_an_empty_store_says_so(app_with_db):
 @needs_nyc
 def test_a_filter_still_applies_when_its_expander_is_closed(app_with_db, tmp_path):
     at = settled(app_with_db(NYC311))
-    at.selectbox(key="period").set_value("All").run()
+    at.pills(key="period").set_value("All").run()
     open_filters(at).multiselect(key="filter_region").set_value(["BROOKLYN"]).run()
     at.session_state["filters"] = False
     at.run()
@@ -164,3 +164,36 @@ def test_a_filter_still_applies_when_its_expander_is_closed(app_with_db, tmp_pat
     cards = {m.label: m.value for m in at.metric}
     assert cards["Tickets created"] == f"{brooklyn.created:,}"
     assert "Filtered: Region BROOKLYN" in [c.value for c in at.sidebar.caption]
+
+
+@needs_nyc
+def test_the_time_zone_is_chosen_in_its_expander_and_applies_to_the_selection(app_with_db):
+    at = settled(app_with_db(NYC311))
+    assert not at.selectbox  # one source, the zone box closed: no dropdown on the page
+    assert "Time zone: UTC" in [e.label for e in at.sidebar.expander]  # the settings' default
+    at.session_state["tz_box"] = True
+    at.run().selectbox(key="tz").set_value("America/New_York").run()
+    assert not at.exception
+    assert at.query_params["tz"] in ("America/New_York", ["America/New_York"])
+    assert "Time zone: America/New_York" in [e.label for e in at.sidebar.expander]
+    # The box closed on the choice, which stays and applies to the pages.
+    assert not at.selectbox
+    at.switch_page("pages/response_times.py").run()
+    assert not at.exception and not at.selectbox
+    assert any("Times in America/New_York." in c.value for c in at.caption)
+
+
+@needs_nyc
+def test_many_sources_are_a_dropdown_few_are_buttons(app_with_db, monkeypatch, tmp_path):
+    import ui
+
+    second = tmp_path / "second.csv"
+    second.write_bytes(NYC311.read_bytes())
+    at = settled(app_with_db(NYC311, second))
+    assert [p.options for p in at.sidebar.pills if p.key == "source"] == [[NYC, "second"]]
+    monkeypatch.setattr(ui, "MAX_SOURCE_BUTTONS", 1)
+    at.run()
+    assert at.selectbox(key="source").options == [NYC, "second"]
+    at.selectbox(key="source").set_value("second").run()
+    assert not at.exception
+    assert at.query_params["source"] in ("second", ["second"])
