@@ -358,11 +358,7 @@ def _open_text(path, workdir, name, head, encoding, delimiter, quote, header, ca
     has_header = dialect.header if header is None else header
     dialect = Dialect(dialect.delimiter, dialect.quote, has_header, enc)
     first = next(_rows(text, dialect.delimiter, dialect.quote), [])
-    if len(first) > MAX_COLUMNS:
-        raise InputFileError(
-            f"{name}: the first row has {len(first):,} columns, over the {MAX_COLUMNS:,} "
-            "a ticket export can have; check the delimiter"
-        )
+    _check_width(name, len(first), "; check the delimiter")
     if has_header:
         columns = [cell.strip() for cell in first]
     else:
@@ -416,6 +412,15 @@ def transcode(src: Path, dst: Path, encoding: str, cap: int, name: str, *, opene
         raise InputFileError(f"{name} could not be read to the end: {exc}") from exc
 
 
+def _check_width(name: str, columns: int, hint: str = "") -> None:
+    """Refuse a first row wider than :data:`MAX_COLUMNS`; ``hint`` ends the message."""
+    if columns > MAX_COLUMNS:
+        raise InputFileError(
+            f"{name}: the first row has {columns:,} columns, over the {MAX_COLUMNS:,} "
+            f"a ticket export can have{hint}"
+        )
+
+
 def _open_xlsx(path: Path, name: str, max_unpacked_bytes: int) -> TabularInput:
     # openpyxl's read-only mode streams rows instead of building the whole workbook.
     import openpyxl
@@ -438,11 +443,7 @@ def _open_xlsx(path: Path, name: str, max_unpacked_bytes: int) -> TabularInput:
         while columns and columns[-1] == "":
             columns.pop()
         width = len(columns)
-        if width > MAX_COLUMNS:
-            raise InputFileError(
-                f"{name}: the first row has {width:,} columns, over the {MAX_COLUMNS:,} "
-                "a ticket export can have"
-            )
+        _check_width(name, width)
         data: list[list[str | None]] = [[] for _ in range(width)]
         cells = len(first)
         # Empty rows are kept only when data follows them, so that every row

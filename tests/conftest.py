@@ -164,6 +164,19 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def choose(page, combobox, option: str) -> None:
+    """Pick ``option`` in a select box or multiselect by typing it, as a person would.
+
+    Typing opens the list and focuses the match, and Enter picks it even when
+    the list opens below the fold, where a click on the option cannot reach
+    it (``fill`` then a click failed twice in full runs of the browser tests).
+    """
+    combobox.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).wait_for()
+    page.keyboard.press("Enter")
+
+
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     """Wait until the app has no script run in flight (its running indicator is gone).
 

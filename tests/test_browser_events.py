@@ -1,7 +1,7 @@
 """The events calendar in a real browser: add an event, see it on a chart, measure its impact."""
 
 import pytest
-from conftest import AppServer, screenshot
+from conftest import AppServer, choose, screenshot
 from playwright.sync_api import expect
 
 from analytics import events, importer, store
@@ -41,12 +41,7 @@ def wait_for_charts(page, count: int) -> None:
 
 def choose_event(page, label: str) -> None:
     box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Event", exact=True))
-    box.click()
-    page.keyboard.type(label)
-    # Typing focuses the matching option; Enter picks it even when the list
-    # opens below the viewport, where a click cannot reach it.
-    page.get_by_role("option", name=label).wait_for()
-    page.keyboard.press("Enter")
+    choose(page, box, label)
     expect(box.get_by_role("combobox")).to_have_value(label)
 
 

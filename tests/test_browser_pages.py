@@ -9,7 +9,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from conftest import SERVICENOW_LOG, AppServer, screenshot
+from conftest import SERVICENOW_LOG, AppServer, choose, screenshot, wait_until_idle
 from playwright.sync_api import expect
 
 from analytics import importer, metrics, store
@@ -67,24 +67,6 @@ def wait_for_charts(page, count: int) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def settle(page) -> None:
-    """Wait for the app's current run to end, so that a widget it drew is final."""
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
-
-
-def choose(page, combobox, option: str) -> None:
-    """Pick ``option`` in a select box or multiselect by typing it, as a person would.
-
-    Typing opens the list and focuses the match, and Enter picks it even when
-    the list opens below the sidebar's fold (``fill`` then a click on the
-    option failed twice today in full runs of these tests).
-    """
-    combobox.click()
-    page.keyboard.type(option)
-    page.get_by_role("option", name=option, exact=True).wait_for()
-    page.keyboard.press("Enter")
-
-
 def card(page, label: str) -> str:
     metric = page.get_by_test_id("stMetric").filter(has_text=label).first
     return metric.get_by_test_id("stMetricValue").inner_text()
@@ -135,7 +117,7 @@ def test_a_filter_picked_in_the_sidebar_applies_and_stays_when_its_expander_clos
     sidebar.get_by_text("Filters", exact=True).click()
     region = sidebar.get_by_role("combobox", name="Region")
     expect(region).to_be_visible()
-    settle(page)
+    wait_until_idle(page)
     choose(page, region, "Location 204")
     page.wait_for_url("**region=Location**")
     created = f"{expected['one_region'].created:,}"
@@ -198,7 +180,7 @@ def test_sidebar_choices_survive_moving_between_pages(server, page):
     sidebar.get_by_text("Time zone: UTC").click()
     zone = sidebar.get_by_role("combobox", name="Display time zone")
     expect(zone).to_be_visible()
-    settle(page)
+    wait_until_idle(page)
     choose(page, zone, "Asia/Tokyo")
     page.wait_for_url("**tz=Asia%2FTokyo**")
     # The box closes on a choice and names it.
