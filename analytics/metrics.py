@@ -222,11 +222,26 @@ def query(
     )
 
 
+# query file name -> its statement, parsed once per process: parsing with
+# DuckDB 2.0's PEG parser costs 0.5-1.7 ms a query, a tenth of a small one.
+_STATEMENTS: dict[str, duckdb.Statement] = {}
+
+
+def _statement(cur: duckdb.DuckDBPyConnection, name: str) -> duckdb.Statement:
+    """Return ``sql/<name>.sql`` parsed; a statement is only a syntax tree, so any cursor runs it."""
+    statement = _STATEMENTS.get(name)
+    if statement is None:
+        (statement,) = cur.extract_statements(store.load_sql(name))
+        _STATEMENTS[name] = statement
+    return statement
+
+
 def _run(con, selection, settings, span, name: str, params: dict) -> pd.DataFrame:
-    sql = store.load_sql(name)
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
     with _cursor(con, selection, settings, span) as cur:
-        return cur.execute(sql, used).df()
+        statement = _statement(cur, name)
+        names = statement.named_parameters
+        used = {k: v for k, v in params.items() if k in names}
+        return cur.execute(statement, used).df()
 
 
 @functools.cache

@@ -11,6 +11,8 @@ with
 filtered as (
     select
         tickets.*,
+        -- a stable handle for fetching a few rows' other columns afterwards
+        tickets.rowid as row_id,
         coalesce(team_schedules.schedule, 'default') as schedule
     from main.tickets
     left join _team_schedules as team_schedules using (team)
@@ -66,6 +68,7 @@ readings as (
 
 final as (
     select
+        row_id,
         ticket_id,
         created_at,
         first_response_at,

@@ -6,36 +6,26 @@ create or replace temp macro selected_tickets(
     p_source, p_regions, p_teams, p_channels, p_categories, p_priorities, p_as_of
 ) as table
 
-with
-
-filtered as (
-    select *
-    from main.tickets
-    where source = p_source
-        and (len(p_regions) = 0 or list_contains(p_regions, region))
-        and (len(p_teams) = 0 or list_contains(p_teams, team))
-        and (len(p_channels) = 0 or list_contains(p_channels, channel))
-        and (len(p_categories) = 0 or list_contains(p_categories, category))
-        and (len(p_priorities) = 0 or list_contains(p_priorities, priority))
-),
-
-final as (
-    select
-        ticket_id,
-        created_at,
-        first_response_at,
-        resolved_at,
-        closed_at,
-        coalesce(resolved_at, closed_at) as done_at,
-        region,
-        team,
-        channel,
-        category,
-        priority,
-        case when first_response_s >= 0 then first_response_s end as frt_s,
-        case when resolution_s >= 0 then resolution_s end as resolution_s,
-        epoch(p_as_of::timestamptz) - epoch(created_at) as age_s
-    from filtered
-)
-
-select * from final
+select
+    rowid as row_id,
+    ticket_id,
+    created_at,
+    first_response_at,
+    resolved_at,
+    closed_at,
+    coalesce(resolved_at, closed_at) as done_at,
+    region,
+    team,
+    channel,
+    category,
+    priority,
+    case when first_response_s >= 0 then first_response_s end as frt_s,
+    case when resolution_s >= 0 then resolution_s end as resolution_s,
+    epoch(p_as_of::timestamptz) - epoch(created_at) as age_s
+from main.tickets
+where source = p_source
+    and (len(p_regions) = 0 or list_contains(p_regions, region))
+    and (len(p_teams) = 0 or list_contains(p_teams, team))
+    and (len(p_channels) = 0 or list_contains(p_channels, channel))
+    and (len(p_categories) = 0 or list_contains(p_categories, category))
+    and (len(p_priorities) = 0 or list_contains(p_priorities, priority))
