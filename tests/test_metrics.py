@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import exports
 import pandas as pd
 import pytest
 from reference_metrics import Reference, load_tickets
@@ -420,6 +421,42 @@ def test_a_region_that_does_not_exist_gives_zeros_and_nones(con, empty, business
     assert metrics.overview_page(con, selection, SETTINGS).movers.empty
     backlog = metrics.backlog_page(con, selection, "hour", SETTINGS)
     assert backlog.series["open"].sum() == 0 and backlog.now.clear["days_to_clear"] is None
+
+
+def test_a_week_without_an_answer_has_zero_counts_and_zero_sla(tmp_path):
+    # Three tickets of one week, none answered, all past the 6-hour target
+    # by the export's last event: every count is 0 (not missing) and the SLA
+    # is 0 %, in the trend and in the breakdown alike.
+    con = store.connect(tmp_path / "store.duckdb")
+    rows = [
+        ["1", "2024-03-12 09:00:00", "", ""],
+        ["2", "2024-03-13 10:00:00", "", ""],
+        ["3", "2024-03-14 11:00:00", "", "2024-03-15 11:00:00"],
+    ]
+    path = exports.write_csv(tmp_path / "t.csv", ["Ticket", "Opened", "Replied", "Solved"], rows)
+    mapping = {
+        "ticket_id": "Ticket",
+        "created_at": "Opened",
+        "first_response_at": "Replied",
+        "resolved_at": "Solved",
+    }
+    exports.import_(con, path, preset="generic", mapping=mapping, source="t")
+    start, end = period(date(2024, 3, 11), date(2024, 3, 17), "UTC")
+    selection = Selection("t", start, end, tz="UTC")
+    page = metrics.response_times_page(con, selection, "week", "channel", 10, SETTINGS)
+    week = page.trend.iloc[0]
+    assert (week["created"], week["answered"], week["met"], week["evaluated"]) == (3, 0, 0, 3)
+    assert week["sla_pct"] == 0.0 and week["not_answered"] == 3
+    assert page.buckets.set_index("bucket")["tickets"].to_dict() == {
+        "0-1 h": 0,
+        "1-4 h": 0,
+        "4-8 h": 0,
+        "8-24 h": 0,
+        "24 h+": 0,
+        "not answered": 3,
+    }
+    assert page.sla["sla_pct"].tolist() == [0.0]
+    assert page.breakdown["sla_pct"].tolist() == [0.0]
 
 
 @pytest.mark.parametrize(

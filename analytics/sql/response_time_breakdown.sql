@@ -42,8 +42,8 @@ figures as (
         count(*) as created,
         quantile_cont(frt_s, [0.5, 0.9]) as frt_q,
         median(resolution_s) as resolution_median_s,
-        count(*) filter (where met) as met,
-        count(*) filter (where evaluated) as evaluated
+        count_if(met) as met,
+        count_if(evaluated) as evaluated
     from cohort
     group by value
 ),
@@ -55,7 +55,8 @@ final as (
         frt_q[1] / 3600 as frt_median_h,
         frt_q[2] / 3600 as frt_p90_h,
         resolution_median_s / 3600 as resolution_median_h,
-        100.0 * met / nullif(evaluated, 0) as sla_pct
+        -- count_if is NULL when all its inputs are (no answered ticket)
+        100.0 * coalesce(met, 0) / nullif(evaluated, 0) as sla_pct
     from figures
     order by created desc, value
 )
