@@ -3,7 +3,7 @@
 -- metric query starts from the same selection with bound parameters.
 -- Negative durations (flagged at import) are data errors: they count as null.
 -- One select rather than a CTE pipeline: every query binds the macro anew,
--- and with two CTEs here binding and optimising the trend took 1.7x longer.
+-- and the response-times page ran 10% faster without the two CTEs it had.
 create or replace temp macro selected_tickets(
     p_source, p_regions, p_teams, p_channels, p_categories, p_priorities, p_as_of
 ) as table
