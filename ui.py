@@ -358,14 +358,36 @@ def frame():
 def selection() -> metrics.Selection | None:
     """Return the shared sidebar's selection for the page being drawn.
 
-    app.py draws the sidebar before running the page. Streamlit runs a page
-    straight from ``pages/`` without app.py when a session opens a deep link
-    before any session has run ``st.navigation`` (and in AppTest); the page
-    then draws the same sidebar itself, so it never renders without filters.
+    app.py draws the sidebar before running the page. A page run without it
+    (AppTest, which runs a page straight from ``pages/``) draws the same
+    sidebar itself, so it never renders without filters.
     """
     if getattr(_frame, "active", False):
         return st.session_state.get("selection")
+    # A session that has never been through the frame is on its first run,
+    # which carries no click for a rerun to lose. (AppTest resets Streamlit's
+    # mode on every run, so its later runs stay as they are.)
+    if "selection" not in st.session_state and _leave_pages_folder_mode():
+        st.rerun()
     return sidebar()
+
+
+def _leave_pages_folder_mode() -> bool:
+    """Switch Streamlit from its ``pages/`` folder mode to app.py's navigation; return if it was on.
+
+    Until a session has run ``st.navigation``, Streamlit treats the
+    ``pages/`` folder as the app (its multipage mode before ``st.navigation``):
+    the first deep link after a restart ran the page without app.py, with
+    the file names as navigation and a narrow layout. The flag is the one
+    ``st.navigation`` itself clears; a rerun then goes through app.py, to
+    the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if not PagesManager.uses_pages_directory:
+        return False
+    PagesManager.uses_pages_directory = False
+    return True
 
 
 def _restore(key: str, from_url, default, valid=lambda value: True) -> None:

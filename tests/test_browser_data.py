@@ -7,8 +7,7 @@ pytestmark = pytest.mark.browser
 
 
 def open_data_page(page, server) -> None:
-    # Enter through the frame, as a person does: Streamlit runs a deep link
-    # straight into pages/ without app.py until a session has run the frame.
+    # Enter through the home page and the navigation, as a person does.
     page.goto(server.url)
     page.get_by_test_id("stSidebar").get_by_text("Backlog Radar").wait_for()
     page.get_by_role("link", name="Data", exact=True).click()

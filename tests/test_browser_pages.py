@@ -168,6 +168,28 @@ def test_backlog_page_shows_days_to_clear_and_the_heatmaps(real_store, server, p
     screenshot(page, "backlog")
 
 
+def test_a_shared_link_opened_first_after_a_restart_shows_the_page_in_its_frame(real_store, page):
+    # Until a session has run app.py, Streamlit takes the pages/ folder for
+    # the app: this deep link used to open without the frame, with the file
+    # names as navigation and a narrow page.
+    fresh = AppServer(real_store[0]).start()
+    try:
+        page.goto(f"{fresh.url}/response_times?source={SOURCE}&period=All")
+        page.get_by_role("heading", name="Response times", exact=True).wait_for()
+        wait_for_charts(page, 5)
+        wait_until_idle(page)
+        navigation = page.get_by_test_id("stSidebarNav")
+        expect(navigation.get_by_role("link", name="Weekly report", exact=True)).to_be_visible()
+        expect(navigation.get_by_role("link", name="app", exact=True)).to_have_count(0)
+        assert page.get_by_test_id("stMainBlockContainer").bounding_box()["width"] > 1000
+        expect(page.get_by_test_id("stSidebar").get_by_text("Backlog Radar")).to_be_visible()
+        assert "period=All" in page.url and "/response_times" in page.url
+        assert_no_error(page)
+        screenshot(page, "deep_link_after_restart")
+    finally:
+        fresh.stop()
+
+
 def test_sidebar_choices_survive_moving_between_pages(server, page):
     open_page(page, server, "Overview", f"?source={SOURCE}")
     wait_for_charts(page, 1)

@@ -89,7 +89,7 @@ def test_the_access_page_is_for_admins_only(app):
     as_user(at, "ana", "analyst").run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/access.py")  # not in an analyst's navigation
-    # A deep link runs the page without the frame: it refuses on its own.
+    # The page file run on its own, without the frame, refuses too.
     page = as_user(AppTest.from_file(str(ROOT / "pages" / "access.py")), "ana", "analyst")
     page.run()
     assert any("managing access needs the admin role" in e.value for e in page.error)
