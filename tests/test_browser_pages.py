@@ -6,6 +6,7 @@ the metric functions on the same database), the charts drawn, no error box.
 """
 
 import re
+import shutil
 from urllib.parse import quote
 
 import pytest
@@ -168,11 +169,16 @@ def test_backlog_page_shows_days_to_clear_and_the_heatmaps(real_store, server, p
     screenshot(page, "backlog")
 
 
-def test_a_shared_link_opened_first_after_a_restart_shows_the_page_in_its_frame(real_store, page):
+def test_a_shared_link_opened_first_after_a_restart_shows_the_page_in_its_frame(
+    real_store, page, tmp_path
+):
     # Until a session has run app.py, Streamlit takes the pages/ folder for
     # the app: this deep link used to open without the frame, with the file
-    # names as navigation and a narrow page.
-    fresh = AppServer(real_store[0]).start()
+    # names as navigation and a narrow page. On a copy of the store: the
+    # module's server holds the file's lock.
+    db = tmp_path / "restarted.duckdb"
+    shutil.copyfile(real_store[0], db)
+    fresh = AppServer(db).start()
     try:
         page.goto(f"{fresh.url}/response_times?source={SOURCE}&period=All")
         page.get_by_role("heading", name="Response times", exact=True).wait_for()
