@@ -115,14 +115,13 @@ def pandas_pages(frame, settings) -> dict:
 
 def worker(path_name: str, db: Path, runs: int) -> dict:
     """Time every page and range on one path; return seconds and this process's peak MB."""
-    import duckdb
-
-    from analytics import metrics
+    from analytics import metrics, store
     from analytics.settings import load_settings
 
     settings = load_settings()
     if path_name == "duckdb":
-        con = duckdb.connect(str(db), read_only=True)
+        # opened as the app opens it, with the same settings
+        con = store.connect(db, read_only=True)
         span = metrics.source_span(con, common.SIM_SOURCE)
         pages = duckdb_pages(con, settings)
     else:

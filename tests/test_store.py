@@ -134,3 +134,17 @@ def test_timestamps_come_back_in_utc_whatever_the_session_zone(tmp_path):
     con = store.connect(path)
     (created,) = con.execute("select created_at from tickets").fetchone()
     assert created.isoformat() == "2024-03-12T07:00:00+00:00"
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_store_hands_large_freed_buffers_back_to_the_system(tmp_path, read_only):
+    path = tmp_path / "s.duckdb"
+    store.connect(path).close()
+    con = store.connect(path, read_only=read_only)
+    (threshold,) = con.execute(
+        "select current_setting('allocator_bulk_deallocation_flush_threshold')"
+    ).fetchone()
+    # an all-time page releases buffers of 8 MiB; DuckDB's default is 512 MiB
+    assert threshold == "6.0 MiB"
+    # a script may still open the same file without options in this process
+    duckdb.connect(str(path), read_only=read_only).close()
