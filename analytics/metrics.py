@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import threading
 import weakref
 from collections.abc import Iterator
@@ -179,8 +180,67 @@ def _zone_step_us(tz: str, first: date, last: date) -> int:
     return 3_600_000_000
 
 
+# The zone's offset is sampled this often, then each change found to the
+# second: since 1970 no zone in tzdata has kept an offset for less than a week.
+_ZONE_SAMPLE = timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=64)
+def zone_changes(
+    tz: str, start: datetime, end: datetime
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Return when ``tz``'s UTC offset changes in [start, end), and its offsets, in microseconds.
+
+    ``(changes, offsets)``: the instants since the epoch at which the offset
+    changes, in order, and the offsets, one more than the changes: the one at
+    ``start``, then the one from each change on.
+    """
+    zone = ZoneInfo(tz)
+
+    def offset_us(second: int) -> int:
+        offset = datetime.fromtimestamp(second, zone).utcoffset() or timedelta(0)
+        return offset // timedelta(microseconds=1)
+
+    # the seconds from start's to the last one before end
+    first, last = int(start.timestamp()), math.ceil(end.timestamp()) - 1
+    step = int(_ZONE_SAMPLE.total_seconds())
+    offsets, changes = [offset_us(first)], []
+    before = first
+    while before < last:
+        after = min(before + step, last)
+        if offset_us(after) != offsets[-1]:
+            # the first second with the new offset
+            lo, hi = before, after
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if offset_us(mid) == offsets[-1] else (lo, mid)
+            changes.append(hi * 1_000_000)
+            offsets.append(offset_us(hi))
+            before = hi
+        else:
+            before = after
+    return tuple(changes), tuple(offsets)
+
+
+def zone_offset_macro(changes: int) -> str:
+    """Return SQL defining ``zone_offset_us(us, changes, offsets)`` for lists of ``changes`` changes.
+
+    The offset at instant ``us``, given :func:`zone_changes`' lists: a CASE
+    over the changes, latest first. DuckDB has no cheap per-row search of a
+    list, and joining every ticket to its local hour took a fifth of the
+    trend's time; the CASE is three times cheaper. Only the number of arms
+    comes from here; the instants and offsets stay bound parameters.
+    """
+    arms = "".join(
+        f"    when us >= changes[{i}] then offsets[{i + 1}]\n" for i in range(changes, 0, -1)
+    )
+    body = f"case\n{arms}    else offsets[1]\nend" if changes else "offsets[1]"
+    return f"create or replace temp macro zone_offset_us(us, changes, offsets) as\n{body}"
+
+
 def _params(selection: Selection, settings: Settings, span: SourceSpan) -> dict:
     priorities = list(settings.sla_by_priority)
+    changes, offsets = zone_changes(selection.tz, selection.start, selection.end)
     first = min(selection.start, span.first_created_at or selection.start).date()
     last = max(selection.end, span.as_of or selection.end).date()
     return {
@@ -197,6 +257,8 @@ def _params(selection: Selection, settings: Settings, span: SourceSpan) -> dict:
         "zone_step_us": _zone_step_us(
             selection.tz, first - timedelta(days=2), last + timedelta(days=2)
         ),
+        "zone_changes": list(changes),
+        "zone_offsets": list(offsets),
         "sla_default_s": settings.sla_target_hours * 3600,
         "sla_priorities": priorities,
         "sla_targets": [settings.sla_by_priority[p] * 3600 for p in priorities],
@@ -240,8 +302,20 @@ def _run(con, selection, settings, span, name: str, params: dict) -> pd.DataFram
     with _cursor(con, selection, settings, span) as cur:
         statement = _statement(cur, name)
         names = statement.named_parameters
+        if "zone_changes" in names:
+            _define_zone_offset(cur, len(params["zone_changes"]))
         used = {k: v for k, v in params.items() if k in names}
         return cur.execute(statement, used).df()
+
+
+def _define_zone_offset(cur: duckdb.DuckDBPyConnection, changes: int) -> None:
+    """Define ``zone_offset_us`` on ``cur`` for ``changes`` changes, unless it already is."""
+    defined = getattr(_THREAD, "zone_offset_arms", None)
+    if defined is None:
+        defined = _THREAD.zone_offset_arms = weakref.WeakKeyDictionary()
+    if defined.get(cur) != changes:
+        cur.execute(zone_offset_macro(changes))
+        defined[cur] = changes
 
 
 @functools.cache

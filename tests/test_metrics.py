@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import exports
 import pandas as pd
 import pytest
@@ -501,3 +502,71 @@ def test_previous_is_the_same_number_of_local_days_just_before(
         previous_first_day, first_day - timedelta(1), tz
     )
     assert replace(previous, start=start, end=end) == selection
+
+
+def _utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("tz", "start", "end", "changes", "offsets_h"),
+    [
+        # Europe's last Sundays of March and October, at 01:00 UTC
+        ("Europe/Paris", _utc(2026, 1, 1), _utc(2027, 1, 1),
+         [_utc(2026, 3, 29, 1), _utc(2026, 10, 25, 1)], [1, 2, 1]),
+        ("America/New_York", _utc(2026, 1, 1), _utc(2026, 7, 1), [_utc(2026, 3, 8, 7)], [-5, -4]),
+        # half an hour ahead, no daylight saving time
+        ("Asia/Kolkata", _utc(2026, 1, 1), _utc(2027, 1, 1), [], [5.5]),
+        # a half-hour change
+        ("Australia/Lord_Howe", _utc(2026, 3, 1), _utc(2026, 6, 1), [_utc(2026, 4, 4, 15)], [11, 10.5]),
+        # a period that starts at a change holds none
+        ("Europe/Paris", _utc(2026, 3, 29, 1), _utc(2026, 4, 1), [], [2]),
+        # and one that ends at a change holds none either
+        ("Europe/Paris", _utc(2026, 3, 1), _utc(2026, 3, 29, 1), [], [1]),
+    ],
+)  # fmt: skip
+def test_zone_changes_are_the_instants_the_offset_changes(tz, start, end, changes, offsets_h):
+    found, offsets = metrics.zone_changes(tz, start, end)
+    assert found == tuple(int(c.timestamp()) * 1_000_000 for c in changes)
+    assert offsets == tuple(round(h * 3_600_000_000) for h in offsets_h)
+
+
+@pytest.mark.parametrize("tz", ["Europe/Paris", "America/Sao_Paulo", "Africa/Casablanca"])
+def test_zone_offset_macro_gives_the_zone_offset_at_every_hour(tz):
+    # Casablanca leaves and resumes its offset around Ramadan: four changes a year.
+    start, end = _utc(2016, 1, 1), _utc(2019, 1, 1)
+    changes, offsets = metrics.zone_changes(tz, start, end)
+    con = duckdb.connect()
+    con.execute(metrics.zone_offset_macro(len(changes)))
+    rows = con.execute(
+        """
+        select us, zone_offset_us(us, $changes::bigint[], $offsets::bigint[])
+        from range(epoch_us($start::timestamptz), epoch_us($end::timestamptz), 1800000000) as t(us)
+        """,
+        {"changes": list(changes), "offsets": list(offsets), "start": start, "end": end},
+    ).fetchall()
+    zone = ZoneInfo(tz)
+    expected = [
+        (us, datetime.fromtimestamp(us / 1e6, zone).utcoffset() // timedelta(microseconds=1))
+        for us, _ in rows
+    ]
+    assert len(changes) >= 6
+    assert rows == expected
+
+
+def test_sla_targets_without_per_priority_targets_use_the_default(con, tmp_path):
+    settings_file = tmp_path / "settings.toml"
+    settings_file.write_text("[sla]\ntarget_hours = 3\n", encoding="utf-8")
+    settings = load_settings({"BACKLOG_RADAR_SETTINGS": str(settings_file)})
+    assert settings.sla_by_priority == {}
+    ref = Reference(load_tickets(con, "sample"), settings)
+    selection = Selection("sample", *period(date(2016, 3, 1), date(2016, 5, 31), "Europe/Paris"))
+    trend = metrics.response_time_trend(con, selection, "week", settings)
+    assert_same(trend, ref.response_time_trend(selection, "week"))
+    assert_same(
+        metrics.response_time_breakdown(con, selection, "priority", settings),
+        ref.response_time_breakdown(selection, "priority"),
+    )
+    # a 3-hour target everywhere: fewer met than with 6 hours for most priorities
+    default = metrics.response_time_trend(con, selection, "week", SETTINGS)
+    assert trend["met"].sum() < default["met"].sum()

@@ -18,13 +18,6 @@ periods as (
     select unnest(['current', 'previous']) as period
 ),
 
-sla_targets as (
-    select
-        unnest($sla_priorities::varchar[]) as priority,
-        unnest($sla_targets::double[]) as target_s
-),
-
--- a join against the few targets, much cheaper than a list lookup per ticket
 cohort as (
     select
         case when tickets.created_at >= $start then 'current' else 'previous' end as period,
@@ -32,9 +25,9 @@ cohort as (
         tickets.resolution_s,
         tickets.first_response_at,
         tickets.age_s,
-        coalesce(sla_targets.target_s, $sla_default_s) as target_s
+        sla_target_s(tickets.priority, $sla_priorities, $sla_targets, $sla_default_s)
+            as target_s
     from tickets
-    left join sla_targets using (priority)
     where tickets.created_at >= $previous_start and tickets.created_at < $end
 ),
 

@@ -2,13 +2,6 @@
 -- channel, category or priority), by creation date (cohort).
 with
 
-sla_targets as (
-    select
-        unnest($sla_priorities::varchar[]) as priority,
-        unnest($sla_targets::double[]) as target_s
-),
-
--- a join against the few targets, much cheaper than a list lookup per ticket
 cohort as (
     select
         coalesce(
@@ -23,16 +16,18 @@ cohort as (
         ) as value,
         tickets.frt_s,
         tickets.resolution_s,
-        tickets.frt_s <= coalesce(sla_targets.target_s, $sla_default_s) as met,
+        tickets.frt_s
+            <= sla_target_s(tickets.priority, $sla_priorities, $sla_targets, $sla_default_s)
+            as met,
         tickets.frt_s is not null
             or (
                 tickets.first_response_at is null
-                and tickets.age_s > coalesce(sla_targets.target_s, $sla_default_s)
+                and tickets.age_s
+                > sla_target_s(tickets.priority, $sla_priorities, $sla_targets, $sla_default_s)
             ) as evaluated
     from selected_tickets(
         $source, $regions, $teams, $channels, $categories, $priorities, $as_of
     ) as tickets
-    left join sla_targets using (priority)
     where tickets.created_at >= $start and tickets.created_at < $end
 ),
 

@@ -7,67 +7,58 @@
 -- over periods, so the period's bucket shares come from this query too.
 with
 
-sla_targets as (
-    select
-        unnest($sla_priorities::varchar[]) as priority,
-        unnest($sla_targets::double[]) as target_s
-),
-
+-- Each ticket's local day or week: its instant plus $tz's UTC offset then,
+-- from the few instants in the period at which the offset changes
+-- ($zone_changes, $zone_offsets; zone_offset_us is defined per query). The
+-- slow time-zone conversion is never applied per ticket.
 cohort as (
     select
-        epoch_us(tickets.created_at) // $zone_step_us as tick,
+        date_trunc(
+            $grain,
+            make_timestamp(
+                epoch_us(tickets.created_at)
+                + zone_offset_us(
+                    epoch_us(tickets.created_at),
+                    $zone_changes::bigint[],
+                    $zone_offsets::bigint[]
+                )
+            )
+        )::date as period,
         tickets.frt_s,
         tickets.resolution_s,
         tickets.first_response_at is null as unanswered,
-        tickets.frt_s <= coalesce(sla_targets.target_s, $sla_default_s) as met,
+        tickets.frt_s
+            <= sla_target_s(tickets.priority, $sla_priorities, $sla_targets, $sla_default_s)
+            as met,
         tickets.frt_s is not null
             or (
                 tickets.first_response_at is null
-                and tickets.age_s > coalesce(sla_targets.target_s, $sla_default_s)
+                and tickets.age_s
+                > sla_target_s(tickets.priority, $sla_priorities, $sla_targets, $sla_default_s)
             ) as evaluated
     from selected_tickets(
         $source, $regions, $teams, $channels, $categories, $priorities, $as_of
     ) as tickets
-    left join sla_targets using (priority)
     where tickets.created_at >= $start and tickets.created_at < $end
-),
-
--- The local day or week of every tick of $zone_step_us in the period (an
--- hour, or a quarter hour in zones offset by fractions of an hour: local
--- midnights fall on ticks). Generated from the period rather than read from
--- the cohort, so the cohort is read once and only these few keys go through
--- the slow time-zone conversion.
-periods as (
-    select
-        ticks.tick,
-        date_trunc(
-            $grain, timezone($tz, to_timestamp(ticks.tick * $zone_step_us / 1000000))
-        )::date as period
-    from range(
-        epoch_us($start::timestamptz) // $zone_step_us,
-        (epoch_us($end::timestamptz) - 1) // $zone_step_us + 1
-    ) as ticks(tick)
 ),
 
 figures as (
     select
-        periods.period,
+        period,
         count(*) as created,
-        count(cohort.frt_s) as answered,
-        quantile_cont(cohort.frt_s, [0.5, 0.9]) as frt_q,
-        quantile_cont(cohort.resolution_s, [0.5, 0.9]) as resolution_q,
-        count_if(cohort.met) as met,
-        count_if(cohort.evaluated) as evaluated,
-        count_if(cohort.frt_s < 3600) as frt_0_1h,
-        count_if(cohort.frt_s >= 3600 and cohort.frt_s < 4 * 3600) as frt_1_4h,
-        count_if(cohort.frt_s >= 4 * 3600 and cohort.frt_s < 8 * 3600) as frt_4_8h,
-        count_if(cohort.frt_s >= 8 * 3600 and cohort.frt_s < 24 * 3600)
-            as frt_8_24h,
-        count_if(cohort.frt_s >= 24 * 3600) as frt_24h_plus,
-        count_if(cohort.unanswered) as not_answered
+        count(frt_s) as answered,
+        quantile_cont(frt_s, [0.5, 0.9]) as frt_q,
+        quantile_cont(resolution_s, [0.5, 0.9]) as resolution_q,
+        count_if(met) as met,
+        count_if(evaluated) as evaluated,
+        count_if(frt_s < 3600) as frt_0_1h,
+        count_if(frt_s >= 3600 and frt_s < 4 * 3600) as frt_1_4h,
+        count_if(frt_s >= 4 * 3600 and frt_s < 8 * 3600) as frt_4_8h,
+        count_if(frt_s >= 8 * 3600 and frt_s < 24 * 3600) as frt_8_24h,
+        count_if(frt_s >= 24 * 3600) as frt_24h_plus,
+        count_if(unanswered) as not_answered
     from cohort
-    join periods using (tick)
-    group by periods.period
+    group by period
 ),
 
 -- count_if, cheaper than count(*) filter (where ...) for eight counts, is
