@@ -15,10 +15,11 @@ import functools
 import math
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -298,14 +299,15 @@ def _statement(cur: duckdb.DuckDBPyConnection, name: str) -> duckdb.Statement:
     return statement
 
 
-def _run(con, selection, settings, span, name: str, params: dict) -> pd.DataFrame:
+def _run(con, selection, settings, span, name: str, params: dict, then=None) -> Any:
     with _cursor(con, selection, settings, span) as cur:
         statement = _statement(cur, name)
         names = statement.named_parameters
         if "zone_changes" in names:
             _define_zone_offset(cur, len(params["zone_changes"]))
         used = {k: v for k, v in params.items() if k in names}
-        return cur.execute(statement, used).df()
+        frame = cur.execute(statement, used).df()
+    return frame if then is None else then(frame)
 
 
 def _define_zone_offset(cur: duckdb.DuckDBPyConnection, changes: int) -> None:
@@ -328,7 +330,8 @@ def queries(
     selection: Selection,
     parts: dict[str, tuple[str, dict]],
     settings: Settings | None = None,
-) -> dict[str, pd.DataFrame]:
+    then: dict[str, Callable[[pd.DataFrame], Any]] | None = None,
+) -> dict[str, Any]:
     """Run several query files for ``selection`` at once; return part -> result.
 
     ``parts`` maps a name to ``(query file, extra parameters)``; each result
@@ -336,13 +339,18 @@ def queries(
     its thread's own cursor: over 90 days a query spends much of its time
     planning and in single-threaded steps, so a page's queries side by side
     finish about 1.5x sooner than one after another (and than one statement
-    holding them all, measured too).
+    holding them all, measured too). ``then`` maps a part to a function of
+    its frame, called on the same thread as soon as the query ends, while
+    the others still run; the part's result is then what it returns.
     """
     settings = settings or load_settings()
     span = _current_span(con, selection.source)
     shared = _params(selection, settings, span)
+    then = then or {}
     futures = {
-        part: _pool().submit(_run, con, selection, settings, span, name, {**shared, **extra})
+        part: _pool().submit(
+            _run, con, selection, settings, span, name, {**shared, **extra}, then.get(part)
+        )
         for part, (name, extra) in parts.items()
     }
     return {part: future.result() for part, future in futures.items()}
@@ -635,13 +643,19 @@ def response_times_page(
         "breakdown": ("response_time_breakdown", {"dimension": dimension}),
         "slowest": ("slowest_tickets", {"limit": int(limit)}),
     }
-    if grain != "week":
+    # The buckets and the SLA table are small pandas steps on a trend, taken
+    # on its worker while the other queries still run.
+    if grain == "week":
+        then = {"trend": lambda trend: (trend, buckets_of(trend), sla_of(trend))}
+    else:
         parts["weekly"] = ("response_time_trend", {"grain": "week"})
-    frames = queries(con, selection, parts, settings)
+        then = {"trend": lambda trend: (trend, buckets_of(trend), None), "weekly": sla_of}
+    frames = queries(con, selection, parts, settings, then)
+    trend, buckets, sla = frames["trend"]
     return ResponseTimesPage(
-        trend=frames["trend"],
-        sla=sla_of(frames.get("weekly", frames["trend"])),
-        buckets=buckets_of(frames["trend"]),
+        trend=trend,
+        sla=frames.get("weekly", sla),
+        buckets=buckets,
         breakdown=frames["breakdown"],
         slowest=frames["slowest"],
     )

@@ -358,6 +358,18 @@ def test_queries_bind_each_parts_own_parameters(con):
     )
 
 
+def test_queries_hand_each_frame_to_its_own_then(con):
+    start, end = period(date(2016, 3, 1), date(2016, 3, 31), "Europe/Paris")
+    selection = Selection("sample", start, end, tz="Europe/Paris")
+    parts = {
+        "days": ("response_time_trend", {"grain": "day"}),
+        "weeks": ("response_time_trend", {"grain": "week"}),
+    }
+    frames = metrics.queries(con, selection, parts, SETTINGS, then={"weeks": metrics.sla_of})
+    assert len(frames["days"]) == 31
+    pd.testing.assert_frame_equal(frames["weeks"], metrics.sla_weekly(con, selection, SETTINGS))
+
+
 @pytest.mark.parametrize(
     ("page", "kwargs"),
     [
@@ -458,6 +470,29 @@ def test_a_week_without_an_answer_has_zero_counts_and_zero_sla(tmp_path):
     }
     assert page.sla["sla_pct"].tolist() == [0.0]
     assert page.breakdown["sla_pct"].tolist() == [0.0]
+
+
+@pytest.mark.parametrize("limit", [1, 3, 4, 6, 10])
+def test_slowest_tickets_break_ties_at_the_cut_by_ticket_id(tmp_path, limit):
+    # Waits of 5 h (one ticket), 3 h (four tickets, stored out of id order)
+    # and 1 h (one): the tickets tied at the cut are kept in id order.
+    con = store.connect(tmp_path / "store.duckdb")
+    rows = [
+        ["T-9", "2024-03-12 09:00:00", "2024-03-12 12:00:00"],
+        ["T-2", "2024-03-12 10:00:00", "2024-03-12 15:00:00"],
+        ["T-7", "2024-03-13 09:00:00", "2024-03-13 12:00:00"],
+        ["T-1", "2024-03-13 10:00:00", "2024-03-13 11:00:00"],
+        ["T-3", "2024-03-14 09:00:00", "2024-03-14 12:00:00"],
+        ["T-5", "2024-03-14 10:00:00", "2024-03-14 13:00:00"],
+    ]
+    path = exports.write_csv(tmp_path / "t.csv", ["Ticket", "Opened", "Replied"], rows)
+    mapping = {"ticket_id": "Ticket", "created_at": "Opened", "first_response_at": "Replied"}
+    exports.import_(con, path, preset="generic", mapping=mapping, source="t")
+    selection = Selection("t", *period(date(2024, 3, 11), date(2024, 3, 17), "UTC"))
+    slowest = metrics.slowest_tickets(con, selection, limit, SETTINGS)
+    ranked = ["T-2", "T-3", "T-5", "T-7", "T-9", "T-1"]
+    assert slowest["ticket_id"].tolist() == ranked[:limit]
+    assert slowest["wait_h"].tolist() == [5.0, 3.0, 3.0, 3.0, 3.0, 1.0][:limit]
 
 
 @pytest.mark.parametrize(

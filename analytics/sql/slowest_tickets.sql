@@ -1,14 +1,14 @@
 -- The tickets created in the period that waited longest for a first
--- response; unanswered ones count with their age so far. The ranking reads
--- only the few columns it sorts on; the kept rows' other columns are then
--- fetched by row id, so the text columns of the other tickets are never read.
+-- response; unanswered ones count with their age so far; ties in ticket id
+-- order. The waits are ranked alone: the $limit-th longest wait is the cut,
+-- and only the tickets at or above it (ties included) are fetched by row id
+-- and sorted with their ids, so no text column of the other tickets is read.
 -- Times are local wall-clock times of $tz, converted for those rows only.
 with
 
-waits as (
+waits as materialized (
     select
         row_id,
-        ticket_id,
         case when first_response_at is null then age_s else frt_s end as wait_s,
         resolution_s
     from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
@@ -17,11 +17,16 @@ waits as (
         and (first_response_at is null or frt_s is not null)
 ),
 
+-- min() skips nulls: with fewer than $limit waits known, every ticket is kept
+cut as (
+    select min(wait_s) as wait_s
+    from (select wait_s from waits order by wait_s desc nulls last limit $limit)
+),
+
 slowest as (
-    select row_id, wait_s, resolution_s
-    from waits
-    order by wait_s desc nulls last, ticket_id
-    limit $limit
+    select waits.row_id, waits.wait_s, waits.resolution_s
+    from waits, cut
+    where waits.wait_s >= cut.wait_s or waits.wait_s is null
 ),
 
 final as (
@@ -41,6 +46,7 @@ final as (
     from slowest
     join main.tickets as tickets on tickets.rowid = slowest.row_id
     order by wait_h desc nulls last, tickets.ticket_id
+    limit $limit
 )
 
 select * from final
