@@ -470,6 +470,9 @@ def test_a_week_without_an_answer_has_zero_counts_and_zero_sla(tmp_path):
     }
     assert page.sla["sla_pct"].tolist() == [0.0]
     assert page.breakdown["sla_pct"].tolist() == [0.0]
+    # whole counts, as the charts' CSV files show them ("3", not "3.0")
+    counts = ["created", "answered", "met", "evaluated", *metrics.BUCKETS.values()]
+    assert all(pd.api.types.is_integer_dtype(page.trend[c]) for c in counts)
 
 
 @pytest.mark.parametrize("limit", [1, 3, 4, 6, 10])

@@ -62,7 +62,8 @@ figures as (
 ),
 
 -- count_if, cheaper than count(*) filter (where ...) for eight counts, is
--- NULL when all its inputs are (a period without an answered ticket).
+-- NULL when all its inputs are (a period without an answered ticket), and a
+-- HUGEINT, which pandas would take as a float: cast back to whole counts.
 final as (
     select
         period,
@@ -72,15 +73,15 @@ final as (
         frt_q[2] / 3600 as frt_p90_h,
         resolution_q[1] / 3600 as resolution_median_h,
         resolution_q[2] / 3600 as resolution_p90_h,
-        coalesce(met, 0) as met,
-        evaluated,
+        coalesce(met, 0)::bigint as met,
+        evaluated::bigint as evaluated,
         100.0 * coalesce(met, 0) / nullif(evaluated, 0) as sla_pct,
-        coalesce(frt_0_1h, 0) as frt_0_1h,
-        coalesce(frt_1_4h, 0) as frt_1_4h,
-        coalesce(frt_4_8h, 0) as frt_4_8h,
-        coalesce(frt_8_24h, 0) as frt_8_24h,
-        coalesce(frt_24h_plus, 0) as frt_24h_plus,
-        not_answered
+        coalesce(frt_0_1h, 0)::bigint as frt_0_1h,
+        coalesce(frt_1_4h, 0)::bigint as frt_1_4h,
+        coalesce(frt_4_8h, 0)::bigint as frt_4_8h,
+        coalesce(frt_8_24h, 0)::bigint as frt_8_24h,
+        coalesce(frt_24h_plus, 0)::bigint as frt_24h_plus,
+        not_answered::bigint as not_answered
     from figures
     order by period
 )
