@@ -9,8 +9,9 @@ with
 
 -- Each ticket's local day or week: its instant plus $tz's UTC offset then,
 -- from the few instants in the period at which the offset changes
--- ($zone_changes, $zone_offsets; zone_offset_us is defined per query). The
--- slow time-zone conversion is never applied per ticket.
+-- ($zone_changes, $zone_offsets; zone_offset_us is defined on the cursor for
+-- their number, metrics.zone_offset_macro). The slow time-zone conversion is
+-- never applied per ticket.
 cohort as (
     select
         date_trunc(
