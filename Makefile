@@ -12,7 +12,7 @@ export OPENBLAS_NUM_THREADS := 1
 .PHONY: run test lint bench sample chromium clean
 
 run: $(VENV)/.installed $(DB)
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
+	$(PY) -m streamlit run serve.py --server.port $(PORT) --server.address localhost
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)

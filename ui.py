@@ -24,8 +24,10 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from analytics import access, charts, events, exports, metrics, store
+import web
+from analytics import access, charts, events, exports, metrics, sessions, store
 from analytics.settings import SAMPLE_SOURCE, Settings, load_settings
 
 CACHE_TTL = 600
@@ -143,13 +145,6 @@ def events_for(selection: metrics.Selection) -> pd.DataFrame:
 # --- who is asking ------------------------------------------------------------------------
 
 
-@st.cache_resource
-def _limiter() -> access.SignInLimiter:
-    """Return the process-wide counter of failed sign-ins."""
-    cfg = settings().access
-    return access.SignInLimiter(cfg.max_failures, cfg.lockout_minutes * 60)
-
-
 def oidc_configured() -> bool:
     """Return True when ``.streamlit/secrets.toml`` configures an OpenID Connect provider."""
     try:
@@ -216,10 +211,13 @@ def signed_in() -> access.User | None:
     """Return who is using this session, or None when nobody is signed in yet.
 
     With an identity provider or a users file configured, that is the
-    signed-in person (sessions expire after ``[access] session_hours``). With
-    neither, the single local user (an admin), and only when the app listens
-    on loopback or ``BACKLOG_RADAR_ALLOW_OPEN=1`` says it may serve others:
-    otherwise the run stops on a message saying so.
+    signed-in person: a local user by the signed session cookie their
+    browser holds (checked on every run, so a replayed session id proves
+    nothing), a provider's user by Streamlit's own identity cookie. Sessions
+    expire after ``[access] session_hours``. With neither configured, the
+    single local user (an admin), and only when the app listens on loopback
+    or ``BACKLOG_RADAR_ALLOW_OPEN=1`` says it may serve others: otherwise
+    the run stops on a message saying so.
     """
     cfg = settings().access
     oidc = oidc_configured()
@@ -228,21 +226,46 @@ def signed_in() -> access.User | None:
         if refusal := open_access_refusal():
             st.error(refusal)
             st.stop()
-        return access.User("local", "admin", "single-user")
+        return _permit_uploads(access.User("local", "admin", "single-user"), None)
 
     now = time.time()
-    signed = st.session_state.get("auth_user")
-    if signed is not None and now - st.session_state.get("auth_at", 0) < cfg.session_hours * 3600:
+    token = _session_token()
+    if users and token:
+        session = sessions.verify(_secret(), token, now, cfg.session_hours * 3600)
         # The users file is the truth: a removed user or a changed role applies at once.
-        entry = users.get(signed.name)
-        if entry is not None:
-            return access.User(entry.name, entry.role, "local")
-    elif signed is not None:
+        entry = users.get(session.name) if session else None
+        if entry is not None and not sessions.is_revoked(_connection(), session):
+            return _permit_uploads(access.User(entry.name, entry.role, "local"), session.sid)
         st.session_state["auth_expired"] = True
-    st.session_state.pop("auth_user", None)
     if oidc and st.user.is_logged_in:
-        return _oidc_user(cfg, now)
-    return None
+        return _permit_uploads(_oidc_user(cfg, now), None)
+    return _permit_uploads(None, None)
+
+
+def _secret() -> bytes:
+    cfg = settings().access
+    return sessions.load_secret(cfg.secret_file, cfg.session_secret)
+
+
+def _session_token() -> str | None:
+    # A served session proves its sign-in with the browser's HttpOnly cookie.
+    # A session with no HTTP request behind it (AppTest runs the script in
+    # this process; no browser can reach it) may carry the same signed token
+    # in its state instead.
+    if _served_over_network():
+        return st.context.cookies.get(sessions.COOKIE_NAME)
+    return st.session_state.get("auth_token")
+
+
+def _permit_uploads(user: access.User | None, sid: str | None) -> access.User | None:
+    """Let this session receive uploads only while its user may import; return ``user``."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        if user is not None and user.can("import"):
+            web.UPLOADS.grant(ctx.session_id, sid)
+        else:
+            web.UPLOADS.withdraw(ctx.session_id)
+    return user
 
 
 def current_user() -> access.User:
@@ -275,11 +298,17 @@ def _oidc_user(cfg, now: float) -> access.User | None:
 
 
 def sign_in_screen() -> None:
-    """Draw the sign-in screen: the identity provider's button and/or the local form."""
+    """Draw the sign-in screen: the identity provider's button and/or the way to the form.
+
+    Local users sign in on the plain form of ``web.py`` (which sets the
+    cookie); a page request without a cookie is sent there before the app
+    loads, so this screen shows when a session ends while its tab is open,
+    or when an identity provider is configured too.
+    """
     oidc, local = oidc_configured(), bool(local_users())
     st.title("Backlog Radar")
     if st.session_state.pop("auth_expired", False):
-        st.info("Your session expired: sign in again.")
+        st.info("Your session ended: sign in again.")
     if oidc:
         st.button(
             "Sign in with your organisation's account",
@@ -289,40 +318,14 @@ def sign_in_screen() -> None:
             key="oidc_login",
         )
     if local:
-        with st.form("sign_in"):
-            name = st.text_input("User name", max_chars=64)
-            password = st.text_input("Password", type="password", max_chars=256)
-            submitted = st.form_submit_button("Sign in", icon=":material/lock_open:")
-        if submitted:
-            _try_local_sign_in(name.strip(), password)
-
-
-def _try_local_sign_in(name: str, password: str) -> None:
-    address = st.context.ip_address if _served_over_network() else None
-    limiter = _limiter()
-    try:
-        limiter.check(name, address)
-    except access.SignInThrottled as exc:
-        st.error(f"Not signed in: {exc}.")
-        return
-    user = access.authenticate(local_users(), name, password)
-    attempt = user or access.User(name or "(empty)", "-", "local")
-    with store.transaction(_connection(), changes_data=False) as cur:
-        access.record(cur, attempt, "sign_in" if user else "sign_in_failed", address)
-    if user is None:
-        limiter.failed(name, address)
-        st.error("Not signed in: wrong user name or password.")
-        return
-    limiter.succeeded(name)
-    st.session_state["auth_user"] = user
-    st.session_state["auth_at"] = time.time()
-    st.rerun()
-
-
-def _sign_out() -> None:
-    if st.session_state.pop("auth_user", None) is None and oidc_configured():
-        st.logout()
-    st.session_state.pop("auth_at", None)
+        # st.logout() sends the browser to the sign-out address in this tab;
+        # web.py clears the local cookie there and shows the sign-in form.
+        st.button(
+            "Sign in with a user name and password",
+            on_click=st.logout,
+            icon=":material/lock_open:",
+            key="local_login",
+        )
 
 
 def user_badge(user: access.User) -> None:
@@ -334,7 +337,8 @@ def user_badge(user: access.User) -> None:
         )
         return
     st.sidebar.caption(f":material/person: {md_escape(user.name)} · {user.role}")
-    st.sidebar.button("Sign out", on_click=_sign_out, key="sign_out", icon=":material/logout:")
+    # For a local user, web.py revokes the cookie at the sign-out address.
+    st.sidebar.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
 
 
 def md_escape(text: str) -> str:

@@ -75,6 +75,10 @@ class AccessSettings:
     a signed-in person no rule names (None: refused). ``users_file`` holds the
     local users (``BACKLOG_RADAR_USERS``). ``allow_open`` lets the app serve a
     non-loopback address with no sign-in (``BACKLOG_RADAR_ALLOW_OPEN=1``).
+    ``secret_file`` holds the key that signs session cookies (created on
+    first use beside the users file) unless ``session_secret`` gives it
+    (``BACKLOG_RADAR_SESSION_SECRET``, for several servers); ``secure_cookie``
+    marks the cookie HTTPS-only (set it when a TLS proxy serves the app).
     """
 
     users_file: Path = PROJECT_ROOT / "data" / "users.json"
@@ -84,6 +88,9 @@ class AccessSettings:
     max_failures: int = 5
     lockout_minutes: float = 15.0
     allow_open: bool = False
+    secret_file: Path = PROJECT_ROOT / "data" / "session.key"
+    session_secret: str | None = field(default=None, repr=False)
+    secure_cookie: bool = False
 
 
 DEFAULT_SCHEDULE = Schedule(
@@ -124,8 +131,8 @@ class Settings:
     """
 
     db_path: Path = DEFAULT_DB_PATH
-    max_upload_mb: int = 2048
-    max_unpacked_mb: int = 4096
+    max_upload_mb: int = 500
+    max_unpacked_mb: int = 2048
     default_tz: str = "UTC"
     sla_target_hours: float = 6.0
     sla_by_priority: Mapping[str, float] = field(default_factory=dict)
@@ -157,8 +164,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"business_hours.teams names unknown schedules: {', '.join(unknown)}")
     return Settings(
         db_path=Path(env.get("BACKLOG_RADAR_DB", str(DEFAULT_DB_PATH))),
-        max_upload_mb=int(env.get("BACKLOG_RADAR_MAX_UPLOAD_MB", "2048")),
-        max_unpacked_mb=int(env.get("BACKLOG_RADAR_MAX_UNPACKED_MB", "4096")),
+        max_upload_mb=int(env.get("BACKLOG_RADAR_MAX_UPLOAD_MB", str(Settings.max_upload_mb))),
+        max_unpacked_mb=int(
+            env.get("BACKLOG_RADAR_MAX_UNPACKED_MB", str(Settings.max_unpacked_mb))
+        ),
         default_tz=env.get("BACKLOG_RADAR_TZ", "UTC"),
         sla_target_hours=float(sla.get("target_hours", 6.0)),
         sla_by_priority={k: float(v) for k, v in sla.get("by_priority", {}).items()},
@@ -190,6 +199,9 @@ def _access_settings(access: Mapping, env: Mapping[str, str]) -> AccessSettings:
         lockout_minutes=float(access.get("lockout_minutes", 15.0)),
         allow_open=env.get("BACKLOG_RADAR_ALLOW_OPEN", "") == "1"
         or bool(access.get("allow_open", False)),
+        secret_file=users_file.with_name("session.key"),
+        session_secret=env.get("BACKLOG_RADAR_SESSION_SECRET") or None,
+        secure_cookie=bool(access.get("secure_cookie", False)),
     )
 
 

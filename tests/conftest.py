@@ -17,6 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium as root in a sandboxed machine with no network: no sandbox,
+# no GPU, and none of its own background connections.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 NYC311 = REALDATA / "nyc311_sample" / "nyc311_2023-02-28.csv"
 SERVICENOW_LOG = REALDATA / "uci_servicenow_incidents" / "incident_event_log.zip"
 
@@ -28,7 +39,7 @@ def _free_port() -> int:
 
 
 class AppServer:
-    """``streamlit run app.py`` on a loopback port, against its own database file.
+    """``streamlit run serve.py`` on a loopback port, against its own database file.
 
     The app is isolated from the developer's machine: its own users file
     (none unless ``env`` names one) and its own secrets (``secrets``, a
@@ -38,7 +49,7 @@ class AppServer:
     def __init__(
         self,
         db_path: Path,
-        script: Path = ROOT / "app.py",
+        script: Path = ROOT / "serve.py",
         *,
         env: dict[str, str] | None = None,
         secrets: Callable[[int], str] | None = None,
@@ -132,15 +143,7 @@ def browser():
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=list(CHROMIUM_ARGS),
         )
         yield browser
         browser.close()

@@ -12,7 +12,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import AppServer, screenshot, wait_until_idle
+from conftest import CHROMIUM, CHROMIUM_ARGS, AppServer, screenshot, wait_until_idle
 from exports import import_, zendesk
 from oidc_provider import Provider
 
@@ -41,6 +41,11 @@ def signed_store(tmp_path):
         access.set_user(users, name, role, PASSWORDS[name], cur=con, actor=access.SYSTEM)
     con.close()
     return db, users
+
+
+@pytest.fixture
+def single_user_app(app_server_factory, tmp_path):
+    return app_server_factory(tmp_path / "single.duckdb")
 
 
 @pytest.fixture
@@ -275,5 +280,108 @@ def test_a_session_expires(signed_store, app_server_factory, page, tmp_path):
     signed_in_as(page, "vic")
     page.wait_for_timeout(12_000)
     page.get_by_role("link", name="Data", exact=True).click()
-    page.get_by_text("Your session expired: sign in again.").wait_for()
+    page.get_by_text("Your session ended: sign in again.").wait_for()
+    page.get_by_role("button", name="Sign in with a user name and password").click()
+    page.get_by_label("Password", exact=True).wait_for()  # the form, in the same tab
     assert page.get_by_role("link", name="Overview").count() == 0
+
+
+# --- the session belongs to the browser that signed in ------------------------------------
+
+# Presents a given Streamlit session id when the page opens its WebSocket, as a
+# client that read the id from an upload URL in a proxy log would.
+REPLAY = """
+const Native = window.WebSocket;
+window.WebSocket = function (url, protocols) {
+    return new Native(url, [protocols[0], protocols[1], %r]);
+};
+window.WebSocket.prototype = Native.prototype;
+"""
+
+
+def upload_session_id(page, tmp_path) -> str:
+    """Upload a file on the Data page; return the Streamlit session id its URL carries."""
+    open_page(page, "Data")
+    (tmp_path / "probe").mkdir(exist_ok=True)
+    with page.expect_request(lambda r: "/_stcore/upload_file/" in r.url) as upload:
+        page.locator("input[type=file]").set_input_files(str(zendesk(tmp_path / "probe")))
+    return upload.value.url.split("/_stcore/upload_file/")[1].split("/")[0]
+
+
+def test_a_replayed_session_id_without_the_cookie_gets_the_sign_in_screen(app, browser, tmp_path):
+    admin = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    admin.set_default_timeout(60_000)
+    sign_in(admin, app, "alice")
+    signed_in_as(admin, "alice")
+    stolen = upload_session_id(admin, tmp_path)
+
+    def attacker_sees_no_admin_page() -> None:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(REPLAY % stolen)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        # The page itself would be sent to the sign-in form; ask for it as a
+        # script would, so the app loads and its WebSocket presents the id.
+        page.route(
+            f"{app.url}/",
+            lambda route: route.continue_(headers={**route.request.headers, "accept": "*/*"}),
+        )
+        page.goto(f"{app.url}/")
+        page.get_by_role("button", name="Sign in with a user name and password").wait_for()
+        wait_until_idle(page)
+        assert page.get_by_text("alice · admin").count() == 0
+        assert page.get_by_role("link", name="Access").count() == 0
+        screenshot(page, "access_replayed_session")
+        context.close()
+
+    attacker_sees_no_admin_page()
+    admin.get_by_text("alice · admin").wait_for()  # the admin's own tab is untouched
+    admin.context.close()  # and after the admin's tab is gone, within Streamlit's two minutes
+    attacker_sees_no_admin_page()
+
+
+def test_a_reload_and_a_new_tab_stay_signed_in(app, page):
+    sign_in(page, app, "ana")
+    signed_in_as(page, "ana")
+    open_page(page, "Backlog")
+    page.reload()
+    signed_in_as(page, "ana")
+    page.get_by_role("heading", name="Backlog").wait_for()
+    second = page.context.new_page()
+    second.goto(f"{app.url}/response_times")
+    second.get_by_test_id("stSidebar").get_by_text("ana · analyst").wait_for()
+    second.get_by_role("heading", name="Response times").wait_for()
+    # Signing out in one tab signs the other out at its next run.
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    page.get_by_label("Password", exact=True).wait_for()
+    second.get_by_role("link", name="Overview", exact=True).click()
+    second.get_by_text("Your session ended: sign in again.").wait_for()
+
+
+def test_a_page_under_another_host_name_gets_nothing(app_server_factory, browser, tmp_path):
+    server = app_server_factory(tmp_path / "rebind.duckdb")  # single-user: no sign-in at all
+    # The attacker's name resolves to this machine, as after a DNS rebinding.
+    rebinding = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP evil.example 127.0.0.1"],
+    )
+    try:
+        page = rebinding.new_page()
+        page.goto(f"http://evil.example:{server.port}/")
+        page.get_by_text("This host name is not served here.").wait_for()
+        assert page.get_by_role("button", name="Delete source…").count() == 0
+        page.goto(f"http://localhost:{server.port}/")
+        page.get_by_text("Single-user mode").wait_for()
+    finally:
+        rebinding.close()
+
+
+def test_another_site_cannot_frame_the_app(single_user_app, page):
+    page.set_content(
+        f'<iframe src="{single_user_app.url}/" onload="this.dataset.loaded = 1"></iframe>'
+    )
+    page.wait_for_selector("iframe[data-loaded]", state="attached")
+    # The browser refuses to show the page in the frame and loads its error page instead.
+    assert page.frames[1].url.startswith("chrome-error://")
+    assert page.frame_locator("iframe").get_by_text("Single-user mode").count() == 0

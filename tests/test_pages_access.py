@@ -8,7 +8,8 @@ from conftest import ROOT
 from exports import import_, zendesk
 from streamlit.testing.v1 import AppTest
 
-from analytics import access, store
+from analytics import access, sessions, store
+from analytics.settings import load_settings
 
 PASSWORD = "a-long-password"
 
@@ -30,9 +31,17 @@ def app(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+def token_for(name: str, secret: bytes | None = None) -> str:
+    """Return a session token for ``name``, signed with the app's key unless ``secret`` is given."""
+    cfg = load_settings().access
+    key = secret or sessions.load_secret(cfg.secret_file, cfg.session_secret)
+    return sessions.issue(key, name, time.time())
+
+
 def as_user(at: AppTest, name: str, role: str) -> AppTest:
-    at.session_state["auth_user"] = access.User(name, role, "local")
-    at.session_state["auth_at"] = time.time()
+    """Sign ``name`` in (a session with no browser carries the token in its state)."""
+    del role  # the users file gives the role
+    at.session_state["auth_token"] = token_for(name)
     return at
 
 
@@ -40,21 +49,38 @@ def sidebar_text(at: AppTest) -> str:
     return " ".join(str(c.value) for c in at.sidebar.caption)
 
 
-def test_the_sign_in_form_comes_first_and_lets_the_right_password_in(app):
-    at, _, _ = app
+def test_only_a_token_signed_by_the_app_signs_in(app):
+    at, _, db = app
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Backlog Radar"]
     assert not at.metric  # no figure before signing in
-    at.text_input[0].input("vic")
-    at.text_input[1].input("wrong password")
-    at.button[0].click().run()
-    assert any("wrong user name or password" in e.value for e in at.error)
-    at.text_input[0].input("vic")
-    at.text_input[1].input(PASSWORD)
-    at.button[0].click().run()
+    assert "Sign in with a user name and password" in [b.label for b in at.button]
+    at.session_state["auth_token"] = token_for("alice", secret=b"another key")
+    at.run()
+    assert not at.metric and "auth_expired" not in at.session_state  # shown, then cleared
+    assert any("Your session ended" in i.value for i in at.info)
+    at.session_state["auth_token"] = token_for("vic")
+    at.run()
     assert not at.exception
     assert "vic" in sidebar_text(at) and "viewer" in sidebar_text(at)
+
+
+def test_a_signed_out_token_signs_in_no_more(app):
+    at, _, db = app
+    token = token_for("vic")
+    at.session_state["auth_token"] = token
+    at.run()
+    assert "vic" in sidebar_text(at)
+    session = sessions.verify(
+        sessions.load_secret(load_settings().access.secret_file), token, time.time(), 3600
+    )
+    con = store.connect(db)  # the same store as the app's (one process shares it)
+    sessions.revoke(con, session, access.User("vic", "viewer", "local"))
+    con.close()
+    at.run()
+    assert not at.metric and "vic" not in sidebar_text(at)
+    assert any("Your session ended" in i.value for i in at.info)
 
 
 def test_a_viewer_gets_no_import_or_delete_control(app):
@@ -81,7 +107,7 @@ def test_a_role_change_in_the_users_file_applies_at_once(app):
     con.close()
     at.run()
     assert not at.metric and not at.get("file_uploader")
-    assert at.text_input[0].label == "User name"  # signed out
+    assert "Sign in with a user name and password" in [b.label for b in at.button]  # signed out
 
 
 def test_the_access_page_is_for_admins_only(app):
@@ -108,3 +134,47 @@ def test_an_admin_adds_a_user_on_the_access_page(app):
     assert access.load_users(users)["bob"].role == "viewer"
     assert access.authenticate(access.load_users(users), "bob", "bobs-long-password")
     assert any("Saved bob as viewer" in s.value for s in at.success)
+
+
+def test_the_last_admin_cannot_demote_or_remove_themselves(app):
+    at, users, _ = app
+    as_user(at, "alice", "admin").run()
+    at.switch_page("pages/access.py").run()
+    at.text_input[0].input("alice")
+    at.selectbox[0].select("viewer")
+    at.button[0].click().run()
+    assert any("alice is the last admin" in e.value for e in at.error)
+    assert access.load_users(users)["alice"].role == "admin"
+
+
+def test_an_admin_unlocks_a_locked_out_user_on_the_access_page(app):
+    at, _, db = app
+    con = store.connect(db)
+    for _ in range(5):
+        with store.transaction(con, changes_data=False) as cur:
+            access.record(cur, access.User("vic", "-", "local"), "sign_in_failed", "10.0.0.9")
+    refused = access.sign_in_refusal(con, "vic", "10.0.0.1", max_failures=5, window_s=900)
+    assert refused and "too many failed sign-ins" in refused
+    as_user(at, "alice", "admin").run()
+    at.switch_page("pages/access.py").run()
+    at.selectbox(key="remove_choice").select("vic")
+    at.button(key="unlock_user").click().run()
+    assert not at.exception
+    assert any("vic may sign in again" in s.value for s in at.success)
+    assert access.sign_in_refusal(con, "vic", "10.0.0.1", max_failures=5, window_s=900) is None
+    # The address that guessed stays throttled: the unlock is for the account.
+    assert access.sign_in_refusal(con, "mallory", "10.0.0.9", max_failures=5, window_s=900)
+    con.close()
+
+
+def test_no_first_user_is_made_in_the_browser(tmp_path, monkeypatch):
+    db = tmp_path / "single.duckdb"
+    store.connect(db).close()
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
+    monkeypatch.setenv("BACKLOG_RADAR_USERS", str(tmp_path / "none.json"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/access.py").run()
+    assert any("python -m analytics add-user NAME --role admin" in i.value for i in at.info)
+    assert not at.get("form") and not (tmp_path / "none.json").exists()
+    st.cache_resource.clear()
