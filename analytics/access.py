@@ -25,11 +25,9 @@ import os
 import re
 import secrets
 import threading
-import time
-from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -60,10 +58,6 @@ class AccessError(Exception):
 
 class PermissionDenied(AccessError):
     """The actor's role does not allow the action."""
-
-
-class SignInThrottled(AccessError):
-    """Too many failed sign-ins for this account or address; try again later."""
 
 
 @dataclass(frozen=True)
@@ -284,12 +278,16 @@ def set_user(
         old = users.get(name)
         if old is None and password is None:
             raise AccessError(f"{name} is a new user: give a password")
+        if not users and role != "admin":
+            raise AccessError("the first user must be an admin, or nobody could manage users")
         entry = LocalUser(
             name,
             role,
             hash_password(password) if password is not None else old.password_hash,
             old.created_at if old else datetime.now(UTC).isoformat(timespec="seconds"),
         )
+        if old is not None and old.role == "admin" and role != "admin":
+            _keep_an_admin(users, name, staying=True)
         change = {"role": role, "new": old is None, "password_changed": password is not None}
         audited_write(cur, actor, "manage_users", name, change)
         users[name] = entry
@@ -305,9 +303,19 @@ def remove_user(path: Path, name: str, *, cur: duckdb.DuckDBPyConnection, actor:
             raise AccessError(f"no user named {name!r}")
         if name == actor.name:
             raise AccessError("you cannot remove yourself; ask another admin")
+        if users[name].role == "admin":
+            _keep_an_admin(users, name, staying=False)
         audited_write(cur, actor, "manage_users", name, {"removed": True})
         del users[name]
         _save_users(path, users)
+
+
+def _keep_an_admin(users: Mapping[str, LocalUser], leaving: str, *, staying: bool) -> None:
+    # Users without an admin could not be managed but from the command line.
+    # Removing the very last user is allowed: the app is then single-user again.
+    others = [u for u in users.values() if u.name != leaving]
+    if (staying or others) and not any(u.role == "admin" for u in others):
+        raise AccessError(f"{leaving} is the last admin: make another user an admin first")
 
 
 def authenticate(users: Mapping[str, LocalUser], name: str, password: str) -> User | None:
@@ -320,50 +328,54 @@ def authenticate(users: Mapping[str, LocalUser], name: str, password: str) -> Us
 # --- sign-in throttling -------------------------------------------------------------------
 
 
-@dataclass
-class SignInLimiter:
-    """Counts failed sign-ins per account and per client address over a sliding window.
+def sign_in_refusal(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    address: str | None,
+    *,
+    max_failures: int,
+    window_s: float,
+    now: datetime | None = None,
+) -> str | None:
+    """Return why a sign-in may not be tried now, or None when it may.
 
-    After ``max_failures`` failures within ``window_s`` seconds, that account
-    (or address) is refused until the oldest failure leaves the window, even
-    with the right password: a guesser learns nothing from further tries.
+    After ``max_failures`` failed sign-ins within ``window_s`` seconds, the
+    account (or the client address) is refused until the oldest failure
+    leaves the window, even with the right password: a guesser learns
+    nothing from further tries. The failures are the audit log's, so every
+    process sharing the store counts the same ones, and an admin's
+    :func:`unlock_account` (or the account's own successful sign-in)
+    forgives the account's earlier failures.
     """
+    now = now or datetime.now(UTC)
+    since = now - timedelta(seconds=window_s)
+    row = (
+        con.cursor()
+        .execute(
+            store.load_sql("sign_in_failures"),
+            {"since": since, "name": name, "address": address},
+        )
+        .fetchone()
+    )
+    account_failures, account_oldest, address_failures, address_oldest = row
+    oldest = [
+        t
+        for count, t in ((account_failures, account_oldest), (address_failures, address_oldest))
+        if count >= max_failures
+    ]
+    if not oldest:
+        return None
+    wait = int(window_s - (now - min(oldest)).total_seconds()) + 1
+    if wait >= 60:
+        return f"too many failed sign-ins: try again in {max(1, wait // 60)} min"
+    return f"too many failed sign-ins: try again in {max(1, wait)} s"
 
-    max_failures: int = 5
-    window_s: float = 900.0
-    _failures: dict[str, deque] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _keys(self, name: str, address: str | None) -> list[str]:
-        return [f"user:{name.lower()}"] + ([f"addr:{address}"] if address else [])
-
-    def check(self, name: str, address: str | None, now: float | None = None) -> None:
-        """Return None when a sign-in may be tried; raise SignInThrottled otherwise."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            for key in self._keys(name, address):
-                times = self._failures.get(key, deque())
-                while times and now - times[0] > self.window_s:
-                    times.popleft()
-                if len(times) >= self.max_failures:
-                    wait = int(self.window_s - (now - times[0])) + 1
-                    raise SignInThrottled(
-                        f"too many failed sign-ins: try again in {max(1, wait // 60)} min"
-                        if wait >= 60
-                        else f"too many failed sign-ins: try again in {wait} s"
-                    )
-
-    def failed(self, name: str, address: str | None, now: float | None = None) -> None:
-        """Count one failed sign-in for the account and the address."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            for key in self._keys(name, address):
-                self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, name: str) -> None:
-        """Forget an account's failures after a successful sign-in (the address keeps its)."""
-        with self._lock:
-            self._failures.pop(f"user:{name.lower()}", None)
+def unlock_account(cur: duckdb.DuckDBPyConnection, name: str, *, actor: User) -> None:
+    """Forgive an account's failed sign-ins so it may sign in at once (admins; audited)."""
+    require(actor, "manage_users")
+    with store.transaction(cur, changes_data=False) as tx:
+        record(tx, actor, "unlock_account", name)
 
 
 # --- identities from an OpenID Connect provider -----------------------------------------

@@ -128,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
     rm.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
 
+    un = commands.add_parser("unlock-user", help="forgive a user's failed sign-ins")
+    un.add_argument("name")
+    un.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
     us = commands.add_parser("users", help="list the local users and their roles")
     us.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
     us.add_argument("--json", action="store_true")
@@ -465,6 +469,16 @@ def cmd_remove_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unlock_user(args: argparse.Namespace) -> int:
+    con = _open_for_users(args.db)
+    try:
+        access.unlock_account(con, args.name, actor=cli_actor())
+    finally:
+        con.close()
+    print(f"{args.name} may sign in again")
+    return 0
+
+
 def cmd_users(args: argparse.Namespace) -> int:
     users = access.load_users(args.users_file)
     rows = [{"name": u.name, "role": u.role, "created_at": u.created_at} for u in users.values()]
@@ -497,6 +511,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 COMMANDS = {
     "add-user": cmd_add_user,
     "remove-user": cmd_remove_user,
+    "unlock-user": cmd_unlock_user,
     "users": cmd_users,
     "audit": cmd_audit,
     "import": cmd_import,

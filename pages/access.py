@@ -33,22 +33,25 @@ if users:
         hide_index=True,
     )
 else:
+    # A page served without sign-in could be reached by a page under another
+    # site's name (DNS rebinding): the first account is made on this machine.
     st.info(
-        "No local user yet. The first one must be an admin: once a user exists, everybody signs in."
+        "No local user yet. Create the first admin on the server's command line: "
+        "`python -m analytics add-user NAME --role admin`. Once a user exists, everybody "
+        "signs in, and admins manage users here."
     )
+    st.stop()
 
 with st.form("set_user", clear_on_submit=True):
     st.markdown("**Add a user, or change one's role or password**")
     cols = st.columns(3)
     name = cols[0].text_input("User name", max_chars=64)
-    role = cols[1].selectbox("Role", access.ROLES, index=0 if users else 2)
+    role = cols[1].selectbox("Role", access.ROLES, index=0)
     password = cols[2].text_input(
         "Password", type="password", help="Leave empty to keep an existing user's password."
     )
     if st.form_submit_button("Save user", icon=":material/person_add:"):
         try:
-            if not users and role != "admin":
-                raise access.AccessError("the first user must be an admin, or nobody could manage")
             with ui.cursor() as cur:
                 access.set_user(
                     cfg.users_file, name.strip(), role, password or None, cur=cur, actor=user
@@ -59,18 +62,27 @@ with st.form("set_user", clear_on_submit=True):
             st.session_state["access_message"] = f"Saved {ui.md_escape(name.strip())} as {role}."
             st.rerun()
 
-if users:
-    cols = st.columns([3, 1])
-    doomed = cols[0].selectbox("User to remove", sorted(users), key="remove_choice")
-    if cols[1].button("Remove user", icon=":material/person_remove:", key="remove_user"):
-        try:
-            with ui.cursor() as cur:
-                access.remove_user(cfg.users_file, doomed, cur=cur, actor=user)
-        except access.AccessError as exc:
-            st.error(f"Not removed: {ui.md_escape(exc)}")
-        else:
-            st.session_state["access_message"] = f"Removed {ui.md_escape(doomed)}."
-            st.rerun()
+cols = st.columns([3, 1, 1])
+chosen = cols[0].selectbox("User", sorted(users), key="remove_choice")
+if cols[1].button("Remove user", icon=":material/person_remove:", key="remove_user"):
+    try:
+        with ui.cursor() as cur:
+            access.remove_user(cfg.users_file, chosen, cur=cur, actor=user)
+    except access.AccessError as exc:
+        st.error(f"Not removed: {ui.md_escape(exc)}")
+    else:
+        st.session_state["access_message"] = f"Removed {ui.md_escape(chosen)}."
+        st.rerun()
+if cols[2].button(
+    "Unlock sign-in",
+    icon=":material/lock_reset:",
+    key="unlock_user",
+    help="Forgive this user's failed sign-ins, so they may sign in at once.",
+):
+    with ui.cursor() as cur:
+        access.unlock_account(cur, chosen, actor=user)
+    st.session_state["access_message"] = f"{ui.md_escape(chosen)} may sign in again."
+    st.rerun()
 
 st.subheader("Identity provider", divider="gray")
 if ui.oidc_configured():

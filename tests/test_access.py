@@ -5,7 +5,7 @@ import io
 import json
 import os
 import stat
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -251,17 +251,61 @@ def test_cli_adds_lists_and_removes_users(tmp_path, capsys, monkeypatch):
 # --- sign-in throttling ----------------------------------------------------------------
 
 
-def test_sign_ins_are_throttled_per_account_then_released():
-    limiter = access.SignInLimiter(max_failures=3, window_s=60)
-    for t in range(3):
-        limiter.check("alice", "10.0.0.1", now=t)
-        limiter.failed("alice", "10.0.0.1", now=t)
-    with pytest.raises(access.SignInThrottled, match="try again in"):
-        limiter.check("alice", "10.0.0.2", now=10)  # another address, same account
-    with pytest.raises(access.SignInThrottled):
-        limiter.check("bob", "10.0.0.1", now=10)  # another account, same address
-    limiter.check("bob", "10.0.0.3", now=10)
-    limiter.check("alice", "10.0.0.2", now=61)  # the first failure left the window
+def failed_sign_in(con, name: str, address: str) -> None:
+    with store.transaction(con, changes_data=False) as cur:
+        access.record(cur, access.User(name, "-", "local"), "sign_in_failed", address)
+
+
+def refusal(con, name: str, address: str | None, later_s: float = 0) -> str | None:
+    now = datetime.now(UTC) + timedelta(seconds=later_s)
+    return access.sign_in_refusal(con, name, address, max_failures=3, window_s=60, now=now)
+
+
+def test_sign_ins_are_throttled_per_account_and_address_then_released(con):
+    for _ in range(3):
+        assert refusal(con, "alice", "10.0.0.1") is None
+        failed_sign_in(con, "alice", "10.0.0.1")
+    assert "try again in" in refusal(con, "alice", "10.0.0.2")  # same account, other address
+    assert refusal(con, "bob", "10.0.0.1")  # other account, same address
+    assert refusal(con, "bob", "10.0.0.3") is None
+    assert refusal(con, "Alice", "10.0.0.2")  # names are not case-sensitive
+    assert refusal(con, "alice", "10.0.0.2", later_s=61) is None  # the failures left the window
+
+
+def test_an_unlock_forgives_the_account_but_not_the_guessing_address(con):
+    for _ in range(3):
+        failed_sign_in(con, "alice", "10.0.0.66")
+    access.unlock_account(con, "alice", actor=ADMIN)
+    assert refusal(con, "alice", "10.0.0.2") is None
+    assert refusal(con, "alice", "10.0.0.66")
+    with pytest.raises(access.PermissionDenied):
+        access.unlock_account(con, "alice", actor=ANALYST)
+    log = access.audit_log(con, action="unlock_account")
+    assert log[["actor", "target"]].values.tolist() == [["alice", "alice"]]
+
+
+def test_a_successful_sign_in_forgives_earlier_failures(con):
+    for _ in range(2):
+        failed_sign_in(con, "alice", "10.0.0.1")
+    with store.transaction(con, changes_data=False) as cur:
+        access.record(cur, ADMIN, "sign_in", "10.0.0.1")
+    failed_sign_in(con, "alice", "10.0.0.7")
+    assert refusal(con, "alice", "10.0.0.8") is None  # one failure since, not three
+
+
+def test_the_last_admin_cannot_be_demoted_or_removed(tmp_path, con):
+    users = tmp_path / "users.json"
+    with pytest.raises(access.AccessError, match="first user must be an admin"):
+        access.set_user(users, "vic", "viewer", "a-long-password", cur=con, actor=access.SYSTEM)
+    access.set_user(users, "alice", "admin", "a-long-password", cur=con, actor=access.SYSTEM)
+    access.set_user(users, "vic", "viewer", "a-long-password", cur=con, actor=access.SYSTEM)
+    with pytest.raises(access.AccessError, match="alice is the last admin"):
+        access.set_user(users, "alice", "viewer", cur=con, actor=access.SYSTEM)
+    with pytest.raises(access.AccessError, match="alice is the last admin"):
+        access.remove_user(users, "alice", cur=con, actor=access.SYSTEM)
+    access.set_user(users, "vic", "admin", cur=con, actor=access.SYSTEM)
+    access.set_user(users, "alice", "viewer", cur=con, actor=ADMIN)  # another admin remains
+    assert access.load_users(users)["alice"].role == "viewer"
 
 
 # --- identities from an identity provider ----------------------------------------------
