@@ -89,7 +89,8 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
     StoreLockedError
         When another process has the file open for writing.
     """
-    if str(path) != ":memory:":
+    created = str(path) != ":memory:" and not Path(path).exists()
+    if created:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
@@ -97,6 +98,11 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
         if "lock" in str(exc).lower():
             raise StoreLockedError(_locked_message(str(exc), Path(path))) from exc
         raise StoreError(f"cannot open the database {path}: {exc}") from exc
+    if created:
+        # Ticket logs are company data: readable by the app's own user only.
+        # (The app and the command line also run with umask 077, which covers
+        # the write-ahead log and the lock file.)
+        os.chmod(path, 0o600)
     con.execute("set TimeZone = 'UTC'")
     con.execute("set allocator_bulk_deallocation_flush_threshold = $size", {"size": _FLUSH_AFTER})
     if not read_only:

@@ -1,7 +1,10 @@
 """Data: upload helpdesk exports, check how they map, import them; list and delete sources."""
 
+import contextlib
+import shutil
 import tempfile
 import zoneinfo
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -37,19 +40,39 @@ else:
     st.info(f"You are a {user.role}: importing data needs the analyst role.")
 
 
-def _saved_upload(upload) -> Path:
-    """Return a path holding the upload's bytes (written once per upload)."""
-    key = f"upload_path_{upload.file_id}"
-    if key not in st.session_state or not Path(st.session_state[key]).exists():
-        folder = Path(tempfile.mkdtemp(prefix="backlog-radar-upload-"))
-        path = folder / "upload.bin"
-        path.write_bytes(upload.getvalue())
-        st.session_state[key] = str(path)
-    return Path(st.session_state[key])
+@contextlib.contextmanager
+def _staged(upload) -> Iterator[Path]:
+    """Yield a path holding the upload's bytes; the copy is deleted when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="backlog-radar-upload-") as folder:
+        path = Path(folder) / "upload.bin"
+        upload.seek(0)
+        with path.open("wb") as handle:
+            shutil.copyfileobj(upload, handle)
+        yield path
+
+
+def _preview(upload, preset: str | None, options: dict) -> importer.FilePreview:
+    """Return the file's preview, read (and an archive unpacked) once per upload and options.
+
+    Every widget on the form reruns the page; reading a large archive again on
+    each of those clicks cost seconds and disk each time.
+    """
+    key = (upload.file_id, preset, tuple(sorted(options.items())))
+    previews = st.session_state.setdefault("previews", {})
+    if key not in previews:
+        with _staged(upload) as path:
+            try:
+                previews[key] = importer.preview_file(
+                    path, file_name=upload.name, preset=preset, settings=ui.settings(), **options
+                )
+            except importer.ImportFailed as exc:
+                previews[key] = exc
+    if isinstance(previews[key], importer.ImportFailed):
+        raise previews[key]
+    return previews[key]
 
 
 def _import_form(upload) -> None:
-    path = _saved_upload(upload)
     key = upload.file_id
     with st.expander("Reading options", expanded=False):
         col1, col2, col3 = st.columns(3)
@@ -69,13 +92,7 @@ def _import_form(upload) -> None:
         key=f"preset_{key}",
     )
     try:
-        preview = importer.preview_file(
-            path,
-            file_name=upload.name,
-            preset=None if preset_choice == "(detect)" else preset_choice,
-            settings=ui.settings(),
-            **options,
-        )
+        preview = _preview(upload, None if preset_choice == "(detect)" else preset_choice, options)
     except importer.ImportFailed as exc:
         st.error(f"This file cannot be read: {ui.md_escape(exc)}")
         return
@@ -154,9 +171,11 @@ def _import_form(upload) -> None:
     )
     validate, run = st.columns([1, 1])
     if validate.button("Validate (dry run)", key=f"dry_{key}", icon=":material/fact_check:"):
-        _run_import(path, arguments, dry_run=True, key=key)
+        with _staged(upload) as path:
+            _run_import(path, arguments, dry_run=True, key=key)
     if run.button("Import", key=f"import_{key}", type="primary", icon=":material/download:"):
-        _run_import(path, arguments, dry_run=False, key=key)
+        with _staged(upload) as path:
+            _run_import(path, arguments, dry_run=False, key=key)
     report = st.session_state.get(f"report_{key}")
     if report is not None:
         _show_report(report)
@@ -234,6 +253,10 @@ def _show_report(report: importer.ImportReport) -> None:
         )
 
 
+# Previews of files no longer in the uploader are dropped with them.
+current = {upload.file_id for upload in uploads or []}
+for stale in [k for k in st.session_state.get("previews", {}) if k[0] not in current]:
+    del st.session_state["previews"][stale]
 for upload in uploads or []:
     st.header(ui.md_escape(upload.name), divider="blue")
     _import_form(upload)
