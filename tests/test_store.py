@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 
 import duckdb
 import exports
@@ -148,3 +149,9 @@ def test_a_store_hands_large_freed_buffers_back_to_the_system(tmp_path, read_onl
     assert threshold == "6.0 MiB"
     # a script may still open the same file without options in this process
     duckdb.connect(str(path), read_only=read_only).close()
+
+
+def test_a_new_store_is_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "private.duckdb"
+    store.connect(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

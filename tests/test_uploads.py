@@ -13,6 +13,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 from streamlit.testing.v1 import AppTest
 
 import web
+import web.uploads
 from analytics import store
 
 # Directories made under the temporary folder, watched through Python's audit
@@ -97,7 +98,7 @@ def test_uploads_of_a_session_gone_for_good_are_freed():
         )
     runtime.active = {"open-tab"}
     web.UPLOADS.grant("closed-tab", None)
-    sweeper = web.UploadSweeper(grace_s=150)
+    sweeper = web.uploads.UploadSweeper(grace_s=150)
     assert sweeper.sweep(runtime, now=1000.0) == []  # it may still reconnect
     assert sweeper.sweep(runtime, now=1100.0) == []
     assert sweeper.sweep(runtime, now=1151.0) == ["closed-tab"]
@@ -111,7 +112,7 @@ def test_a_session_that_reconnects_keeps_its_uploads():
     runtime.uploaded_file_mgr.add_file(
         "tab", UploadedFileRec("f1", "export.csv", "text/csv", b"x" * 1024)
     )
-    sweeper = web.UploadSweeper(grace_s=150)
+    sweeper = web.uploads.UploadSweeper(grace_s=150)
     sweeper.sweep(runtime, now=1000.0)
     runtime.active = {"tab"}  # back within Streamlit's window
     sweeper.sweep(runtime, now=1100.0)
@@ -121,7 +122,7 @@ def test_a_session_that_reconnects_keeps_its_uploads():
 
 
 def test_an_upload_permit_counts_files_and_follows_its_sign_in():
-    permits = web.UploadPermits(max_files=2)
+    permits = web.uploads.UploadPermits(max_files=2)
     assert not permits.allows("s1", None)
     permits.grant("s1", "sid-a")
     assert permits.allows("s1", "sid-a")
