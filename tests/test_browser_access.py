@@ -113,6 +113,7 @@ def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(app, page)
     assert page.get_by_text("Tickets created").count() == 0
     sign_in(page, app, "vic", "not-the-password")
     page.get_by_text("Not signed in: wrong user name or password.").wait_for()
+    screenshot(page, "sign_in_form")
     sign_in(page, app, "vic")
     signed_in_as(page, "vic")
     page.get_by_role("heading", name="Overview").wait_for()
