@@ -177,3 +177,10 @@ def test_sign_out_revokes_the_cookie(team):
     cross = {"Cookie": cookie, "Sec-Fetch-Site": "cross-site"}
     status, _, page = request(team, "GET", "/auth/logout", headers=cross)
     assert status == 200 and 'action="/auth/logout"' in page  # asks before signing out
+
+
+def test_the_form_keeps_a_typed_name_as_text(team):
+    status, _, page = sign_in(team, '"><script>alert(1)</script>', "wrong password")
+    assert status == 401
+    assert "<script>alert(1)" not in page
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page

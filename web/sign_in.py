@@ -45,7 +45,8 @@ p.info {{ background: #e8f1fb; color: #0b3a66; }}
 SIGN_IN_FORM = """<form method="post" action="{action}">
 <input type="hidden" name="next" value="{next}">
 <label for="name">User name</label>
-<input id="name" name="name" autocomplete="username" maxlength="64" required autofocus>
+<input id="name" name="name" value="{name}" autocomplete="username" maxlength="64" required
+       autofocus>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password"
        maxlength="256" required>
@@ -62,11 +63,15 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def sign_in_page(next_path: str, note: str = "", kind: str = "error", status: int = 200):
+def sign_in_page(
+    next_path: str, note: str = "", kind: str = "error", status: int = 200, name: str = ""
+):
     """Return the sign-in form as HTML, with an optional note (``error`` or ``info``)."""
     text = f'<p class="note {kind}" role="alert">{html.escape(note)}</p>' if note else ""
     form = SIGN_IN_FORM.format(
-        action=SIGN_IN_PATH, next=html.escape(safe_next(next_path), quote=True)
+        name=html.escape(name, quote=True),
+        action=SIGN_IN_PATH,
+        next=html.escape(safe_next(next_path), quote=True),
     )
     body = PAGE.format(note=text, form=form)
     return HTMLResponse(body, status_code=status, headers={"cache-control": "no-store"})
@@ -113,7 +118,7 @@ async def sign_in(request: Request) -> Response:
     address = request.client.host if request.client else None
     token, error = await run_in_threadpool(_authenticate, name, password, address)
     if token is None:
-        return sign_in_page(next_path, error or "Not signed in.", status=401)
+        return sign_in_page(next_path, error or "Not signed in.", status=401, name=name)
     response = RedirectResponse(next_path, status_code=303)
     cfg = settings().access
     response.set_cookie(
