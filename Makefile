@@ -29,7 +29,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 $(DB): | $(VENV)/.installed
 	$(PY) -m analytics sample --out data/sample
 	$(PY) -m analytics import data/sample/tickets.csv --source sample --db $(DB)
-	$(PY) -m analytics import-events data/sample/events.csv --db $(DB)
+	$(PY) -m analytics import-events data/sample/events.csv --source sample --db $(DB)
 
 sample: $(VENV)/.installed
 	rm -f $(DB) $(DB).wal

@@ -129,17 +129,22 @@ def metric(name: str, selection: metrics.Selection, **params):
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def _events(first_day: date, last_day: date, regions: tuple, version: int) -> pd.DataFrame:
+def _events(
+    first_day: date, last_day: date, regions: tuple, source: str, version: int
+) -> pd.DataFrame:
     del version
-    return events.events_in_range(_connection(), first_day, last_day, regions)
+    return events.events_in_range(_connection(), first_day, last_day, regions, source=source)
 
 
 def events_for(selection: metrics.Selection) -> pd.DataFrame:
-    """Return the calendar's events overlapping the selection, for chart bands."""
+    """Return the selected source's events overlapping the selection, for chart bands.
+
+    A source's charts show its own events and every source's, never another source's.
+    """
     zone = zoneinfo.ZoneInfo(selection.tz)
     first = selection.start.astimezone(zone).date()
     last = (selection.end.astimezone(zone) - timedelta(microseconds=1)).date()
-    return _events(first, last, selection.regions, data_version())
+    return _events(first, last, selection.regions, selection.source, data_version())
 
 
 # --- who is asking ------------------------------------------------------------------------

@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser("import-events", help="add or replace events from a CSV file")
     ev.add_argument("file", type=Path)
     ev.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    ev.add_argument(
+        "--source",
+        metavar="NAME",
+        help="the source the events belong to, or 'all' (the default) for every source; "
+        "a row's own source cell wins",
+    )
 
     met = commands.add_parser("metrics", help="print the overview figures of a selection")
     met.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
@@ -288,10 +294,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_import_events(args: argparse.Namespace) -> int:
     con = store.connect(args.db)
     try:
-        count = events.import_events_csv(con, args.file, actor=cli_actor())
+        count = events.import_events_csv(con, args.file, source=args.source, actor=cli_actor())
     finally:
         con.close()
-    print(f"imported {count} events from {args.file}")
+    owner = events.scope(args.source)
+    scope = "every source" if owner is None else f"source {owner!r}"
+    print(f"imported {count} events from {args.file} (rows without a source: {scope})")
     return 0
 
 
@@ -337,7 +345,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     con = store.connect(args.db)
     try:
         source = _default_source(con, args.source)
-        event = impact.find_event(con, args.event, args.region)
+        event = impact.find_event(con, args.event, args.region, source)
         result = impact.estimate(con, source, event["event_id"], tz=args.tz)
         if args.save:
             impact.save_effects(con, result)

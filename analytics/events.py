@@ -1,9 +1,11 @@
 """The events calendar: reading it, and importing or exporting it as CSV.
 
-CSV columns are ``name, kind, region, start, end, notes`` (``end`` and
-``notes`` optional; other columns, such as the simulator's injected effect
-sizes, are ignored). An import is one transaction: every row is valid or
-nothing is written.
+An event belongs to one source, or to every source: a source's charts show
+its own events and every source's, never another source's. CSV columns are
+``name, kind, region, source, start, end, notes`` (``source``, ``end`` and
+``notes`` optional; ``source`` is a source name or ``all``; other columns,
+such as the simulator's injected effect sizes, are ignored). An import is one
+transaction: every row is valid or nothing is written.
 """
 
 from __future__ import annotations
@@ -29,10 +31,30 @@ KINDS = (
     "season",
 )
 MAX_EVENTS_FILE_BYTES = 5 * 1024**2
+# How the CSV file and the editor write "every source" (stored as a null source).
+ALL_SOURCES = "all"
 
 
 class EventsError(Exception):
     """An events file or row is invalid; the message names the line."""
+
+
+def scope(value: object, default: str | None = None) -> str | None:
+    """Return the source an event belongs to, None for every source.
+
+    ``value`` is a scope as the CSV file and the editor write it: a source
+    name, ``all`` (every source), or nothing, which means ``default``.
+
+    Examples
+    --------
+    >>> scope("all"), scope(" emea "), scope("", default="sample")
+    (None, 'emea', 'sample')
+    """
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    text = text.strip()
+    if not text:
+        return default
+    return None if text.lower() == ALL_SOURCES else text
 
 
 def events_in_range(
@@ -40,21 +62,27 @@ def events_in_range(
     first_day: date,
     last_day: date,
     regions: tuple[str, ...] = (),
+    *,
+    source: str | None,
 ) -> pd.DataFrame:
-    """Return events overlapping the days ``first_day``..``last_day``.
+    """Return the events of ``source`` overlapping the days ``first_day``..``last_day``.
 
-    Events for region ``all`` always match; others match when ``regions`` is
-    empty or contains theirs.
+    An event shows on a source when it belongs to that source or to every
+    source; ``source=None`` gives the whole calendar. Events for region
+    ``all`` always match; others match when ``regions`` is empty or contains
+    theirs. ``source`` reads ``all`` for an event of every source.
     """
+    params = {"first_day": first_day, "last_day": last_day, "regions": list(regions)}
     with con.cursor() as cur:
-        return cur.execute(
-            store.load_sql("events_in_range"),
-            {"first_day": first_day, "last_day": last_day, "regions": list(regions)},
-        ).df()
+        return cur.execute(store.load_sql("events_in_range"), {**params, "source": source}).df()
 
 
-def parse_events_csv(text: str) -> list[dict]:
+def parse_events_csv(text: str, default_source: str | None = None) -> list[dict]:
     """Return validated event rows from CSV text.
+
+    A row's ``source`` cell names the source the event belongs to, or ``all``;
+    a blank cell, or a file without that column, means ``default_source``
+    (None: every source).
 
     Raises
     ------
@@ -70,84 +98,99 @@ def parse_events_csv(text: str) -> list[dict]:
     rows = []
     for line, raw in enumerate(reader, start=2):
         row = {k.strip().lower(): exports.restore(v or "").strip() for k, v in raw.items() if k}
-        if not row.get("name"):
-            raise EventsError(f"line {line}: an event needs a name")
-        kind = row.get("kind", "").lower()
-        if kind not in KINDS:
-            raise EventsError(f"line {line}: kind {kind!r} is not one of: {', '.join(KINDS)}")
-        try:
-            starts_on = date.fromisoformat(row["start"])
-            ends_on = date.fromisoformat(row["end"]) if row.get("end") else None
-        except ValueError as exc:
-            raise EventsError(f"line {line}: dates must be YYYY-MM-DD ({exc})") from exc
-        if ends_on and ends_on < starts_on:
-            raise EventsError(f"line {line}: the event ends before it starts")
-        rows.append(
-            {
-                "name": row["name"],
-                "kind": kind,
-                "region": row.get("region") or "all",
-                "starts_on": starts_on,
-                "ends_on": ends_on,
-                "notes": row.get("notes") or None,
-            }
-        )
+        rows.append(_checked(row, f"line {line}", row.get("start"), row.get("end"), default_source))
     return rows
 
 
-def import_events_csv(
-    con: duckdb.DuckDBPyConnection, path: str | Path, *, actor: access.User = access.SYSTEM
-) -> int:
-    """Add or replace the events of a CSV file (keyed on name, region, start); return the count.
+def _checked(
+    text: dict[str, str], where: str, starts_on: object, ends_on: object, default: str | None
+) -> dict:
+    """Return one event row, checked; raise :class:`EventsError` saying ``where`` it is wrong."""
+    if not text.get("name"):
+        raise EventsError(f"{where}: an event needs a name")
+    kind = text.get("kind", "").lower()
+    if kind not in KINDS:
+        raise EventsError(f"{where}: kind {kind!r} is not one of: {', '.join(KINDS)}")
+    try:
+        starts_on, ends_on = _as_date(starts_on), _as_date(ends_on)
+    except ValueError as exc:
+        raise EventsError(f"{where}: dates must be YYYY-MM-DD ({exc})") from exc
+    if starts_on is None:
+        raise EventsError(f"{where}: an event needs a start date")
+    if ends_on and ends_on < starts_on:
+        raise EventsError(f"{where}: the event ends before it starts")
+    return {
+        "source": scope(text.get("source"), default),
+        "name": text["name"],
+        "kind": kind,
+        "region": text.get("region") or "all",
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "notes": text.get("notes") or None,
+    }
 
-    ``actor`` must be allowed to edit events; the import is recorded in the audit log.
+
+def import_events_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    *,
+    source: str | None = None,
+    actor: access.User = access.SYSTEM,
+) -> int:
+    """Add or replace the events of a CSV file; return the count.
+
+    Events are keyed on source, name, region and start. Rows whose ``source``
+    cell is blank (or a file without that column) belong to ``source``; None
+    or ``all`` is every source. ``actor`` must be allowed to edit events; the
+    import is recorded in the audit log.
     """
     access.require(actor, "edit_events")
     path = Path(path)
     if path.stat().st_size > MAX_EVENTS_FILE_BYTES:
         raise EventsError(f"{path.name} is larger than an events calendar can be")
-    rows = parse_events_csv(path.read_text(encoding="utf-8-sig"))
+    rows = parse_events_csv(path.read_text(encoding="utf-8-sig"), scope(source))
     with store.transaction(con) as cur:
         for row in rows:
-            cur.execute(
-                "delete from events where name = $name and region = $region "
-                "and starts_on = $starts_on",
-                {k: row[k] for k in ("name", "region", "starts_on")},
-            )
-            cur.execute(
-                "insert into events (name, kind, region, starts_on, ends_on, notes) "
-                "values ($name, $kind, $region, $starts_on, $ends_on, $notes)",
-                row,
-            )
-        access.record(cur, actor, "edit_events", path.name, {"imported": len(rows)})
+            key = {k: row[k] for k in ("source", "name", "region", "starts_on")}
+            cur.execute(store.load_sql("event_delete_same"), key)
+            cur.execute(store.load_sql("event_insert"), row)
+        detail = {"imported": len(rows), "source": scope(source) or ALL_SOURCES}
+        access.record(cur, actor, "edit_events", path.name, detail)
     return len(rows)
 
 
-EDITOR_COLUMNS = ("event_id", "name", "kind", "region", "starts_on", "ends_on", "notes")
+EDITOR_COLUMNS = ("event_id", "name", "kind", "region", "source", "starts_on", "ends_on", "notes")
+FIELDS = EDITOR_COLUMNS[1:]
 
 
-def all_events(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Return the whole calendar (``event_id, name, kind, region, starts_on, ends_on, notes``)."""
+def all_events(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pd.DataFrame:
+    """Return the calendar of ``source``: its own events and every source's.
+
+    Columns are :data:`EDITOR_COLUMNS`; ``source`` reads ``all`` for an event
+    of every source. ``source=None`` gives the whole calendar.
+    """
     with con.cursor() as cur:
-        return cur.execute(store.load_sql("events_all")).df()
+        return cur.execute(store.load_sql("events_all"), {"source": source}).df()
 
 
-def export_events_csv(con: duckdb.DuckDBPyConnection) -> str:
-    """Return the calendar as CSV text that :func:`import_events_csv` reads back unchanged.
+def export_events_csv(con: duckdb.DuckDBPyConnection, source: str | None = None) -> str:
+    """Return the calendar of ``source`` (None: all of it) as CSV text that
+    :func:`import_events_csv` reads back unchanged, scopes included.
 
     Text that a spreadsheet would run as a formula is neutralised
     (:mod:`analytics.exports`); the import undoes it.
     """
-    frame = all_events(con)
+    frame = all_events(con, source)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "kind", "region", "start", "end", "notes"])
+    writer.writerow(["name", "kind", "region", "source", "start", "end", "notes"])
     for row in frame.itertuples():
         writer.writerow(
             [
                 exports.neutralise(row.name),
                 row.kind,
                 exports.neutralise(row.region),
+                exports.neutralise(row.source),
                 pd.Timestamp(row.starts_on).date().isoformat(),
                 "" if pd.isna(row.ends_on) else pd.Timestamp(row.ends_on).date().isoformat(),
                 "" if pd.isna(row.notes) else exports.neutralise(row.notes),
@@ -164,114 +207,104 @@ def _as_date(value) -> date | None:
     return pd.Timestamp(value).date()
 
 
-def validate_events(frame: pd.DataFrame) -> list[dict]:
+def validate_events(frame: pd.DataFrame, source: str | None = None) -> list[dict]:
     """Return the rows of an edited calendar table, validated, or raise naming the first bad row.
 
     ``frame`` has the :data:`EDITOR_COLUMNS` (``event_id`` empty for new rows).
-    Fully empty rows are skipped. Rows are numbered from 1 as the editor shows them.
+    It is the calendar of ``source`` (None: the whole calendar): a row with
+    no scope belongs to ``source``, and a row may not belong to another
+    source. Fully empty rows are skipped. Rows are numbered from 1 as the
+    editor shows them.
 
     Raises
     ------
     EventsError
         On a missing name or start, an unknown kind, a bad date, an end
-        before the start, or two events with the same name, region and start.
+        before the start, another source's event, or two events with the same
+        source, name, region and start.
     """
     rows, seen = [], set()
     for number, raw in enumerate(frame.to_dict("records"), start=1):
-        values = {k: raw.get(k) for k in EDITOR_COLUMNS}
-        text = {
-            k: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v).strip()
-            for k, v in values.items()
-            if k in ("name", "kind", "region", "notes")
-        }
-        if not any(text.values()) and _as_date(values["starts_on"]) is None:
+        text = {k: _text(raw.get(k)) for k in ("name", "kind", "region", "source", "notes")}
+        if not any(text.values()) and _as_date(raw.get("starts_on")) is None:
             continue
-        if not text["name"]:
-            raise EventsError(f"row {number}: an event needs a name")
-        kind = text["kind"].lower()
-        if kind not in KINDS:
-            raise EventsError(f"row {number}: kind {kind!r} is not one of: {', '.join(KINDS)}")
-        try:
-            starts_on = _as_date(values["starts_on"])
-            ends_on = _as_date(values["ends_on"])
-        except ValueError as exc:
-            raise EventsError(f"row {number}: dates must be YYYY-MM-DD ({exc})") from exc
-        if starts_on is None:
-            raise EventsError(f"row {number}: an event needs a start date")
-        if ends_on and ends_on < starts_on:
-            raise EventsError(f"row {number}: the event ends before it starts")
-        region = text["region"] or "all"
-        key = (text["name"], region, starts_on)
+        where = f"row {number}"
+        row = _checked(text, where, raw.get("starts_on"), raw.get("ends_on"), source)
+        if source is not None and row["source"] not in (None, source):
+            raise EventsError(
+                f"{where}: this table holds the events of {source!r} and of every source, "
+                f"not of {row['source']!r}"
+            )
+        key = (row["source"], row["name"], row["region"], row["starts_on"])
         if key in seen:
             raise EventsError(
-                f"row {number}: {text['name']!r} ({region}, {starts_on}) is there twice"
+                f"{where}: {row['name']!r} ({row['region']}, {row['starts_on']}) is there twice"
             )
         seen.add(key)
-        event_id = values["event_id"]
-        rows.append(
-            {
-                "event_id": None if event_id is None or pd.isna(event_id) else int(event_id),
-                "name": text["name"],
-                "kind": kind,
-                "region": region,
-                "starts_on": starts_on,
-                "ends_on": ends_on,
-                "notes": text["notes"] or None,
-            }
-        )
+        event_id = raw.get("event_id")
+        missing = event_id is None or pd.isna(event_id)
+        rows.append({"event_id": None if missing else int(event_id), **row})
     return rows
 
 
-def save_events(
-    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, actor: access.User = access.SYSTEM
-) -> dict[str, int]:
-    """Make the calendar equal to an edited table; return ``added, changed, deleted`` counts.
+def _text(value: object) -> str:
+    return (
+        ""
+        if value is None or (not isinstance(value, str) and pd.isna(value))
+        else str(value).strip()
+    )
 
-    One transaction: the table is validated first (:func:`validate_events`),
-    and nothing is written if any row is invalid. ``actor`` must be allowed
-    to edit events; the change is recorded in the audit log.
+
+def save_events(
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    *,
+    source: str | None = None,
+    actor: access.User = access.SYSTEM,
+) -> dict[str, int]:
+    """Make the calendar of ``source`` equal to an edited table; return ``added, changed, deleted``.
+
+    ``frame`` is what :func:`all_events` gave for ``source``, edited: the
+    events of ``source`` and of every source. Other sources' events are left
+    as they are; ``source=None`` edits the whole calendar. One transaction:
+    the table is validated first (:func:`validate_events`), and nothing is
+    written if any row is invalid. ``actor`` must be allowed to edit events;
+    the change is recorded in the audit log.
     """
     access.require(actor, "edit_events")
-    rows = validate_events(frame)
+    rows = validate_events(frame, source)
     counts = {"added": 0, "changed": 0, "deleted": 0}
     with store.transaction(con) as cur:
-        before = cur.execute(store.load_sql("events_all")).df().set_index("event_id")
+        before = cur.execute(store.load_sql("events_all"), {"source": source}).df()
+        before = before.set_index("event_id")
         kept = {r["event_id"] for r in rows if r["event_id"] is not None}
         for event_id in before.index.difference(list(kept)):
             cur.execute("delete from events where event_id = ?", [int(event_id)])
             counts["deleted"] += 1
         # Changed rows are rewritten after the deletions, so a renamed pair never collides.
         for row in rows:
-            fields_ = {
-                k: row[k] for k in ("name", "kind", "region", "starts_on", "ends_on", "notes")
-            }
+            fields_ = {k: row[k] for k in FIELDS}
             if row["event_id"] is None or row["event_id"] not in before.index:
-                cur.execute(
-                    "insert into events (name, kind, region, starts_on, ends_on, notes) "
-                    "values ($name, $kind, $region, $starts_on, $ends_on, $notes)",
-                    fields_,
-                )
+                cur.execute(store.load_sql("event_insert"), fields_)
                 counts["added"] += 1
-                continue
-            old = before.loc[row["event_id"]]
-            old_fields = {
-                "name": old["name"],
-                "kind": old["kind"],
-                "region": old["region"],
-                "starts_on": _as_date(old["starts_on"]),
-                "ends_on": _as_date(old["ends_on"]),
-                "notes": None if pd.isna(old["notes"]) else old["notes"],
-            }
-            if old_fields != fields_:
-                cur.execute(
-                    "update events set name = $name, kind = $kind, region = $region, "
-                    "starts_on = $starts_on, ends_on = $ends_on, notes = $notes "
-                    "where event_id = $event_id",
-                    {**fields_, "event_id": row["event_id"]},
-                )
+            elif _stored(before.loc[row["event_id"]]) != fields_:
+                cur.execute(store.load_sql("event_update"), row)
                 counts["changed"] += 1
-        access.record(cur, actor, "edit_events", "calendar", counts)
+        access.record(cur, actor, "edit_events", source or "calendar", counts)
     return counts
+
+
+def _stored(old: pd.Series) -> dict:
+    """Return a stored calendar row in the form :func:`validate_events` gives."""
+    return {
+        "name": old["name"],
+        "kind": old["kind"],
+        "region": old["region"],
+        "source": scope(old["source"]),
+        "starts_on": _as_date(old["starts_on"]),
+        "ends_on": _as_date(old["ends_on"]),
+        "notes": None if pd.isna(old["notes"]) else old["notes"],
+    }
 
 
 def public_holidays(
@@ -303,24 +336,24 @@ def add_public_holidays(
     years: range | list[int],
     subdiv: str | None = None,
     *,
+    source: str | None = None,
     actor: access.User = access.SYSTEM,
 ) -> int:
-    """Add ``country``'s public holidays for ``years`` to the calendar for ``region``; return the count.
+    """Add ``country``'s public holidays for ``years`` to the calendar; return the count.
 
-    Re-adding the same holidays changes nothing (events are keyed on name,
-    region and start). ``actor`` must be allowed to edit events (audited).
+    The holidays are for ``region`` and belong to ``source`` (None or ``all``:
+    every source). Re-adding the same holidays changes nothing (events are
+    keyed on source, name, region and start). ``actor`` must be allowed to
+    edit events (audited).
     """
     access.require(actor, "edit_events")
     rows = public_holidays(country, years, subdiv)
+    owner = scope(source)
+    notes = f"Public holiday ({country})"
     with store.transaction(con) as cur:
         for row in rows:
-            cur.execute(
-                "insert into events (name, kind, region, starts_on, ends_on, notes) "
-                "values ($name, $kind, $region, $starts_on, $ends_on, $notes) "
-                "on conflict do nothing",
-                {**row, "region": region or "all", "notes": f"Public holiday ({country})"},
-            )
-        access.record(
-            cur, actor, "edit_events", f"holidays {country}", {"region": region, "rows": len(rows)}
-        )
+            fields_ = {**row, "source": owner, "region": region or "all", "notes": notes}
+            cur.execute(store.load_sql("event_insert"), fields_)
+        detail = {"region": region, "source": owner or ALL_SOURCES, "rows": len(rows)}
+        access.record(cur, actor, "edit_events", f"holidays {country}", detail)
     return len(rows)

@@ -1109,11 +1109,14 @@ def series_names(
     return ["total", *rest]
 
 
-def calendar_events(con: duckdb.DuckDBPyConnection, series: str, by: str) -> pd.DataFrame:
-    """Return the calendar's events that concern ``series`` (all-region ones always)."""
+def calendar_events(
+    con: duckdb.DuckDBPyConnection, series: str, by: str, source: str | None
+) -> pd.DataFrame:
+    """Return the events of ``source``'s calendar that concern ``series`` (all-region ones always)."""
     with con.cursor() as cur:
         frame = cur.execute(store.load_sql("events_in_range"), {
             "first_day": date(1900, 1, 1), "last_day": date(2999, 12, 31), "regions": [],
+            "source": source,
         }).df()  # fmt: skip
     if by == "region" and series != "total":
         frame = frame[frame["region"].isin(["all", series])]
@@ -1163,7 +1166,7 @@ def forecast_series(
         horizon,
         backtest,
         holidays=series_holidays(settings, name, by, first, last),
-        events=calendar_events(con, name, by),
+        events=calendar_events(con, name, by, selection.source),
         name=name,
     )
     resolved = frame["resolved"].to_numpy(dtype=float)

@@ -117,8 +117,16 @@ class Impact:
 # --- public entry points ------------------------------------------------------------------
 
 
-def find_event(con: duckdb.DuckDBPyConnection, name: str, region: str | None = None) -> dict:
+def find_event(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    region: str | None = None,
+    source: str | None = None,
+) -> dict:
     """Return the calendar row of the event called ``name`` (the latest if several).
+
+    With ``source``, only that source's events and every source's are
+    searched; another source's event of the same name is not found.
 
     Raises
     ------
@@ -126,11 +134,15 @@ def find_event(con: duckdb.DuckDBPyConnection, name: str, region: str | None = N
         When no event has that name.
     """
     with con.cursor() as cur:
-        rows = cur.execute(store.load_sql("event_by_name"), {"name": name}).df()
+        calendar = cur.execute(store.load_sql("events_all"), {"source": source}).df()
+    rows = calendar[calendar["name"] == name].sort_values(
+        ["starts_on", "region", "source"], ascending=[False, True, True]
+    )
     if region is not None:
         rows = rows[rows["region"] == region]
     if rows.empty:
-        raise ImpactError(f"no event named {name!r} in the calendar")
+        where = "the calendar" if source is None else f"the calendar of {source!r}"
+        raise ImpactError(f"no event named {name!r} in {where}")
     return _event_dict(rows.iloc[0])
 
 
@@ -142,17 +154,20 @@ def estimate(
 ) -> Impact:
     """Return the measured impact of calendar event ``event_id`` on ``source``.
 
+    Only the calendar of ``source`` (its own events and every source's) is
+    read: the event, the holidays and the other regions' events of its kind.
+
     Raises
     ------
     ImpactError
-        When the event is unknown, has not started before the data ends, or
-        the source has too little history around it.
+        When the event is unknown or another source's, has not started
+        before the data ends, or the source has too little history around it.
     """
     with con.cursor() as cur:
-        calendar = cur.execute(store.load_sql("events_all")).df()
+        calendar = cur.execute(store.load_sql("events_all"), {"source": source}).df()
     match = calendar[calendar["event_id"] == event_id]
     if match.empty:
-        raise ImpactError(f"no event with id {event_id}")
+        raise ImpactError(f"no event with id {event_id} in the calendar of {source!r}")
     event = _event_dict(match.iloc[0])
     span = metrics.source_span(con, source)
     if span.as_of is None:

@@ -228,7 +228,7 @@ def collect(
         backlog=metrics.backlog_series(con, trend_sel, "day", settings),
         movers=movers.head(8).reset_index(drop=True),
         events=events.events_in_range(
-            con, trend_start.date(), monday + timedelta(days=6), sel.regions
+            con, trend_start.date(), monday + timedelta(days=6), sel.regions, source=sel.source
         ),
         outlook=outlook(con, sel, settings, with_forecast),
     )
@@ -300,7 +300,7 @@ def outlook(
     zone = ZoneInfo(selection.tz)
     first = selection.end.astimezone(zone).date()
     last = first + timedelta(days=6)
-    calendar = events.events_in_range(con, first, last, selection.regions)
+    calendar = events.events_in_range(con, first, last, selection.regions, source=selection.source)
     if not with_forecast:
         return Outlook(first, last, None, pd.DataFrame(), calendar, "forecast not requested")
     frame, found, note = daily_forecast(con, selection, 7, settings)

@@ -112,7 +112,8 @@ def candidate_events(
     if parts.empty:
         return residual_spikes(parts)
     first, last = pd.Timestamp(parts["day"].min()).date(), pd.Timestamp(parts["day"].max()).date()
-    return residual_spikes(parts, events.events_in_range(con, first, last, selection.regions))
+    calendar = events.events_in_range(con, first, last, selection.regions, source=selection.source)
+    return residual_spikes(parts, calendar)
 
 
 def decompose_daily(daily: pd.DataFrame, value: str = "created") -> pd.DataFrame:

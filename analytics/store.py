@@ -202,7 +202,7 @@ def delete_source(
     lock_timeout: float = WRITE_LOCK_TIMEOUT_S,
     actor: access.User | None = None,
 ) -> int:
-    """Delete a source's tickets, imports and rejects in one transaction.
+    """Delete a source's tickets, imports, rejects and own events in one transaction.
 
     Returns the number of tickets deleted. Waits up to ``lock_timeout``
     seconds for an import in progress (see :func:`write_lock`). ``actor``
@@ -243,7 +243,13 @@ def _delete_source(cur: duckdb.DuckDBPyConnection, source: str, actor: access.Us
             [source],
         )
         cur.execute("delete from imports where source = ?", [source])
-        access.record(cur, actor, "delete_source", source, {"tickets": deleted})
+        # The source's own calendar goes with it; events of every source stay.
+        events = cur.execute(
+            "delete from events where source = ? returning event_id", [source]
+        ).fetchall()
+        access.record(
+            cur, actor, "delete_source", source, {"tickets": deleted, "events": len(events)}
+        )
         bump_data_version(cur)
         cur.execute("commit")
     except Exception:

@@ -105,7 +105,7 @@ def series(con, source: str, freq: str, by: str, tz: str, countries: tuple[str, 
             or settings.forecast.default_holidays
         )
         hol = forecast.holiday_days(codes, first, last)
-        ev = forecast.calendar_events(con, name, by)
+        ev = forecast.calendar_events(con, name, by, selection.source)
         yield name, y, hol, ev, codes
 
 

@@ -29,7 +29,19 @@ def _refresh_editor() -> None:
     st.session_state["editor_version"] = st.session_state.get("editor_version", 0) + 1
 
 
-calendar = ui.cached(events.all_events)
+# The selected source's calendar: its own events and every source's. Other
+# sources' events are neither shown nor touched by a save.
+source = None if selection is None else selection.source
+calendar = ui.cached(events.all_events, source)
+# Where a new event can go: the selected source, or every source.
+scopes = list(dict.fromkeys([*([source] if source else []), events.ALL_SOURCES]))
+scopes += sorted(set(calendar["source"]) - set(scopes))
+
+
+def _scope_label(value: str) -> str:
+    return "All sources" if value == events.ALL_SOURCES else value
+
+
 if message := st.session_state.pop("events_message", None):
     st.success(message)
 
@@ -43,13 +55,16 @@ if can_edit:
         region = cols[2].text_input("Region", value="all", key="new_event_region")
         starts_on = cols[3].date_input("Start", value=None, key="new_event_start")
         ends_on = cols[4].date_input("End (optional)", value=None, key="new_event_end")
-        notes = st.text_input("Notes", key="new_event_notes")
+        cols = st.columns([3, 2])
+        notes = cols[0].text_input("Notes", key="new_event_notes")
+        owner = cols[1].selectbox("For", scopes, format_func=_scope_label, key="new_event_source")
         if st.form_submit_button("Add event", icon=":material/add:"):
             row = {
                 "event_id": None,
                 "name": name,
                 "kind": kind,
                 "region": region,
+                "source": owner,
                 "starts_on": starts_on,
                 "ends_on": ends_on,
                 "notes": notes,
@@ -57,7 +72,7 @@ if can_edit:
             try:
                 with ui.cursor() as cur:
                     counts = events.save_events(
-                        cur, pd.concat([calendar, pd.DataFrame([row])]), actor=user
+                        cur, pd.concat([calendar, pd.DataFrame([row])]), source=source, actor=user
                     )
             except (events.EventsError, access.PermissionDenied) as exc:
                 st.error(f"The event was not added: {ui.md_escape(exc)}")
@@ -72,12 +87,20 @@ if can_edit:
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
-        column_order=("name", "kind", "region", "starts_on", "ends_on", "notes"),
+        column_order=("name", "kind", "region", "source", "starts_on", "ends_on", "notes"),
         column_config={
             "event_id": None,
             "name": st.column_config.TextColumn("Name", required=True, max_chars=200),
             "kind": st.column_config.SelectboxColumn("Kind", options=events.KINDS, required=True),
             "region": st.column_config.TextColumn("Region", default="all", help="A region, or all"),
+            "source": st.column_config.SelectboxColumn(
+                "For",
+                options=scopes,
+                default=scopes[0],
+                required=True,
+                format_func=_scope_label,
+                help="This source only, or every source",
+            ),
             "starts_on": st.column_config.DateColumn("Start", required=True, format="YYYY-MM-DD"),
             "ends_on": st.column_config.DateColumn("End", format="YYYY-MM-DD"),
             "notes": st.column_config.TextColumn("Notes"),
@@ -87,7 +110,7 @@ if can_edit:
     if cols[0].button("Save changes", icon=":material/save:", key="save_events"):
         try:
             with ui.cursor() as cur:
-                counts = events.save_events(cur, edited, actor=user)
+                counts = events.save_events(cur, edited, source=source, actor=user)
         except (events.EventsError, access.PermissionDenied) as exc:
             st.error(f"Nothing was saved: {ui.md_escape(exc)}")
         else:
@@ -99,7 +122,16 @@ if can_edit:
             st.rerun()
     with st.expander("Import a CSV file or add public holidays"):
         upload = st.file_uploader(
-            "Events CSV (name, kind, region, start, end, notes)", type=["csv"], key="events_upload"
+            "Events CSV (name, kind, region, source, start, end, notes)",
+            type=["csv"],
+            key="events_upload",
+        )
+        default_owner = st.selectbox(
+            "Rows without a source belong to",
+            scopes,
+            format_func=_scope_label,
+            key="import_source",
+            help="A row's own source cell (a source name, or all) wins.",
         )
         if upload is not None and st.button("Import events", key="import_events"):
             with tempfile.TemporaryDirectory(prefix="backlog-radar-events-") as folder:
@@ -107,7 +139,9 @@ if can_edit:
                 path.write_bytes(upload.getvalue())
                 try:
                     with ui.cursor() as cur:
-                        count = events.import_events_csv(cur, path, actor=user)
+                        count = events.import_events_csv(
+                            cur, path, source=default_owner, actor=user
+                        )
                 except (events.EventsError, access.PermissionDenied) as exc:
                     st.error(f"Nothing was imported: {ui.md_escape(exc)}")
                 else:
@@ -115,16 +149,19 @@ if can_edit:
                     _refresh_editor()
                     st.rerun()
         st.divider()
-        cols = st.columns(4)
+        cols = st.columns(5)
         country = cols[0].text_input(
             "Country (ISO code)", value="FR", max_chars=6, key="holiday_country"
         )
         holiday_region = cols[1].text_input("For region", value="all", key="holiday_region")
+        holiday_owner = cols[2].selectbox(
+            "For", scopes, format_func=_scope_label, key="holiday_source"
+        )
         this_year = date.today().year
-        first_year, last_year = cols[2].slider(
+        first_year, last_year = cols[3].slider(
             "Years", 2015, this_year + 2, (this_year - 3, this_year + 1), key="holiday_years"
         )
-        if cols[3].button("Add public holidays", icon=":material/celebration:", key="add_holidays"):
+        if cols[4].button("Add public holidays", icon=":material/celebration:", key="add_holidays"):
             try:
                 with ui.cursor() as cur:
                     count = events.add_public_holidays(
@@ -132,6 +169,7 @@ if can_edit:
                         country.strip().upper(),
                         holiday_region.strip(),
                         range(first_year, last_year + 1),
+                        source=holiday_owner,
                         actor=user,
                     )
             except (events.EventsError, access.PermissionDenied) as exc:
@@ -145,11 +183,12 @@ else:
     st.dataframe(
         calendar,
         hide_index=True,
-        column_order=("name", "kind", "region", "starts_on", "ends_on", "notes"),
+        column_order=("name", "kind", "region", "source", "starts_on", "ends_on", "notes"),
         column_config={
             "name": "Name",
             "kind": "Kind",
             "region": "Region",
+            "source": "For",
             "starts_on": st.column_config.DateColumn("Start", format="YYYY-MM-DD"),
             "ends_on": st.column_config.DateColumn("End", format="YYYY-MM-DD"),
             "notes": "Notes",
@@ -157,7 +196,7 @@ else:
     )
 st.download_button(
     "Export CSV",
-    ui.cached(events.export_events_csv),
+    ui.cached(events.export_events_csv, source),
     file_name="events.csv",
     mime="text/csv",
     icon=":material/download:",

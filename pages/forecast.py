@@ -77,7 +77,11 @@ if not fits:
 last_period = next(iter(fits.values())).history["period"].max()
 first_day = (last_period + timedelta(days=1)).date()
 calendar = ui.cached(
-    events.events_in_range, first_day, first_day + timedelta(days=120), selection.regions
+    events.events_in_range,
+    first_day,
+    first_day + timedelta(days=120),
+    selection.regions,
+    source=selection.source,
 )
 profiles = ui.cached(forecast.event_profiles)
 st.session_state.setdefault("fc_planned", [])

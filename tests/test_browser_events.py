@@ -19,7 +19,7 @@ def server(tmp_path_factory):
     db = folder / "events.duckdb"
     con = store.connect(db)
     importer.import_file(con, files.tickets_csv, source="sample")
-    events.import_events_csv(con, files.events_csv)
+    events.import_events_csv(con, files.events_csv, source="sample")  # as `make run` does
     con.close()
     app = AppServer(db).start()
     yield app
@@ -64,6 +64,9 @@ def test_create_an_event_see_it_on_the_backlog_chart_and_open_its_impact(server,
         field = form.get_by_test_id("stDateInput").filter(has_text=label).locator("input")
         field.fill(typed)
         field.dispatch_event("blur")
+    # A new event belongs to the selected source unless "All sources" is chosen.
+    owner = form.get_by_test_id("stSelectbox").filter(has_text="For")
+    expect(owner.get_by_role("combobox")).to_have_value("sample")
     form.get_by_role("button", name="Add event").click()
     page.get_by_text(f"Added '{EVENT}'").wait_for()
     assert_no_error(page)

@@ -1,8 +1,12 @@
--- Events overlapping [$first_day, $last_day], for drawing as bands.
+-- Events overlapping [$first_day, $last_day] that concern source $source
+-- (its own and every source's; $source null: the whole calendar) and the
+-- regions $regions (empty: every region), for drawing as bands. source reads
+-- 'all' for an event of every source.
 with
 
 events as (
     select * from main.events
+    where $source is null or source is null or source = $source
 ),
 
 final as (
@@ -11,6 +15,7 @@ final as (
         name,
         kind,
         region,
+        coalesce(source, 'all') as source,
         starts_on,
         coalesce(ends_on, starts_on) as ends_on,
         notes
