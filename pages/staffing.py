@@ -30,6 +30,9 @@ for region in regions:
                     settings=settings)  # fmt: skip
     if fit is not None:
         daily[region] = fit.forecast[["period", "mean"]]
+if not daily:
+    st.info("Not enough history in this selection to forecast a region and plan staffing.")
+    st.stop()
 
 st.subheader("Current plan", divider="gray")
 st.caption(

@@ -228,6 +228,21 @@ def test_the_what_if_keeps_to_the_configured_budget(sample_db):
         con.close()
 
 
+def test_the_page_says_when_the_what_if_ran_out_of_time(sample_db, tmp_path, monkeypatch):
+    path = tmp_path / "settings.toml"
+    path.write_text("[staffing]\nwhatif_seconds = 0\n", encoding="utf-8")
+    monkeypatch.setenv("BACKLOG_RADAR_SETTINGS", str(path))
+    at = app_on(sample_db, monkeypatch)
+    at.button[-1].click().run()
+    assert not at.exception
+    (error,) = at.error
+    shown = error.value.replace("\\", "")  # as the reader sees the escaped Markdown
+    assert shown.startswith("No what-if: the what-if stopped after ")
+    assert shown.endswith(" s: it reached its time limit of 0 s")
+    assert all("plan" not in frame.value.columns for frame in at.dataframe)
+    st.cache_resource.clear()
+
+
 def test_the_time_budget_is_a_setting(tmp_path):
     assert ForecastSettings().whatif_seconds == 60.0
     path = tmp_path / "settings.toml"
