@@ -8,6 +8,8 @@ Runs on real stores: the built-in sample (a simulated desk) and the NYC 311 slic
 from __future__ import annotations
 
 import itertools
+import re
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -261,6 +263,58 @@ def test_the_queue_loop_asks_whether_to_go_on_and_stops_when_called_off():
         whatif.run(hourly, week_plan(queue=40, live=10), budget=sim.Budget(cancelled=cancelled))
     # Asked again and again while serving, not once up front.
     assert next(calls) == 6
+
+
+# An app that runs a large what-if under the check the Staffing page passes, and writes
+# down how the run ended.
+SESSION_PROBE = """
+import os
+import pathlib
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from analytics import simulate as sim
+from analytics import staffing, whatif
+
+hours = pd.date_range("2026-03-02", periods=24 * 28, freq="h")
+hourly = {team: pd.Series(300.0, index=hours) for team in "ABCDE"}
+plan = pd.DataFrame(
+    [(team, day, 0, 24, 300, 60) for team in hourly for day in staffing.WEEKDAYS],
+    columns=list(staffing.PLAN_COLUMNS),
+)
+st.write("Simulating the queue")
+try:
+    whatif.run(hourly, plan, budget=sim.Budget(cancelled=ui.session_ended, label="the what-if"))
+    outcome = "finished"
+except sim.Stopped as exc:
+    outcome = str(exc)
+pathlib.Path(os.environ["WHATIF_OUTCOME"]).write_text(outcome, encoding="utf-8")
+"""
+
+
+@pytest.mark.browser
+def test_a_what_if_stops_when_its_browser_tab_closes(app_server_factory, browser, tmp_path):
+    script = tmp_path / "session_probe.py"
+    script.write_text(SESSION_PROBE, encoding="utf-8")
+    outcome = tmp_path / "outcome.txt"
+    server = app_server_factory(
+        tmp_path / "probe.duckdb", script=script, env={"WHATIF_OUTCOME": str(outcome)}
+    )
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url)
+    # About a million tickets: the run is under way once the text shows.
+    page.get_by_text("Simulating the queue").wait_for(timeout=60_000)
+    context.close()
+    deadline = time.monotonic() + 120
+    while not outcome.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert re.fullmatch(
+        r"the what-if stopped after [\d.]+ s: it was cancelled \(nobody waits for it any more\)",
+        outcome.read_text(encoding="utf-8"),
+    )
 
 
 def test_the_sample_simulation_keeps_to_a_budget_too():
