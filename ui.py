@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import web
@@ -102,14 +103,14 @@ def _source_facts(source: str, version: int) -> tuple[metrics.SourceSpan, dict[s
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=512, show_spinner=False)
-def _cached_call(path: str, version: int, args: tuple, kwargs: tuple):
+def _cached_call(path: str, version: int, args: tuple, kwargs: tuple, _checks: tuple = ()):
     del version
     module_name, _, name = path.rpartition(".")
     # Only library functions are called this way, never anything a URL could name.
     if not module_name.startswith("analytics."):
         raise ValueError(f"not a library function: {path}")
     function = getattr(importlib.import_module(module_name), name)
-    return function(_connection(), *args, **dict(kwargs))
+    return function(_connection(), *args, **dict(kwargs), **dict(_checks))
 
 
 def cached(function, *args, **kwargs):
@@ -117,10 +118,13 @@ def cached(function, *args, **kwargs):
 
     ``function`` is an ``analytics`` function taking the store connection
     first; its arguments must be hashable by Streamlit (frozen dataclasses,
-    tuples, strings, dates, numbers).
+    tuples, strings, dates, numbers). A callable keyword argument (a check
+    such as :func:`session_ended`) is passed on but is no part of the key.
     """
     path = f"{function.__module__}.{function.__qualname__}"
-    return _cached_call(path, data_version(), args, tuple(sorted(kwargs.items())))
+    keyed = tuple(sorted((k, v) for k, v in kwargs.items() if not callable(v)))
+    checks = tuple((k, v) for k, v in kwargs.items() if callable(v))
+    return _cached_call(path, data_version(), args, keyed, checks)
 
 
 def metric(name: str, selection: metrics.Selection, **params):
@@ -344,6 +348,19 @@ def user_badge(user: access.User) -> None:
     st.sidebar.caption(f":material/person: {md_escape(user.name)} · {user.role}")
     # For a local user, web.py revokes the cookie at the sign-out address.
     st.sidebar.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
+
+
+def session_ended() -> bool:
+    """Return True once the browser session of this script run is gone (tab closed).
+
+    Streamlit stops a run whose session went away only at its next ``st``
+    call, so a long computation asks this now and then to stop working for
+    nobody; outside a served app (tests, bare mode) the answer is False.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not runtime.exists():
+        return False
+    return not runtime.get_instance().is_active_session(ctx.session_id)
 
 
 def md_escape(text: str) -> str:

@@ -282,11 +282,15 @@ def cmd_delete_source(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from analytics.simulate import write_sample
+    from analytics.simulate import SimInputError, write_sample
 
-    files = write_sample(
-        args.out, start=args.start, years=args.years, scale=args.scale, seed=args.seed
-    )
+    try:
+        files = write_sample(
+            args.out, start=args.start, years=args.years, scale=args.scale, seed=args.seed
+        )
+    except SimInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"wrote {files.tickets_csv} and {files.events_csv}")
     return 0
 

@@ -50,7 +50,8 @@ class ForecastSettings:
     is agent minutes per ticket; ``productive_hours`` per agent and day, of
     which ``shrinkage`` (breaks, meetings, leave) is lost. Live channels aim
     at ``service_level`` answered within ``answer_seconds``; callers wait
-    ``patience_seconds`` on average before hanging up (Erlang A).
+    ``patience_seconds`` on average before hanging up (Erlang A). A what-if
+    run stops after ``whatif_seconds``.
     """
 
     region_holidays: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -64,6 +65,7 @@ class ForecastSettings:
     answer_seconds: float = 60.0
     patience_seconds: float = 180.0
     live_channels: tuple[str, ...] = ("chat", "voice", "phone")
+    whatif_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ def _forecast_settings(forecast: Mapping, staffing: Mapping) -> ForecastSettings
         answer_seconds=float(staffing.get("answer_seconds", defaults.answer_seconds)),
         patience_seconds=float(staffing.get("patience_seconds", defaults.patience_seconds)),
         live_channels=codes(staffing.get("live_channels", defaults.live_channels)),
+        whatif_seconds=float(staffing.get("whatif_seconds", defaults.whatif_seconds)),
     )
 
 

@@ -9,7 +9,9 @@ second year, a live chat closed for ten days, weekend staff reinforced.
 
 Public API: :func:`write_sample` (what the app and CLI call),
 :func:`simulate` with :class:`SimConfig` (for "what if" reruns),
-:func:`story_events` and :func:`default_staffing`.
+:func:`story_events` and :func:`default_staffing`; the queue machinery
+(:func:`draw_work`, :class:`TicketState`, :func:`serve_team`, :class:`Budget`)
+serves ``analytics.whatif``.
 
 Example
 -------
@@ -20,7 +22,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -211,6 +214,54 @@ _MONTH_LEVEL = np.array([1.0, 1.02, 1.03, 1.0, 0.97, 0.95, 0.85, 0.72, 1.05, 1.0
 _RENTREE_DOY = np.array([1, 235, 251, 270, 292, 366])
 _RENTREE_LEVEL = np.array([1.0, 1.0, 1.85, 1.75, 1.0, 1.0])
 CHRISTMAS_LEVEL = 0.55
+
+# Bounds no real desk reaches: they keep a run to seconds and its memory small.
+MAX_AGENTS = 10_000
+MAX_YEARS = 10.0
+MAX_SCALE = 100.0
+MAX_MULTIPLIER = 10.0
+MAX_DECAY_WEEKS = 104.0
+EVENT_KINDS = ("interface rollout", "channel closed", "staffing change")
+# The queue loop looks at its budget every this many tickets.
+CHECK_EVERY = 1024
+
+
+class SimInputError(ValueError):
+    """A simulation input is outside what a real desk needs; the message names it."""
+
+
+class Stopped(RuntimeError):
+    """A run stopped before its end: out of time, or called off."""
+
+
+@dataclass
+class Budget:
+    """How long a run may take, and a way to call it off.
+
+    ``seconds`` of wall time from creation (None: no limit); ``cancelled``
+    returns True once nobody waits for the result (e.g. the browser session
+    ended). ``label`` names the run in the message of :class:`Stopped`.
+    """
+
+    seconds: float | None = None
+    cancelled: Callable[[], bool] | None = None
+    label: str = "the simulation"
+    started: float = field(default_factory=time.monotonic)
+
+    def check(self) -> None:
+        """Raise :class:`Stopped` when the time is up or the run was called off.
+
+        The message reads "the what-if stopped after 12.0 s: it reached its time
+        limit of 10 s".
+        """
+        elapsed = time.monotonic() - self.started
+        if self.cancelled is not None and self.cancelled():
+            reason = "it was cancelled (nobody waits for it any more)"
+        elif self.seconds is not None and elapsed > self.seconds:
+            reason = f"it reached its time limit of {self.seconds:g} s"
+        else:
+            return
+        raise Stopped(f"{self.label} stopped after {elapsed:.1f} s: {reason}")
 
 
 @dataclass(frozen=True)
@@ -437,16 +488,71 @@ def calendar_events(start: date, end: date) -> tuple[Event, ...]:
     return tuple(out)
 
 
-def simulate(config: SimConfig) -> SimResult:
-    """Run the desk over the configured period.
+def check_staffing(team: str, staff: TeamStaffing) -> None:
+    """Raise :class:`SimInputError` unless ``staff`` is a head count a real team can have."""
+    heads = (staff.agents, staff.live_desk, staff.hires, staff.rentree_temps)
+    if not all(isinstance(n, int | np.integer) and 0 <= n <= MAX_AGENTS for n in heads):
+        raise SimInputError(f"{team}: head counts are whole numbers from 0 to {MAX_AGENTS:,}")
+    if staff.agents < 1 or staff.live_desk > staff.agents:
+        raise SimInputError(f"{team}: at least one agent, and no more on the live desk than agents")
+    if not (0.0 <= staff.weekend_share <= 1.0 and 0.0 < staff.availability <= 1.0):
+        raise SimInputError(f"{team}: the weekend share is 0-1, the availability above 0 up to 1")
+
+
+def check_event(event: Event) -> None:
+    """Raise :class:`SimInputError` unless ``event`` is one the simulator can inject."""
+    where = f"event {event.name!r}"
+    if event.kind not in EVENT_KINDS:
+        raise SimInputError(f"{where}: the kind is one of {', '.join(EVENT_KINDS)}")
+    if event.region not in (*REGIONS, "all"):
+        raise SimInputError(f"{where}: the region is one of {', '.join(REGIONS)} or all")
+    if not event.start <= event.end <= event.start + timedelta(days=round(MAX_YEARS * 366)):
+        raise SimInputError(f"{where}: it ends on or after its start, within {MAX_YEARS:g} years")
+    if not (0.0 <= event.peak_multiplier <= MAX_MULTIPLIER):
+        raise SimInputError(f"{where}: the multiplier is between 0 and {MAX_MULTIPLIER:g}")
+    if not (0.0 <= event.decay_weeks <= MAX_DECAY_WEEKS):
+        raise SimInputError(f"{where}: the decay is between 0 and {MAX_DECAY_WEEKS:g} weeks")
+
+
+def check_config(config: SimConfig) -> SimConfig:
+    """Return ``config`` resolved, or raise :class:`SimInputError` naming the first bad input.
+
+    Bounds: up to :data:`MAX_YEARS` years at up to :data:`MAX_SCALE` times the
+    default volume, every region staffed within :data:`MAX_AGENTS`, events
+    of known kinds with bounded multipliers and durations.
+    """
+    if not (0.0 < config.years <= MAX_YEARS):
+        raise SimInputError(f"years: a run lasts more than 0 and at most {MAX_YEARS:g} years")
+    if not (0.0 < config.scale <= MAX_SCALE):
+        raise SimInputError(f"scale: more than 0 and at most {MAX_SCALE:g} times the default")
+    config = config.resolved()
+    missing = [r for r in REGIONS if r not in config.staffing]
+    if missing:
+        raise SimInputError(f"staffing: no head count for {', '.join(missing)}")
+    for team in REGIONS:
+        check_staffing(team, config.staffing[team])
+    for event in config.events:
+        check_event(event)
+    return config
+
+
+def simulate(config: SimConfig, budget: Budget | None = None) -> SimResult:
+    """Run the desk over the configured period, within ``budget`` when one is given.
 
     Returns
     -------
     SimResult
         One row per ticket with its arrival, every agent touch and its final
         state at the end of the period, plus the events (story and calendar).
+
+    Raises
+    ------
+    SimInputError
+        For an input outside the bounds of :func:`check_config`.
+    Stopped
+        When ``budget`` runs out or calls the run off.
     """
-    config = config.resolved()
+    config = check_config(config)
     rng = np.random.default_rng(config.seed)
     t0 = pd.Timestamp(config.start, tz="UTC")
     days = (config.end - config.start).days
@@ -454,15 +560,15 @@ def simulate(config: SimConfig) -> SimResult:
 
     tk = _arrivals(config, rng, t0, days)
     n = len(tk["created"])
-    tk.update(_ticket_draws(rng, tk["category"], tk["channel"], tk["priority"]))
+    tk.update(draw_work(rng, tk["category"], tk["channel"], tk["priority"]))
 
-    state = _State(n)
+    state = TicketState(n)
     agent_names: dict[str, list[str]] = {}
     for r, region in enumerate(REGIONS):
         idx = np.flatnonzero(tk["region"] == r)
         windows, names = _agent_windows(config, region, rng, t0, days)
         agent_names[region] = names
-        _run_team(idx, tk, windows, state, end)
+        serve_team(idx, tk, windows, state, end, budget)
 
     tickets, touches = _assemble(tk, state, end)
     events = pd.DataFrame(
@@ -577,7 +683,7 @@ def _arrivals(config: SimConfig, rng: np.random.Generator, t0: pd.Timestamp, day
         n = int(per_hour.sum())
         created = np.repeat(hour_start_min, per_hour) + rng.random(n) * 60.0
         category = np.repeat(np.tile(np.arange(len(CATEGORIES)), len(per_hour)), counts.ravel())
-        channel = _pick(rng, CHANNEL_MIX[category])
+        channel = pick(rng, CHANNEL_MIX[category])
         parts.append((created, np.full(n, r), category, channel))
 
     created = np.concatenate([p[0] for p in parts])
@@ -608,21 +714,21 @@ def _arrivals(config: SimConfig, rng: np.random.Generator, t0: pd.Timestamp, day
     urgent_boost = np.where(out["category"] == CATEGORIES.index("Account access"), 3.0, 1.0)
     mix = np.tile(PRIORITY_MIX, (len(order), 1))
     mix[:, 3] *= urgent_boost
-    out["priority"] = _pick(rng, mix / mix.sum(axis=1, keepdims=True)).astype(np.int8)
+    out["priority"] = pick(rng, mix / mix.sum(axis=1, keepdims=True)).astype(np.int8)
     return out
 
 
-def _pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
+def pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     """Draw one index per row of a probability matrix."""
     cum = np.cumsum(probs, axis=1)
     u = rng.random(len(probs)) * cum[:, -1]
     return (u[:, None] >= cum).sum(axis=1).clip(0, probs.shape[1] - 1)
 
 
-def _ticket_draws(rng, category, channel, priority) -> dict:
+def draw_work(rng, category, channel, priority) -> dict:
     """Draw each ticket's own work: exchanges, handling times, customer delays, reopening."""
     n = len(category)
-    extra = _pick(rng, EXCHANGES[category])
+    extra = pick(rng, EXCHANGES[category])
     live = (channel >= CHAT) | (priority == PRIORITIES.index("urgent"))
     # A live session that ends the matter has no further exchange by email.
     in_session = live & (rng.random(n) < LIVE_SOLVED_IN_SESSION)
@@ -726,20 +832,37 @@ def _agent_windows(config, region, rng, t0, days) -> tuple[dict, list[str]]:
     starts = to_minutes(begin_h[rows, cols])
     ends = to_minutes(end_h[rows, cols])
     pool = is_live[rows, cols]
-    windows: dict[str, list] = {"live": [], "queue": []}
-    for name, mask in (("live", pool), ("queue", ~pool)):
-        for a in range(n_agents):
-            sel = mask & (cols == a)
-            if sel.any():
-                windows[name].append((a, starts[sel].tolist(), ends[sel].tolist()))
+    windows = {
+        "live": agent_windows(cols[pool], starts[pool], ends[pool]),
+        "queue": agent_windows(cols[~pool], starts[~pool], ends[~pool]),
+    }
     names = [f"Agent {AGENT_CODES[region]}-{a + 1:02d}" for a in range(n_agents)]
     return windows, names
+
+
+def agent_windows(agent: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list:
+    """Return one pool's windows, ``[(agent, starts, ends), ...]`` by agent number.
+
+    ``agent``, ``starts`` and ``ends`` list one working window each, in time
+    order for each agent; the windows keep that order.
+    """
+    if len(agent) == 0:
+        return []
+    order = np.argsort(agent, kind="stable")
+    ids, first = np.unique(agent[order], return_index=True)
+    cuts = first[1:]
+    return [
+        (int(a), s.tolist(), e.tolist())
+        for a, s, e in zip(
+            ids, np.split(starts[order], cuts), np.split(ends[order], cuts), strict=True
+        )
+    ]
 
 
 # --- the queue ------------------------------------------------------------------------------
 
 
-class _State:
+class TicketState:
     """What happened to each ticket, filled in by the queue loop."""
 
     def __init__(self, n: int) -> None:
@@ -800,8 +923,23 @@ class _Pool:
         heapq.heapreplace(self.heap, (self.next_free(k, at), k))
 
 
-def _run_team(idx: np.ndarray, tk: dict, windows: dict, st: _State, end: float) -> None:
-    """Serve one team's tickets: the live desk, then the FIFO queue with follow-ups."""
+def serve_team(
+    idx: np.ndarray,
+    tk: dict,
+    windows: dict,
+    st: TicketState,
+    end: float,
+    budget: Budget | None = None,
+) -> None:
+    """Serve one team's tickets into ``st``: the live desk, then the FIFO queue with follow-ups.
+
+    ``idx`` are the team's rows of the tickets ``tk`` (``created`` plus the
+    columns of :func:`draw_work`); ``windows`` maps ``"live"`` and ``"queue"`` to
+    the pools' :func:`agent_windows` in minutes since the start. ``budget`` is
+    checked every :data:`CHECK_EVERY` tickets.
+    """
+    check = budget.check if budget is not None else (lambda: None)
+    served = 0
     created = tk["created"]
     extra, handling, delays = tk["extra"], tk["handling"], tk["delays"]
     reopens, reopen_delay = tk["reopens"], tk["reopen_delay"]
@@ -830,6 +968,9 @@ def _run_team(idx: np.ndarray, tk: dict, windows: dict, st: _State, end: float) 
 
     live_pool = _Pool(windows["live"])
     for i in idx[tk["live"][idx]].tolist():
+        served += 1
+        if served % CHECK_EVERY == 0:
+            check()
         ready = created[i] + ROUTING_DELAY_MIN
         start, k = live_pool.take(ready)
         if start >= end:
@@ -850,6 +991,9 @@ def _run_team(idx: np.ndarray, tk: dict, windows: dict, st: _State, end: float) 
     recent_wait, last_start = 0.0, 0.0
     while queue:
         ready, i, stage = heapq.heappop(queue)
+        served += 1
+        if served % CHECK_EVERY == 0:
+            check()
         start, k = pool.take(ready)
         if start >= end:
             st.waiting_since[i] = ready
@@ -875,7 +1019,7 @@ def _run_team(idx: np.ndarray, tk: dict, windows: dict, st: _State, end: float) 
 # --- output ---------------------------------------------------------------------------------
 
 
-def _assemble(tk: dict, st: _State, end: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _assemble(tk: dict, st: TicketState, end: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the per-ticket frame and the per-touch frame."""
     df = pd.DataFrame(
         {

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.linalg import expm
 
 from analytics import access, store
+from analytics import simulate as sim
 
 
 def erlang_b(agents: int, traffic: float) -> float:
@@ -262,9 +263,29 @@ def queued_agents_per_day(
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def live_share(channels: pd.DataFrame, live_channels: tuple[str, ...], days: int = 28) -> float:
+    """Return the share of tickets on live channels (chat, phone) over the last ``days``.
+
+    ``channels`` is a daily history split by channel (``series, period,
+    created``, with a ``total`` series that is left out); 0 when empty.
+    """
+    if channels.empty:
+        return 0.0
+    recent = channels[channels["period"] >= channels["period"].max() - pd.Timedelta(days=days - 1)]
+    per_channel = recent[recent["series"] != "total"].groupby("series")["created"].sum()
+    live = float(per_channel[per_channel.index.isin(live_channels)].sum())
+    return live / max(1.0, float(per_channel.sum()))
+
+
 def plan_table(teams: dict) -> pd.DataFrame:
     """Return an editable plan ``team, weekday, start_hour, end_hour, queue_agents,
-    live_agents`` from per-team :class:`analytics.simulate.TeamStaffing`."""
+    live_agents`` from per-team :class:`analytics.simulate.TeamStaffing`.
+
+    Weekdays run 7-20 with the team's agents, weekends 10-17 with its
+    weekend share of them (at least one on the live desk).
+    """
+    for team, staff in teams.items():
+        sim.check_staffing(str(team), staff)
     rows = []
     for team, staff in teams.items():
         for d, day in enumerate(WEEKDAYS):
@@ -284,11 +305,12 @@ def plan_table(teams: dict) -> pd.DataFrame:
                     "live_agents": live,
                 }
             )
-    return pd.DataFrame(rows)
+    return validate_plan(pd.DataFrame(rows, columns=list(PLAN_COLUMNS)))
 
 
 def planned_per_hour(plan: pd.DataFrame, hours: pd.DatetimeIndex, column: str) -> np.ndarray:
     """Return the plan's agents of ``column`` on shift in each of ``hours`` (all teams)."""
+    plan = validate_plan(plan)
     out = np.zeros(len(hours))
     day = np.asarray(hours.day_of_week)
     hour = np.asarray(hours.hour)
@@ -299,7 +321,18 @@ def planned_per_hour(plan: pd.DataFrame, hours: pd.DatetimeIndex, column: str) -
     return out
 
 
+def planned_per_day(plan: pd.DataFrame, days: pd.DatetimeIndex, column: str) -> np.ndarray:
+    """Return the plan's agents of ``column`` on each of ``days`` (its weekday's rows, all teams)."""
+    plan = validate_plan(plan)
+    per_weekday = plan.groupby("weekday")[column].sum()
+    names = [WEEKDAYS[d] for d in pd.DatetimeIndex(days).day_of_week]
+    return per_weekday.reindex(names, fill_value=0).to_numpy()
+
+
 PLAN_COLUMNS = ("team", "weekday", "start_hour", "end_hour", "queue_agents", "live_agents")
+# Agents on shift at once in one team, on the queue or on the live desk; teams in a plan.
+MAX_AGENTS = sim.MAX_AGENTS
+MAX_TEAMS = 100
 
 
 class PlanError(ValueError):
@@ -309,8 +342,9 @@ class PlanError(ValueError):
 def validate_plan(plan: pd.DataFrame) -> pd.DataFrame:
     """Return the plan with whole-number columns, or raise PlanError naming the first bad row.
 
-    Hours run 0-24 with the start before the end; agents are 0 to 10,000; each
-    team has each weekday at most once.
+    Hours run 0-24 with the start before the end; agents are 0 to
+    :data:`MAX_AGENTS` (no real team has more on shift at once); each team has
+    each weekday at most once, and a plan at most :data:`MAX_TEAMS` teams.
     """
     missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
     if missing:
@@ -320,20 +354,40 @@ def validate_plan(plan: pd.DataFrame) -> pd.DataFrame:
         where = f"row {n} ({row.team}, {row.weekday})"
         if row.weekday not in WEEKDAYS:
             raise PlanError(f"{where}: the weekday is one of {', '.join(WEEKDAYS)}")
-        try:
-            start, end = int(row.start_hour), int(row.end_hour)
-            queue, live = int(row.queue_agents), int(row.live_agents)
-        except (TypeError, ValueError) as exc:
-            raise PlanError(f"{where}: hours and agents are whole numbers") from exc
+        start, end, queue, live = _whole(
+            where, row.start_hour, row.end_hour, row.queue_agents, row.live_agents
+        )
         if not 0 <= start < end <= 24:
             raise PlanError(f"{where}: the shift runs between hours 0 and 24, start before end")
-        if not (0 <= queue <= 10_000 and 0 <= live <= 10_000):
-            raise PlanError(f"{where}: agents are between 0 and 10,000")
+        if not (0 <= queue <= MAX_AGENTS and 0 <= live <= MAX_AGENTS):
+            raise PlanError(f"{where}: agents are between 0 and {MAX_AGENTS:,}")
     if out.duplicated(["team", "weekday"]).any():
         raise PlanError("a team has the same weekday twice")
+    if out["team"].nunique() > MAX_TEAMS:
+        raise PlanError(f"a plan holds at most {MAX_TEAMS} teams")
     return out.astype(
         {c: "int64" for c in ("start_hour", "end_hour", "queue_agents", "live_agents")}
     )
+
+
+def _whole(where: str, *values) -> list[int]:
+    """Return ``values`` as ints, or raise PlanError when one is not a whole number."""
+    out = []
+    for value in values:
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise PlanError(f"{where}: hours and agents are whole numbers") from exc
+        if not (math.isfinite(number) and number == int(number)):
+            raise PlanError(f"{where}: hours and agents are whole numbers")
+        out.append(int(number))
+    return out
+
+
+def plan_rows(plan: pd.DataFrame) -> tuple[tuple, ...]:
+    """Return the validated plan as hashable rows in :data:`PLAN_COLUMNS` order
+    (what :func:`analytics.whatif.compare` takes), or raise PlanError."""
+    return tuple(validate_plan(plan).itertuples(index=False, name=None))
 
 
 def save_plan(

@@ -5,20 +5,26 @@ story's rates; here the arrivals are the forecast's instead: expected daily
 tickets per region, split into hours by the region's recent hourly profile
 (share of each hour within its weekday), drawn as Poisson counts. The
 tickets then go through the simulator's own ticket draws (handling times,
-exchanges), agent shifts and queues, so the answer keeps the simulator's
-dynamics: live desk versus queue, weekends, agents' pace following the
-backlog. The run starts with an empty queue.
+exchanges) and queues, so the answer keeps the simulator's dynamics: live
+desk versus queue, follow-ups, agents' pace following the backlog. The run
+starts with an empty queue.
 
-Regions the simulator does not know (real exports) are pooled into one team
-working French hours; the staffing plan then names that one team.
+Teams are the source's own regions, named as in its data. The plan gives,
+for each team and weekday, the agents on shift from its start hour to its
+end hour (local time): queue agents answer forms and email, live agents
+chat, phone and urgent tickets. Every row counts, each on its own weekday.
 
 Scenario switches: close the live chat between two dates, add agents on
-weekends, move a planned rollout.
+weekends, move a planned rollout. Every input is checked against bounds no
+real desk reaches, and a run stops when its time budget runs out or nobody
+waits for it any more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -26,11 +32,21 @@ import numpy as np
 import pandas as pd
 
 from analytics import forecast as fc
-from analytics import metrics
+from analytics import metrics, staffing
 from analytics import simulate as sim
 from analytics.settings import Settings, load_settings
 
-POOLED = "France"
+log = logging.getLogger(__name__)
+
+# More than a whole city's 311 line over the longest horizon (about 7,000 a day).
+MAX_TICKETS = 2_000_000
+MAX_SHIFT_DAYS = 366
+MAX_CLOSED_DAYS = 366
+MAX_PLANNED_FACTOR = 10.0
+
+
+class ScenarioError(ValueError):
+    """A what-if input is outside what a real desk needs; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +54,8 @@ class Scenario:
     """Switches applied on top of a staffing plan.
 
     ``chat_closed`` is a (first day, last day) pair; ``weekend_agents`` extra
-    agents work each weekend day in every team; ``rollout_shift_days`` moves
-    every planned event of kind "interface rollout" by that many days.
+    queue agents work each weekend day in every team; ``rollout_shift_days``
+    moves every planned event of kind "interface rollout" by that many days.
     """
 
     chat_closed: tuple[date, date] | None = None
@@ -47,26 +63,90 @@ class Scenario:
     rollout_shift_days: int = 0
 
 
-def default_plan(daily_tickets: Mapping[str, float]) -> dict[str, sim.TeamStaffing]:
-    """Return a starting plan per team: the simulator's staffing sized for the volume."""
-    out = {}
-    for region, tickets in daily_tickets.items():
-        share = sim.REGION_SHARE[sim.REGIONS.index(region)]
-        scale = max(0.05, tickets / (sim.BASE_DAILY_TICKETS * share))
-        staff = sim.default_staffing(scale, 0.1)[region]
-        out[region] = replace(staff, hires=0, rentree_temps=0)
-    return out
+def check_scenario(scenario: Scenario) -> None:
+    """Raise :class:`ScenarioError` unless the switches are ones a real desk could try."""
+    if not (
+        isinstance(scenario.weekend_agents, int | np.integer)
+        and 0 <= scenario.weekend_agents <= staffing.MAX_AGENTS
+    ):
+        raise ScenarioError(
+            f"extra weekend agents are a whole number from 0 to {staffing.MAX_AGENTS:,}"
+        )
+    if not (
+        isinstance(scenario.rollout_shift_days, int | np.integer)
+        and abs(scenario.rollout_shift_days) <= MAX_SHIFT_DAYS
+    ):
+        raise ScenarioError(f"rollouts move by a whole number of days, at most {MAX_SHIFT_DAYS}")
+    if scenario.chat_closed is not None:
+        first, last = scenario.chat_closed
+        if not first <= last <= first + timedelta(days=MAX_CLOSED_DAYS - 1):
+            raise ScenarioError(
+                f"the chat closes on or before it reopens, for at most {MAX_CLOSED_DAYS} days"
+            )
 
 
-def teams_for(regions: list[str]) -> dict[str, str]:
-    """Map each data region to the simulator team that serves it (pooled when unknown)."""
-    if regions and all(r in sim.REGIONS for r in regions):
-        return {r: r for r in regions}
-    return {r: POOLED for r in regions}
+def check_planned(planned: Iterable[fc.PlannedEvent]) -> None:
+    """Raise :class:`ScenarioError` unless each planned event has a bounded effect and length."""
+    for event in planned:
+        where = f"planned event {event.name!r}"
+        if not event.start <= event.end <= event.start + timedelta(days=MAX_SHIFT_DAYS):
+            raise ScenarioError(f"{where}: it ends on or after its start, within a year")
+        factors = np.asarray([1.0 + event.uplift, *event.profile], dtype=float)
+        if (
+            not (np.isfinite(factors).all() and (factors >= 0).all())
+            or (factors > MAX_PLANNED_FACTOR).any()
+        ):
+            raise ScenarioError(f"{where}: its effect is between 0 and {MAX_PLANNED_FACTOR:g}x")
 
 
-def _hourly_profile(hourly: pd.DataFrame) -> pd.DataFrame:
-    """Share of each hour within its weekday, per series (``series, dow, hour, share``)."""
+def check_arrivals(hourly: Mapping[str, pd.Series], plan: pd.DataFrame) -> None:
+    """Raise :class:`ScenarioError` unless the expected arrivals fit the plan and the bounds.
+
+    Every team has a full week in the plan; rates are finite and not negative,
+    whole days up to the longest forecast horizon, :data:`MAX_TICKETS` in all.
+    """
+    if not hourly:
+        raise ScenarioError("there are no arrivals to simulate")
+    longest = fc.HORIZONS["D"][1]
+    for team, series in hourly.items():
+        days = set(plan.loc[plan["team"] == team, "weekday"])
+        if days != set(staffing.WEEKDAYS):
+            raise ScenarioError(f"the plan has no full week for the team {team}")
+        rates = np.asarray(series, dtype=float)
+        if not (np.isfinite(rates).all() and (rates >= 0).all()):
+            raise ScenarioError(f"{team}: expected arrivals are finite and not negative")
+        if not (0 < len(rates) <= 24 * longest and len(rates) % 24 == 0):
+            raise ScenarioError(f"{team}: arrivals cover whole days, at most {longest}")
+    total = sum(float(np.sum(s)) for s in hourly.values())
+    if total > MAX_TICKETS:
+        raise ScenarioError(
+            f"the forecast brings {total:,.0f} tickets; the what-if simulates up to {MAX_TICKETS:,}"
+        )
+
+
+def default_plan(daily_tickets: Mapping[str, float]) -> pd.DataFrame:
+    """Return a starting plan (:data:`analytics.staffing.PLAN_COLUMNS`), one week per team.
+
+    Each team gets the simulator's head count per daily ticket (at least two
+    queue agents and one on the live desk), within :data:`analytics.staffing.MAX_AGENTS`.
+    """
+    desk = sim.default_staffing(1.0, 0.0).values()
+    queue_per_ticket = sum(s.agents - s.live_desk for s in desk) / sim.BASE_DAILY_TICKETS
+    live_per_ticket = sum(s.live_desk for s in desk) / sim.BASE_DAILY_TICKETS
+    teams = {}
+    for team, tickets in daily_tickets.items():
+        volume = max(0.0, float(tickets)) if math.isfinite(tickets) else 0.0
+        queue = min(staffing.MAX_AGENTS, max(2, math.ceil(queue_per_ticket * volume)))
+        live = min(staffing.MAX_AGENTS, max(1, round(live_per_ticket * volume)))
+        teams[team] = sim.TeamStaffing(agents=queue + live, live_desk=live)
+    return staffing.plan_table(teams)
+
+
+def hourly_profile(hourly: pd.DataFrame) -> pd.DataFrame:
+    """Return the share of each hour within its weekday, per series (``series, dow, hour, share``).
+
+    ``hourly`` is an hourly history (``series, period, created``).
+    """
     frame = hourly.assign(
         dow=pd.DatetimeIndex(hourly["period"]).day_of_week,
         hour=pd.DatetimeIndex(hourly["period"]).hour,
@@ -91,50 +171,76 @@ def expected_hourly(
     return out
 
 
-def run(
-    hourly: Mapping[str, pd.Series],
-    plan: Mapping[str, sim.TeamStaffing],
-    scenario: Scenario = Scenario(),
-    tz: str = "UTC",
-    seed: int = 7,
+def shifts(
+    plan: pd.DataFrame, team: str, first: date, days: int, scenario: Scenario = Scenario()
 ) -> pd.DataFrame:
-    """Run expected hourly arrivals (per simulator team) through the simulator's queue.
+    """Return the team's shift of each day of the run: ``day, start_hour, end_hour,
+    queue_agents, live_agents``, from that weekday's row of the plan.
 
-    Returns one row per ticket: ``team, channel, created_h, first_reply_h``
-    (hours since the start; NaN when not answered by the end).
+    Weekends get the scenario's extra queue agents; while the chat is closed
+    only the phone needs the live desk, so a third of it stays (at least one)
+    and the others work the queue, as in the simulator.
     """
-    start = min(s.index[0] for s in hourly.values()).normalize()
-    days = max(len(s) for s in hourly.values()) // 24
-    config = sim.SimConfig(
-        start=start.date(),
-        years=days / 365.25,
-        staffing=_staffing(plan, scenario),
-        events=_events(scenario),
-        seed=seed,
-    ).resolved()
-    rng = np.random.default_rng(seed)
-    t0 = pd.Timestamp(config.start, tz="UTC")
+    rows = plan[plan["team"] == team].set_index("weekday")
+    dates = pd.date_range(first, periods=days, freq="D")
+    out = rows.loc[[staffing.WEEKDAYS[d] for d in dates.day_of_week]].reset_index(drop=True)
+    out.insert(0, "day", np.arange(days))
+    out = out[["day", "start_hour", "end_hour", "queue_agents", "live_agents"]].copy()
+    weekend = np.asarray(dates.day_of_week >= 5)
+    out.loc[weekend, "queue_agents"] += scenario.weekend_agents
+    if scenario.chat_closed:
+        lo, hi = scenario.chat_closed
+        closed = np.asarray((dates.date >= lo) & (dates.date <= hi))
+        live = out["live_agents"].to_numpy()
+        stay = np.where(live > 0, np.maximum(1, np.round(live / 3)), 0).astype(int)
+        out.loc[closed, "queue_agents"] += (live - stay)[closed]
+        out.loc[closed, "live_agents"] = stay[closed]
+    return out
+
+
+def _windows(day_shifts: pd.DataFrame, first: date, tz: str, t0: pd.Timestamp) -> dict:
+    """Return the pools' working windows (minutes since ``t0``) for the shifts of each day."""
+    local_day = pd.Timestamp(first) + pd.to_timedelta(day_shifts["day"].to_numpy(), unit="D")
+
+    def minutes(hours: np.ndarray) -> np.ndarray:
+        naive = pd.DatetimeIndex(local_day + pd.to_timedelta(hours, unit="h"))
+        utc = naive.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+        return ((utc - t0) / pd.Timedelta(minutes=1)).to_numpy()
+
+    starts = minutes(day_shifts["start_hour"].to_numpy())
+    ends = minutes(day_shifts["end_hour"].to_numpy())
+    out = {}
+    for pool, column in (("queue", "queue_agents"), ("live", "live_agents")):
+        heads = day_shifts[column].to_numpy()
+        agent = np.concatenate([np.arange(n) for n in heads]) if heads.sum() else np.zeros(0)
+        out[pool] = sim.agent_windows(agent, np.repeat(starts, heads), np.repeat(ends, heads))
+    return out
+
+
+def _arrivals(hourly: Mapping[str, pd.Series], tz: str, t0, rng) -> tuple[np.ndarray, ...]:
+    """Return every ticket's ``created`` (minutes since ``t0``), team number, category, channel."""
     parts = []
-    for r, region in enumerate(sim.REGIONS):
-        if region not in hourly:
-            continue
-        rates = hourly[region]
+    for r, rates in enumerate(hourly.values()):
         local = rates.index.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
         minutes = ((local.tz_convert("UTC") - t0) / pd.Timedelta(minutes=1)).to_numpy()
-        counts = rng.poisson(np.maximum(rates.to_numpy(), 0.0))
+        counts = rng.poisson(np.asarray(rates, dtype=float))
         n = int(counts.sum())
         created = np.repeat(minutes, counts) + rng.random(n) * 60.0
-        category = sim._pick(rng, np.tile(sim.CATEGORY_SHARE / sim.CATEGORY_SHARE.sum(), (n, 1)))
-        channel = sim._pick(rng, sim.CHANNEL_MIX[category])
+        mix = sim.CATEGORY_SHARE / sim.CATEGORY_SHARE.sum()
+        category = sim.pick(rng, np.tile(mix, (n, 1)))
+        channel = sim.pick(rng, sim.CHANNEL_MIX[category])
         parts.append((created, np.full(n, r), category, channel))
-    created = np.concatenate([p[0] for p in parts])
-    region = np.concatenate([p[1] for p in parts]).astype(np.int8)
-    category = np.concatenate([p[2] for p in parts]).astype(np.int8)
-    channel = np.concatenate([p[3] for p in parts]).astype(np.int8)
+    created, team, category, channel = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return created, team.astype(np.int16), category.astype(np.int8), channel.astype(np.int8)
+
+
+def _tickets(hourly, scenario: Scenario, first: date, tz: str, t0, rng) -> dict:
+    """Return the run's tickets in creation order, their work drawn (closed chat applied)."""
+    created, team, category, channel = _arrivals(hourly, tz, t0, rng)
     keep = created >= 0
     if scenario.chat_closed:
-        lo = (scenario.chat_closed[0] - config.start).days * 1440.0
-        hi = ((scenario.chat_closed[1] - config.start).days + 1) * 1440.0
+        lo = (scenario.chat_closed[0] - first).days * 1440.0
+        hi = ((scenario.chat_closed[1] - first).days + 1) * 1440.0
         hit = (channel == sim.CHAT) & (created >= lo) & (created < hi)
         diverted = rng.random(len(created)) < sim.CHAT_DIVERTED_TO_FORM
         channel[hit & diverted] = sim.CHANNELS.index("web_form")
@@ -142,22 +248,48 @@ def run(
     order = np.argsort(created[keep], kind="stable")
     tk = {
         "created": created[keep][order],
-        "region": region[keep][order],
+        "team": team[keep][order],
         "category": category[keep][order],
         "channel": channel[keep][order],
     }
-    tk["priority"] = sim._pick(rng, np.tile(sim.PRIORITY_MIX, (len(order), 1))).astype(np.int8)
-    tk.update(sim._ticket_draws(rng, tk["category"], tk["channel"], tk["priority"]))
-    end = days * 1440.0
-    state = sim._State(len(tk["created"]))
-    for r, team in enumerate(sim.REGIONS):
-        if team not in hourly:
-            continue
-        windows, _ = sim._agent_windows(config, team, rng, t0, days)
-        sim._run_team(np.flatnonzero(tk["region"] == r), tk, windows, state, end)
+    tk["priority"] = sim.pick(rng, np.tile(sim.PRIORITY_MIX, (len(order), 1))).astype(np.int8)
+    tk.update(sim.draw_work(rng, tk["category"], tk["channel"], tk["priority"]))
+    return tk
+
+
+def run(
+    hourly: Mapping[str, pd.Series],
+    plan: pd.DataFrame,
+    scenario: Scenario = Scenario(),
+    tz: str = "UTC",
+    seed: int = 7,
+    budget: sim.Budget | None = None,
+) -> pd.DataFrame:
+    """Run expected hourly arrivals (per team, local hours) through the queue under ``plan``.
+
+    Returns one row per ticket: ``team, channel, created_h, first_reply_h``
+    (hours since local midnight of the first day; NaN when not answered by
+    the end). Raises :class:`analytics.staffing.PlanError` or
+    :class:`ScenarioError` for inputs out of bounds, and
+    :class:`analytics.simulate.Stopped` when ``budget`` runs out.
+    """
+    plan = staffing.validate_plan(plan)
+    check_scenario(scenario)
+    check_arrivals(hourly, plan)
+    budget = budget or sim.Budget(label="the what-if")
+    first = min(s.index[0] for s in hourly.values()).date()
+    days = max(len(s) for s in hourly.values()) // 24
+    t0 = pd.Timestamp(first).tz_localize(tz).tz_convert("UTC")
+    rng = np.random.default_rng(seed)
+    tk = _tickets(hourly, scenario, first, tz, t0, rng)
+    budget.check()
+    state = sim.TicketState(len(tk["created"]))
+    for r, team in enumerate(hourly):
+        windows = _windows(shifts(plan, team, first, days, scenario), first, tz, t0)
+        sim.serve_team(np.flatnonzero(tk["team"] == r), tk, windows, state, days * 1440.0, budget)
     return pd.DataFrame(
         {
-            "team": np.array(sim.REGIONS, dtype=object)[tk["region"]],
+            "team": np.array(list(hourly), dtype=object)[tk["team"]],
             "channel": np.array(sim.CHANNELS, dtype=object)[tk["channel"]],
             "created_h": tk["created"] / 60.0,
             "first_reply_h": state.first_reply / 60.0,
@@ -165,27 +297,10 @@ def run(
     )
 
 
-def _staffing(plan, scenario: Scenario) -> dict[str, sim.TeamStaffing]:
-    out = {}
-    for region in sim.REGIONS:
-        staff = plan.get(region) or sim.TeamStaffing(agents=2, live_desk=1)
-        if scenario.weekend_agents:
-            share = staff.weekend_share + scenario.weekend_agents / max(staff.agents, 1)
-            staff = replace(staff, weekend_share=min(1.0, share))
-        out[region] = staff
-    return out
-
-
-def _events(scenario: Scenario) -> tuple[sim.Event, ...]:
-    if not scenario.chat_closed:
-        return ()
-    first, last = scenario.chat_closed
-    return (sim.Event("Live chat closed", "channel closed", "all", first, last, 0.0),)
-
-
 def summary(tickets: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Return per day: ``day, created, awaiting`` (awaiting a first response at the day's
-    end) and the ``frt_p50_h``/``frt_p90_h`` of the day's tickets (unanswered count as
+    """Return per day: ``day, created, answered`` (first responses given that day),
+    ``awaiting`` (awaiting a first response at the day's end) and the
+    ``frt_p50_h``/``frt_p90_h`` of the day's tickets (unanswered count as
     waiting until the end of the run)."""
     wait = tickets["first_reply_h"].fillna(days * 24.0) - tickets["created_h"]
     day = (tickets["created_h"] // 24).astype(int)
@@ -199,6 +314,7 @@ def summary(tickets: pd.DataFrame, days: int) -> pd.DataFrame:
             {
                 "day": d,
                 "created": int(len(today)),
+                "answered": int(((reply_h >= end - 24.0) & (reply_h < end)).sum()),
                 "awaiting": int(((created_h < end) & (reply_h > end)).sum()),
                 "frt_p50_h": float(today.quantile(0.5)) if len(today) else np.nan,
                 "frt_p90_h": float(today.quantile(0.9)) if len(today) else np.nan,
@@ -207,60 +323,75 @@ def summary(tickets: pd.DataFrame, days: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _daily_forecasts(con, selection, days, scenario, planned, settings, budget) -> dict:
+    """Return ``{"base"|"alt": {region: period, mean}}``: the planned events as planned,
+    and with the scenario's rollouts moved."""
+    shift = timedelta(days=scenario.rollout_shift_days)
+    moved = tuple(
+        replace(e, start=e.start + shift, end=e.end + shift) if e.kind == "interface rollout" else e
+        for e in planned
+    )
+    out: dict[str, dict[str, pd.DataFrame]] = {"base": {}, "alt": {}}
+    for region in fc.series_names(con, selection, "D", "region", settings)[1:]:
+        budget.check()
+        one = fc.forecast_series(con, selection, "D", days, "region", region, 0, settings)
+        if one is None:
+            continue
+        out["base"][region] = fc.with_events(one, planned, split="region")[["period", "mean"]]
+        out["alt"][region] = fc.with_events(one, moved, split="region")[["period", "mean"]]
+    return out
+
+
 def compare(
     con,
     selection: metrics.Selection,
     days: int,
-    plan: tuple[tuple[str, int, int, float], ...],
+    plan: tuple[tuple, ...],
     scenario: Scenario,
     planned: tuple[fc.PlannedEvent, ...] = (),
     settings: Settings | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> dict:
     """Return the baseline plan and the scenario side by side over the next ``days``.
 
-    ``plan`` is ``(team, agents, live_desk, weekend_share)`` rows (hashable, so
-    the result is cached on it). Returns ``{"baseline": frame, "scenario":
-    frame, "percentiles": frame}``; frames from :func:`summary` with a ``date``.
+    ``plan`` holds the plan's rows as tuples in the order of
+    :data:`analytics.staffing.PLAN_COLUMNS` (hashable, so the result is cached
+    on it; see :func:`analytics.staffing.plan_rows`). Returns ``{"baseline":
+    frame, "scenario": frame, "percentiles": frame}``; frames from
+    :func:`summary` with a ``date``. The run stops after the setting
+    ``staffing.whatif_seconds``, or when ``cancelled()`` turns True.
     """
     settings = settings or load_settings()
-    regions = [s for s in fc.series_names(con, selection, "D", "region", settings) if s != "total"]
-    teams = teams_for(regions)
-    daily: dict[str, pd.DataFrame] = {}
-    for region in regions:
-        one = fc.forecast_series(con, selection, "D", days, "region", region, 0, settings)
-        if one is None:
-            continue
-        moved = tuple(
-            replace(e, start=e.start + timedelta(days=scenario.rollout_shift_days),
-                    end=e.end + timedelta(days=scenario.rollout_shift_days))
-            if e.kind == "interface rollout" else e
-            for e in planned
-        )  # fmt: skip
-        base = fc.with_events(one, planned, split="region")
-        alt = fc.with_events(one, moved, split="region")
-        for key, frame in (("base", base), ("alt", alt)):
-            team = teams[region]
-            acc = daily.setdefault(f"{key}:{team}", frame[["period", "mean"]].copy())
-            if acc is not frame and region != next(r for r in regions if teams[r] == team):
-                acc["mean"] = acc["mean"].to_numpy() + frame["mean"].to_numpy()
-    hourly_hist = fc.history(con, selection, "H", "region", settings)
-    hourly_hist = hourly_hist[hourly_hist["series"] != "total"].assign(
-        series=lambda f: f["series"].map(teams)
-    )
-    profile = _hourly_profile(hourly_hist.dropna(subset=["series"]))
-    staffing = {team: sim.TeamStaffing(int(a), int(live), float(w)) for team, a, live, w in plan}
-    out = {}
-    for key, scen in (("baseline", Scenario()), ("scenario", scenario)):
-        prefix = "base" if key == "baseline" else "alt"
-        per_team = {k.split(":", 1)[1]: v for k, v in daily.items() if k.startswith(prefix + ":")}
-        hourly = expected_hourly(per_team, profile)
-        tickets = run(hourly, staffing, scen, selection.tz)
-        first = next(iter(per_team.values()))["period"].iloc[0]
+    low, high = fc.HORIZONS["D"]
+    if not (isinstance(days, int | np.integer) and low <= days <= high):
+        raise ScenarioError(f"the what-if looks {low} to {high} days ahead")
+    frame = staffing.validate_plan(pd.DataFrame(list(plan), columns=list(staffing.PLAN_COLUMNS)))
+    check_scenario(scenario)
+    check_planned(planned)
+    budget = sim.Budget(settings.forecast.whatif_seconds, cancelled, label="the what-if")
+    try:
+        return _compare(con, selection, days, frame, scenario, planned, settings, budget)
+    except sim.Stopped as exc:
+        log.warning("%s (source %s)", exc, selection.source)
+        raise
+
+
+def _compare(con, selection, days, plan, scenario, planned, settings, budget) -> dict:
+    daily = _daily_forecasts(con, selection, days, scenario, planned, settings, budget)
+    if not daily["base"]:
+        raise ScenarioError("no region of this selection has a forecast to simulate")
+    history = fc.history(con, selection, "H", "region", settings)
+    profile = hourly_profile(history[history["series"].isin(list(daily["base"]))])
+    out: dict = {"rows": []}
+    for key, prefix, scen in (("baseline", "base", Scenario()), ("scenario", "alt", scenario)):
+        hourly = expected_hourly(daily[prefix], profile)
+        tickets = run(hourly, plan, scen, selection.tz, budget=budget)
+        first = next(iter(daily[prefix].values()))["period"].iloc[0]
         frame = summary(tickets, days)
         frame["date"] = pd.date_range(first, periods=days, freq="D")
         out[key] = frame
         wait = tickets["first_reply_h"].fillna(days * 24.0) - tickets["created_h"]
-        out.setdefault("rows", []).append(
+        out["rows"].append(
             {
                 "plan": key,
                 "tickets": len(tickets),

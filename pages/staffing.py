@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import access, charts, forecast, staffing, whatif
+from analytics import access, charts, forecast, simulate, staffing, whatif
 
 st.title("Staffing and what-if")
 selection = ui.selection()
@@ -21,25 +21,18 @@ regions = ui.cached(forecast.series_names, selection, "D", "region", settings=se
 if not regions:
     st.info("Not enough history in this selection to plan staffing.")
     st.stop()
-teams = whatif.teams_for(regions)
 channels = ui.cached(forecast.history, selection, "D", "channel", settings=settings)
-recent = channels[channels["period"] >= channels["period"].max() - pd.Timedelta(days=27)]
-per_channel = recent[recent["series"] != "total"].groupby("series")["created"].sum()
-live_share = float(per_channel[per_channel.index.isin(cfg.live_channels)].sum()) / max(
-    1.0, float(per_channel.sum())
-)
+live_share = staffing.live_share(channels, cfg.live_channels)
 
 daily = {}
 for region in regions:
     fit = ui.cached(forecast.forecast_series, selection, "D", 28, "region", region, 0,
                     settings=settings)  # fmt: skip
     if fit is not None:
-        team = teams[region]
-        prev = daily.get(team)
-        frame = fit.forecast[["period", "mean"]].copy()
-        if prev is not None:
-            frame["mean"] = frame["mean"].to_numpy() + prev["mean"].to_numpy()
-        daily[team] = frame
+        daily[region] = fit.forecast[["period", "mean"]]
+if not daily:
+    st.info("Not enough history in this selection to forecast a region and plan staffing.")
+    st.stop()
 
 st.subheader("Current plan", divider="gray")
 st.caption(
@@ -53,13 +46,26 @@ key = f"plan_{selection.source}_{'-'.join(sorted(mean_daily))}_{len(saved)}"
 if key not in st.session_state:
     usable = not saved.empty and set(saved["team"]) == set(mean_daily)
     st.session_state[key] = (
-        saved[list(staffing.PLAN_COLUMNS)]
-        if usable
-        else staffing.plan_table(whatif.default_plan(mean_daily))
+        saved[list(staffing.PLAN_COLUMNS)] if usable else whatif.default_plan(mean_daily)
     )
-plan = st.data_editor(
-    st.session_state[key], hide_index=True, key=f"editor_{key}", disabled=["team", "weekday"]
+agents = {"min_value": 0, "max_value": staffing.MAX_AGENTS, "step": 1}
+edited = st.data_editor(
+    st.session_state[key],
+    hide_index=True,
+    key=f"editor_{key}",
+    disabled=["team", "weekday"],
+    column_config={
+        "start_hour": st.column_config.NumberColumn(min_value=0, max_value=23, step=1),
+        "end_hour": st.column_config.NumberColumn(min_value=1, max_value=24, step=1),
+        "queue_agents": st.column_config.NumberColumn(**agents),
+        "live_agents": st.column_config.NumberColumn(**agents),
+    },
 )
+try:
+    plan = staffing.validate_plan(edited)
+except staffing.PlanError as exc:
+    st.error(f"The plan is not valid: {ui.md_escape(exc)}", icon=":material/error:")
+    st.stop()
 if not saved.empty:
     last = saved.iloc[0]
     st.caption(
@@ -82,10 +88,8 @@ else:
         "analyst role."
     )
 
-profile = whatif._hourly_profile(
-    ui.cached(forecast.history, selection, "H", "region", settings=settings).assign(
-        series=lambda f: f["series"].map(teams)
-    )
+profile = whatif.hourly_profile(
+    ui.cached(forecast.history, selection, "H", "region", settings=settings)
 )
 hourly = whatif.expected_hourly(daily, profile)
 
@@ -106,12 +110,9 @@ for team, series in hourly.items():
         settings.sla_target_hours,
         shift=(7, 20),
     )
-    team_plan = plan[plan["team"] == team]
-    need["planned"] = [
-        int(team_plan.loc[team_plan["weekday"] == staffing.WEEKDAYS[d.day_of_week], "queue_agents"]
-            .sum())
-        for d in pd.DatetimeIndex(need["day"])
-    ]  # fmt: skip
+    need["planned"] = staffing.planned_per_day(
+        plan[plan["team"] == team], pd.DatetimeIndex(need["day"]), "queue_agents"
+    )
     rows.append(need.assign(team=team))
 queued = pd.concat(rows, ignore_index=True).rename(columns={"agents": "needed"})
 team_pick = st.selectbox("Team", sorted(queued["team"].unique()), key="staff_team")
@@ -177,28 +178,16 @@ if submitted or st.session_state.get("wi_ran"):
         weekend_agents=int(weekend),
         rollout_shift_days=int(shift),
     )
-    weekday_rows = plan[plan["weekday"] == "Mon"].set_index("team")
-    weekend_rows = plan[plan["weekday"] == "Sat"].set_index("team")
-    plan_rows = tuple(
-        (
-            team,
-            int(weekday_rows.loc[team, "queue_agents"] + weekday_rows.loc[team, "live_agents"]),
-            int(weekday_rows.loc[team, "live_agents"]),
-            float(
-                (weekend_rows.loc[team, "queue_agents"] + weekend_rows.loc[team, "live_agents"])
-                / max(
-                    1,
-                    weekday_rows.loc[team, "queue_agents"] + weekday_rows.loc[team, "live_agents"],
-                )
-            ),
-        )
-        for team in weekday_rows.index
-    )
-    with st.spinner("Simulating the queue..."):
-        result = ui.cached(
-            whatif.compare, selection, int(days), plan_rows, scenario,
-            tuple(st.session_state.get("fc_planned", [])), settings=settings,
-        )  # fmt: skip
+    try:
+        with st.spinner("Simulating the queue..."):
+            result = ui.cached(
+                whatif.compare, selection, int(days), staffing.plan_rows(plan), scenario,
+                tuple(st.session_state.get("fc_planned", [])), settings=settings,
+                cancelled=ui.session_ended,
+            )  # fmt: skip
+    except (whatif.ScenarioError, staffing.PlanError, simulate.Stopped) as exc:
+        st.error(f"No what-if: {ui.md_escape(exc)}", icon=":material/error:")
+        st.stop()
     st.dataframe(
         result["percentiles"],
         hide_index=True,

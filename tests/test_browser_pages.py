@@ -155,6 +155,24 @@ def test_response_times_page_draws_every_chart(server, page):
     screenshot(page, "response_times")
 
 
+def test_staffing_plans_the_logs_own_locations_and_runs_the_what_if(server, page):
+    open_page(page, server, "Staffing and what-if")
+    wait_for_charts(page, 2)
+    team = page.get_by_role("combobox", name="Team")
+    team.click()
+    options = set(page.get_by_role("option").all_inner_texts())
+    page.keyboard.press("Escape")
+    # The log's own locations (its busiest eleven), none of the sample's regions.
+    assert len(options) == 11
+    assert all(re.fullmatch(r"Location \d+", option) for option in options)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Run the what-if").click()
+    table = page.get_by_test_id("stDataFrame").last
+    expect(table).to_contain_text("scenario", timeout=180_000)
+    assert_no_error(page)
+    screenshot(page, "staffing")
+
+
 def test_backlog_page_shows_days_to_clear_and_the_heatmaps(real_store, server, page):
     _, expected = real_store
     open_page(page, server, "Backlog")

@@ -14,12 +14,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from analytics import cli
 from analytics.simulate import (
     REGIONS,
     TIMEZONES,
     ZENDESK_COLUMNS,
+    Event,
     SampleFiles,
     SimConfig,
+    SimInputError,
     TeamStaffing,
     default_staffing,
     simulate,
@@ -324,3 +327,42 @@ def test_story_follows_any_start_date() -> None:
     order = [events[f"New interface: {r}"].start for (r,) in ROLLOUTS]
     assert order == sorted(order)
     assert isinstance(default_staffing()["France"], TeamStaffing)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"scale": 1e6}, "scale: more than 0 and at most 100"),
+        ({"years": 1000.0}, "years: a run lasts"),
+        ({"staffing": {r: TeamStaffing(200_000, 5) for r in REGIONS}}, "from 0 to 10,000"),
+        ({"staffing": {r: TeamStaffing(4, 9) for r in REGIONS}}, "no more on the live desk"),
+        (
+            {"staffing": {r: TeamStaffing(4, 1, weekend_share=3.0) for r in REGIONS}},
+            "weekend share",
+        ),
+        ({"staffing": {"France": TeamStaffing(4, 1)}}, "no head count for Europe"),
+        (
+            {"events": (Event("Surge", "interface rollout", "Asia", START, START, 1e9, 2.0),)},
+            "the multiplier is between 0 and 10",
+        ),
+        (
+            {"events": (Event("Long", "channel closed", "all", START, date(2999, 1, 1), 0.0),)},
+            "within 10 years",
+        ),
+        (
+            {"events": (Event("Odd", "meteor", "all", START, START, 1.0),)},
+            "the kind is one of",
+        ),
+    ],
+)
+def test_a_simulation_out_of_bounds_is_refused_before_it_runs(change, message) -> None:
+    with pytest.raises(SimInputError, match=message):
+        simulate(replace(SimConfig(start=START, years=0.1, scale=0.1), **change))
+
+
+def test_the_command_line_refuses_a_sample_out_of_bounds(tmp_path, capsys) -> None:
+    assert cli.main(["sample", "--out", str(tmp_path), "--scale", "1000"]) == 1
+    assert (
+        capsys.readouterr().err == "error: scale: more than 0 and at most 100 times the default\n"
+    )
+    assert not list(tmp_path.iterdir())

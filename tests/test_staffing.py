@@ -98,3 +98,27 @@ def test_queued_agents_cover_the_workload_and_meet_the_target():
     sim = staffing.fifo_backlog(arrivals.to_numpy(), cap)
     on_shift = (hours.hour >= 8) & (hours.hour < 19)
     assert (sim["wait_max_h"][on_shift] <= 4 + 1e-9).all()
+
+
+def test_each_day_gets_the_plan_row_of_its_own_weekday():
+    plan = pd.DataFrame(
+        [("Desk", day, 8, 18, 10 + d, d) for d, day in enumerate(staffing.WEEKDAYS)],
+        columns=list(staffing.PLAN_COLUMNS),
+    )
+    days = pd.date_range("2026-03-04", periods=9, freq="D")  # a Wednesday onwards
+    queue = staffing.planned_per_day(plan, days, "queue_agents")
+    assert list(queue) == [12, 13, 14, 15, 16, 10, 11, 12, 13]
+    live = staffing.planned_per_hour(plan, pd.date_range("2026-03-08 07:00", periods=3, freq="h"),
+                                     "live_agents")  # fmt: skip
+    assert list(live) == [0, 6, 6]  # Sunday: nobody before 08:00
+
+
+def test_the_live_share_counts_the_last_four_weeks_of_live_channels():
+    days = pd.date_range("2026-01-01", periods=60, freq="D")
+    rows = [(day, "chat", 1 if day < days[-28] else 3) for day in days]
+    rows += [(day, "email", 1) for day in days]
+    history = pd.DataFrame(rows, columns=["period", "series", "created"])
+    total = history.groupby("period", as_index=False)["created"].sum().assign(series="total")
+    history = pd.concat([history, total], ignore_index=True)
+    assert staffing.live_share(history, ("chat", "voice")) == pytest.approx(0.75)
+    assert staffing.live_share(history.iloc[0:0], ("chat",)) == 0.0
