@@ -1,15 +1,25 @@
 """Forecasts stay finite and within the envelope of their history: a level shift, a ramp,
 a spike, a month of zeros, one day and two weeks of data, for every model, daily and
-hourly, directly and through the backtest."""
+hourly, directly and through the backtest; and through the CLI, the Forecast page and
+staffing on a level shift."""
 
 from __future__ import annotations
+
+import base64
+import csv
+import json
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+import streamlit as st
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
 
-from analytics import forecast
+from analytics import cli, forecast, importer, staffing, store
 from analytics.envelope import envelope
+from analytics.settings import load_settings
 
 DAILY_HORIZON, HOURLY_HORIZON = 14, 48
 # The last eight weeks of a shape, as the app's hourly history.
@@ -191,3 +201,140 @@ def test_a_rejected_model_gives_way_to_the_next_best_and_says_so():
     assert "autoreg" not in fit.models and fit.chosen != "autoreg"
     assert fit.note.startswith("autoreg rejected:") and f"Using {fit.chosen}" in fit.note
     assert fit.to_dict()["note"] == fit.note
+
+
+# --- the store, the CLI, the page and staffing --------------------------------------------
+
+
+def write_source(path, days: list[int], resolve_after: timedelta = timedelta(hours=5)):
+    """A generic export: ``days[i]`` tickets created on day i from 17 Sep 2026, evenly
+    spread over the day, each resolved ``resolve_after`` later."""
+    start, n = datetime(2026, 9, 17), 0
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", "created", "resolved"])
+        for day, count in enumerate(days):
+            for k in range(count):
+                created = start + timedelta(days=day, minutes=int(k * 1440 / count))
+                out.writerow([f"T{n}", created.isoformat(), (created + resolve_after).isoformat()])
+                n += 1
+    return path
+
+
+def import_store(tmp_path, name: str, csv_path) -> str:
+    db = tmp_path / f"{name}.duckdb"
+    con = store.connect(db)
+    importer.import_file(
+        con, csv_path, source=name, preset="generic",
+        mapping={"ticket_id": "id", "created_at": "created", "resolved_at": "resolved"},
+    )  # fmt: skip
+    con.close()
+    return str(db)
+
+
+@pytest.fixture(scope="module")
+def step_store(tmp_path_factory):
+    """The probe's source: 60 tickets a day for 70 days, then 140 a day for 10 days."""
+    folder = tmp_path_factory.mktemp("step")
+    path = write_source(folder / "step.csv", [60] * 70 + [140] * 10)
+    return import_store(folder, "step", path)
+
+
+@pytest.fixture(scope="module")
+def one_day_store(tmp_path_factory):
+    """A one-day export whose tickets were resolved over the three weeks after."""
+    folder = tmp_path_factory.mktemp("oneday")
+    path = write_source(folder / "oneday.csv", [60], resolve_after=timedelta(days=21))
+    return import_store(folder, "oneday", path)
+
+
+def test_the_cli_forecast_of_a_level_shift_stays_bounded_and_says_why(step_store, capsys):
+    assert cli.main(["forecast", "--db", step_store, "--horizon", "14", "--json"]) == 0
+    total = json.loads(capsys.readouterr().out)["series"][0]
+    values = np.array([[p[k] for k in COLUMNS] for p in total["forecast"]])
+    assert np.isfinite(values).all() and values.max() < 3 * 140
+    assert 60 < values[:, 0].mean() < 200
+    assert total["rejected"] == {} or total["note"]
+    # The default horizon is too long to backtest 80 days: said on the human output.
+    assert cli.main(["forecast", "--db", step_store]) == 0
+    out = capsys.readouterr().out
+    assert "note: Not backtested: 80 days of history" in out
+
+
+def test_the_cli_says_how_much_history_a_one_day_source_lacks(one_day_store, capsys):
+    assert cli.main(["forecast", "--db", one_day_store]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Not enough history to forecast: 1 day of arrivals")
+    assert "at least 14 days" in err and err.count("\n") == 1
+
+
+def trace_values(values) -> np.ndarray:
+    """A Plotly trace's values: a list, or the typed array Plotly encodes in base64."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.array([v for v in values if v is not None], dtype=float)
+
+
+def forecast_page(db: str, monkeypatch) -> AppTest:
+    monkeypatch.setenv("BACKLOG_RADAR_DB", db)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception
+    return at
+
+
+def fan_values(at: AppTest) -> np.ndarray:
+    """Every y value drawn on the forecast chart (history, forecast and its bands)."""
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return np.concatenate([trace_values(t["y"]) for t in figure["data"] if "y" in t])
+
+
+def test_the_forecast_page_draws_a_level_shift_on_a_sane_axis(step_store, monkeypatch):
+    at = forecast_page(step_store, monkeypatch)
+    # Two weeks ahead: backtested, every band within the envelope.
+    at.slider(key="fc_horizon_D").set_value(14).run()
+    assert not at.exception
+    ys = fan_values(at)
+    assert len(ys) and np.isfinite(ys).all() and ys.max() < 3 * 140
+    # Four weeks ahead: 80 days are too few to backtest, and the page says so.
+    at.slider(key="fc_horizon_D").set_value(28).run()
+    assert any(i.value.startswith("Not backtested: 80 days") for i in at.info)
+    assert fan_values(at).max() < 3 * 140
+    st.cache_resource.clear()
+
+
+def test_the_forecast_page_says_not_enough_history_for_one_day(one_day_store, monkeypatch):
+    at = forecast_page(one_day_store, monkeypatch)
+    assert [i.value for i in at.info if "Not enough history" in i.value] == [
+        "Not enough history to forecast: 1 day of arrivals in this selection, and a forecast "
+        "needs at least 14 days (two weeks: one to repeat, one to measure how much a week "
+        "differs from the one before)."
+    ]
+    assert not at.get("plotly_chart")
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("horizon", [14, 28])
+def test_staffing_on_a_level_shift_asks_for_a_sane_number_of_agents(horizon):
+    """Queue agents from the forecast of the step: never more than a day at twice the
+    highest day of the history would need."""
+    y = pd.Series(step(), index=pd.date_range("2026-09-17", periods=80, freq="D"))
+    fit = forecast.fit_series(y, "D", horizon, 3)
+    settings = load_settings()
+    cfg = settings.forecast
+
+    def agents(daily: np.ndarray, days: pd.DatetimeIndex) -> int:
+        hours = pd.date_range(days[0], periods=24 * len(days), freq="h")
+        per_hour = pd.Series(np.repeat(daily, 24) / 24, index=hours)
+        need = staffing.queued_agents_per_day(
+            per_hour, cfg.handling_minutes, cfg.productive_hours, cfg.shrinkage,
+            settings.sla_target_hours, shift=(7, 20),
+        )  # fmt: skip
+        return int(need["agents"].max())
+
+    days = pd.DatetimeIndex(fit.forecast["period"])
+    asked = agents(fit.forecast["mean"].to_numpy(), days)
+    assert 0 < asked <= agents(np.full(len(days), 2 * y.max()), days)
