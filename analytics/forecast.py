@@ -920,21 +920,27 @@ def choose(scores: pd.DataFrame, available: Iterable[str] | None = None) -> str:
     return str(best["model"]) if best["mase"] < naive.iat[0] else "seasonal_naive"
 
 
-def arrival_span(counts: Iterable[float], freq: str) -> int:
-    """Return the periods of arrival history in ``counts``: from the first period with
-    arrivals to the end, less a trailing run of empty periods longer than a season.
+def arrival_span(counts: Iterable[float]) -> int:
+    """Return the periods from the first one with arrivals to the end (0 when none)."""
+    values = np.asarray(list(counts), dtype=float)
+    found = np.flatnonzero(values > 0)
+    return int(len(values) - found[0]) if len(found) else 0
+
+
+def observed_span(counts: Iterable[float], freq: str) -> int:
+    """Return the periods a source's arrivals were observed: :func:`arrival_span`, less a
+    trailing run of empty periods longer than a season.
 
     A week without a single arrival after the last one means the data stopped
-    (a one-day export whose tickets were closed over the following weeks), not
-    a quiet week; a quiet night or weekend at the end is history.
+    (a one-day export whose tickets were closed over the following weeks, which
+    move the source's end), not a quiet week; a quiet night or weekend is history.
     """
     values = np.asarray(list(counts), dtype=float)
     found = np.flatnonzero(values > 0)
     if not len(found):
         return 0
     trailing = len(values) - 1 - found[-1]
-    end = len(values) if trailing <= SEASON[freq] else found[-1] + 1
-    return int(end - found[0])
+    return arrival_span(values if trailing <= SEASON[freq] else values[: found[-1] + 1])
 
 
 def shortfall(span: int, freq: str) -> str | None:
@@ -1120,7 +1126,7 @@ def fit_series(
     if freq not in FREQS:
         raise ValueError(f"freq must be D or H, not {freq!r}")
     y = y.astype(float)
-    short = shortfall(arrival_span(y, freq), freq)
+    short = shortfall(arrival_span(y), freq)
     if short:
         raise ShortHistory(short)
     names = [n for n in (models or MODELS[freq]) if n in MODELS[freq]]
@@ -1334,9 +1340,10 @@ def series_names(
     by: str = "total",
     settings: Settings | None = None,
 ) -> list[str]:
-    """Return ``"total"`` then the split's values by volume (at most :data:`MAX_SERIES`)."""
+    """Return ``"total"`` then the split's values by volume (at most :data:`MAX_SERIES`);
+    empty when the selection's history is too short to forecast (:func:`history_shortfall`)."""
     frame = history(con, selection, freq, by, settings)
-    if frame.empty:
+    if frame.empty or _source_shortfall(frame, freq):
         return []
     volume = frame.groupby("series")["created"].sum().sort_values(ascending=False)
     rest = [s for s in volume.index if s != "total" and volume[s] > 0][: MAX_SERIES - 1]
@@ -1380,9 +1387,9 @@ def forecast_series(
     ever sees what was known then.
     """
     settings = settings or load_settings()
-    frame = history(con, selection, freq, by, settings)
-    frame = frame[frame["series"] == name]
-    if shortfall(arrival_span(frame["created"], freq), freq):
+    everything = history(con, selection, freq, by, settings)
+    frame = everything[everything["series"] == name]
+    if _source_shortfall(everything, freq) or shortfall(arrival_span(frame["created"]), freq):
         return None
     y = pd.Series(
         frame["created"].to_numpy(dtype=float),
@@ -1414,9 +1421,12 @@ def history_shortfall(
 ) -> str | None:
     """Return why the selection's total is too short to forecast (how much history it
     has, how much a forecast needs), or None when it is long enough."""
-    frame = history(con, selection, freq, "total", settings)
-    total = frame.loc[frame["series"] == "total", "created"]
-    return shortfall(arrival_span(total, freq), freq)
+    return _source_shortfall(history(con, selection, freq, "total", settings), freq)
+
+
+def _source_shortfall(frame: pd.DataFrame, freq: str) -> str | None:
+    """Return :func:`shortfall` of the observed span of the total in a history frame."""
+    return shortfall(observed_span(frame.loc[frame["series"] == "total", "created"], freq), freq)
 
 
 def region_shares(
