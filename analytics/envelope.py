@@ -115,9 +115,9 @@ class Envelope:
         if over.any():
             j = int(np.argmax(mean - point))
             raise Rejected(
-                f"its forecast reaches {mean[j]:,.0f} tickets {unit} (step {j + 1}), above the "
-                f"history's envelope of {point[j]:,.0f} (recent maximum {self.recent_max:,.0f}, "
-                "grown at the series' own trend, plus its week-to-week spread)"
+                f"its forecast reaches {mean[j]:,.0f} tickets {unit} at step {j + 1}, above the "
+                f"envelope of {point[j]:,.0f} from the history's recent maximum of "
+                f"{self.recent_max:,.0f}, trend and spread"
             )
         width = np.log1p(np.maximum(values[:, 4], 0)) - np.log1p(np.maximum(values[:, 3], 0))
         if (width > np.log1p(self.bound_ceiling(len(pred))) + 1e-9).any():
