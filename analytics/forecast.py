@@ -1032,6 +1032,30 @@ def _final_forecasts(
     return finals, rejected
 
 
+def _calibration_frame(final_cal: Mapping[str, dict[str, float] | None]) -> pd.DataFrame:
+    """Return ``model, factor80, factor95, n_errors`` of the calibrated models."""
+    return pd.DataFrame(
+        [
+            {"model": k, "factor80": f["80"], "factor95": f["95"], "n_errors": int(f["n"])}
+            for k, f in final_cal.items()
+            if f
+        ],
+        columns=["model", "factor80", "factor95", "n_errors"],
+    )
+
+
+def _choice(
+    scores: pd.DataFrame | None, names: list[str], finals: Mapping[str, pd.DataFrame], freq: str
+) -> tuple[str, str]:
+    """Return the model the backtest alone prefers and the one used: the best candidate
+    with a final forecast (:func:`choose`); without scores, the default model if it
+    forecast, else seasonal naive."""
+    if scores is None:
+        preferred = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in names else names[0]
+        return preferred, preferred if preferred in finals else "seasonal_naive"
+    return choose(scores.drop(columns="rejected")), choose(scores, available=list(finals))
+
+
 def _rejections(
     final: dict[str, str], rejected_at: dict[tuple[str, int], str], scored: list[int]
 ) -> dict[str, str]:
@@ -1088,7 +1112,7 @@ def _not_backtested(
         forecast=pred,
         models={"seasonal_naive": pred},
         predictions=pd.DataFrame(columns=list(_PREDICTION_COLUMNS)),
-        calibration=pd.DataFrame(columns=["model", "factor80", "factor95", "n_errors"]),
+        calibration=_calibration_frame({}),
         note=note,
     )
 
@@ -1162,21 +1186,8 @@ def fit_series(
     # The final forecast refits on the whole history (every model, for display).
     finals, final_rejected = _final_forecasts(y, x_all, freq, horizon, names, final_cal)
     rejected = _rejections(final_rejected, rejected_at, scored)
-    if err.empty:
-        preferred = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in names else names[0]
-        chosen = preferred if preferred in finals else "seasonal_naive"
-    else:
-        preferred = choose(scores.drop(columns="rejected"))
-        chosen = choose(scores, available=[k for k in finals if k not in final_rejected])
+    preferred, chosen = _choice(scores if len(err) else None, names, finals, freq)
     finals = {k: v.assign(period=future_index)[["period", *_ORDER]] for k, v in finals.items()}
-    calibration = pd.DataFrame(
-        [
-            {"model": k, "factor80": f["80"], "factor95": f["95"], "n_errors": int(f["n"])}
-            for k, f in final_cal.items()
-            if f
-        ],
-        columns=["model", "factor80", "factor95", "n_errors"],
-    )
     if progress:
         progress(1.0, f"{name}: done")
     return SeriesForecast(
@@ -1190,7 +1201,7 @@ def fit_series(
         models={k: v for k, v in finals.items() if k in names},
         origins=len(scored),
         predictions=err[list(_PREDICTION_COLUMNS)],
-        calibration=calibration,
+        calibration=_calibration_frame(final_cal),
         note=_note(preferred, chosen, rejected, not err.empty),
         rejected=rejected,
     )
