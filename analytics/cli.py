@@ -406,10 +406,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
                 results.append(fit)
                 if not args.json:
                     print(f"{name}: {fit.chosen}", file=sys.stderr)
+        short = None if results else forecast.history_shortfall(con, selection, args.freq)
     finally:
         con.close()
     if not results:
-        raise store.StoreError("not enough history to forecast (three weeks daily, three hourly)")
+        raise store.StoreError(short or "no series of this selection can be forecast")
     if args.out:
         frames = [r.forecast.assign(series=r.name, model=r.chosen) for r in results]
         table = pd.concat(frames)[
@@ -422,6 +423,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     elif not args.out:
         for r in results:
             print(f"{r.name} ({r.chosen}):")
+            if r.note:
+                print(f"note: {r.note}")
             print(r.forecast.round(1).to_string(index=False))
     return 0
 

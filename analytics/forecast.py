@@ -31,6 +31,16 @@ The choice: the lowest mean MASE over the backtest's origins, at the
 requested horizon. Slow models estimate their parameters once, at the first
 origin, and only re-filter the longer series at later origins.
 
+Bounds: every model's forecast, at every backtest origin and at the end, goes
+through the envelope of the history it was fitted on (:mod:`analytics.envelope`:
+the recent maximum grown at the series' own trend, plus its week-to-week
+spread). A forecast that is not finite, crosses the envelope, or comes from an
+AR root on or inside the unit circle is rejected; interval bounds are capped.
+A model rejected at a scored origin or at the end is no candidate: the next
+best by backtest is used, and :attr:`SeriesForecast.note` says so. Fewer than
+:data:`MIN_SEASONS` seasons of arrivals: :class:`ShortHistory`; too short for
+one backtest origin at the horizon: seasonal naive, noted as not backtested.
+
 Example
 -------
 >>> fc = fit_series(y, "D", horizon=28, origins=8)  # doctest: +SKIP
@@ -39,6 +49,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -51,6 +62,7 @@ import pandas as pd
 from scipy import stats
 
 from analytics import metrics, store
+from analytics.envelope import Rejected, envelope, seasonal_spread
 from analytics.settings import Settings, load_settings
 
 SPLITS = ("total", "region", "channel", "category")
@@ -74,6 +86,16 @@ VOLUME_KINDS = ("interface rollout", "product launch", "marketing campaign", "ou
 RECURRING_KINDS = ("holiday", "season")
 Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 QUANTILES = ("lo95", "lo80", "mean", "hi80", "hi95")
+# Seasons of arrivals a forecast needs: one to repeat (seasonal naive, the
+# simplest model that knows the weekly cycle) and a second to measure how much
+# a season differs from the one before (its interval). Every model needs at
+# least that much; the regression models and the backtest need more.
+MIN_SEASONS = 2
+
+
+class ShortHistory(ValueError):
+    """Too little history to forecast at all; the message says how much there is and
+    how much is needed."""
 
 
 @dataclass(frozen=True)
@@ -115,12 +137,15 @@ class SeriesForecast:
     ``relative_mase`` (against seasonal naive), ``smape``, ``coverage80``,
     ``coverage95`` (of the calibrated intervals, on the scored origins),
     ``fit_s``, ``raw_coverage80``, ``raw_coverage95`` (of the model's own
-    intervals) and ``calibrated`` (share of scored origins whose intervals had
-    a calibration); ``by_horizon`` the MASE per model and step; ``predictions``
+    intervals), ``calibrated`` (share of scored origins whose intervals had
+    a calibration) and ``rejected`` (scored origins whose forecast the envelope
+    rejected); ``by_horizon`` the MASE per model and step; ``predictions``
     every scored backtest forecast (``model, origin, step, actual, mean, lo80,
     hi80, lo95, hi95, calibrated``, origin = training length); ``calibration``
     the conformal factors of the final forecast (``model, factor80, factor95,
-    n_errors``).
+    n_errors``); ``note`` a sentence for people when the forecast is not the
+    backtest's plain choice (a model rejected by its envelope, or a history too
+    short to backtest), else ""; ``rejected`` the reason of each rejected model.
     """
 
     name: str
@@ -134,6 +159,8 @@ class SeriesForecast:
     origins: int = 0
     predictions: pd.DataFrame = field(default_factory=pd.DataFrame)
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    note: str = ""
+    rejected: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Return the JSON shape of ``python -m analytics forecast --json``."""
@@ -153,6 +180,8 @@ class SeriesForecast:
         return {
             "name": self.name,
             "chosen": self.chosen,
+            "note": self.note or None,
+            "rejected": self.rejected,
             "models": models,
             "forecast": [
                 {
@@ -306,6 +335,11 @@ class _Fit:
     at: Callable[[int, int], pd.DataFrame] | None = None
 
 
+# The largest log1p value back-transformed: expm1 stays finite, so an explosive
+# forecast is reported by how far it crossed its envelope, not as "inf".
+MAX_LOG = 700.0
+
+
 def _from_normal(mean_log: np.ndarray, sd_log: np.ndarray) -> pd.DataFrame:
     """Return back-transformed quantiles of a normal forecast of log1p(y)."""
     sd = np.maximum(np.asarray(sd_log, dtype=float), 1e-6)
@@ -317,13 +351,51 @@ def _from_normal(mean_log: np.ndarray, sd_log: np.ndarray) -> pd.DataFrame:
         "lo95": mean_log - Z95 * sd,
         "hi95": mean_log + Z95 * sd,
     }
-    return pd.DataFrame({k: np.maximum(np.expm1(v), 0.0) for k, v in out.items()})
+    return pd.DataFrame(
+        {k: np.maximum(np.expm1(np.minimum(v, MAX_LOG)), 0.0) for k, v in out.items()}
+    )
 
 
+def _guarded(fitter: Callable[..., _Fit]) -> Callable[..., _Fit]:
+    """Return ``fitter`` whose forecasts go through the envelope of the data they were
+    fitted on (:meth:`analytics.envelope.Envelope.check`): capped, or :class:`Rejected`.
+
+    A series shorter than :data:`MIN_SEASONS` seasons raises :class:`ShortHistory`:
+    no model can say anything about it.
+    """
+
+    @functools.wraps(fitter)
+    def fit(y: pd.Series, x: pd.DataFrame, m: int, fixed=None) -> _Fit:
+        if len(y) < MIN_SEASONS * m:
+            raise ShortHistory(f"{len(y)} periods; at least {MIN_SEASONS * m} needed")
+        raw = fitter(y, x, m, fixed)
+        bounds = envelope(y, m)
+
+        def predict(xf: pd.DataFrame, h: int) -> pd.DataFrame:
+            return bounds.check(raw.predict(xf, h))
+
+        def at(start: int, h: int) -> pd.DataFrame:
+            # The envelope of the data before the origin: no peeking past it.
+            return envelope(y.iloc[:start], m).check(raw.at(start, h))
+
+        return _Fit(raw.params, predict, at if raw.at is not None else None)
+
+    return fit
+
+
+def _check_roots(roots: np.ndarray, model: str) -> None:
+    """Raise :class:`Rejected` when an AR root lies on or inside the unit circle: the
+    forecast on the log scale then drifts or grows without bound."""
+    roots = np.atleast_1d(np.asarray(roots))
+    if len(roots) and (not np.isfinite(roots).all() or np.abs(roots).min() <= 1.0):
+        smallest = float(np.abs(roots).min()) if np.isfinite(roots).all() else float("nan")
+        raise Rejected(f"its {model} has an explosive or unit root, of modulus {smallest:.3f}")
+
+
+@_guarded
 def _seasonal_naive(y, x, m, fixed=None) -> _Fit:
     logy = np.log1p(y.to_numpy(dtype=float))
-    diffs = logy[m:] - logy[:-m]
-    sd1 = float(np.std(diffs[-min(len(diffs), 52 * m) :])) if len(diffs) else 0.5
+    sd1 = seasonal_spread(logy, m)
 
     def predict(_xf, h):
         steps = np.arange(h)
@@ -333,6 +405,7 @@ def _seasonal_naive(y, x, m, fixed=None) -> _Fit:
     return _Fit(None, predict)
 
 
+@_guarded
 def _ets(y, x, m, fixed=None) -> _Fit:
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -360,6 +433,7 @@ def _ets(y, x, m, fixed=None) -> _Fit:
     return _Fit((res.params, mse), lambda _xf, h: forecast(len(y), h), forecast)
 
 
+@_guarded
 def _sarimax(y, x, m, fixed=None) -> _Fit:
     # statsmodels' ARIMA is its SARIMAX state-space model; Hannan-Rissanen
     # estimates the regression with ARMA(1,1) errors by GLS in a fraction of a
@@ -374,6 +448,7 @@ def _sarimax(y, x, m, fixed=None) -> _Fit:
         # No standard errors: only forecasts are needed, and the numerical
         # Hessian cost more than the filter itself.
         res = model.filter(fixed, cov_type="none")
+    _check_roots(res.arroots, "ARMA error")
 
     def predict(xf, h):
         fc = res.get_forecast(h, exog=xf.to_numpy())
@@ -387,6 +462,7 @@ def _sarimax(y, x, m, fixed=None) -> _Fit:
     return _Fit(res.params, predict, at)
 
 
+@_guarded
 def _nb_glm(y, x, m, fixed=None) -> _Fit:
     import statsmodels.api as sm
 
@@ -429,6 +505,7 @@ def _nb_glm(y, x, m, fixed=None) -> _Fit:
     return _Fit(params, predict)
 
 
+@_guarded
 def _autoreg(y, x, m, fixed=None) -> _Fit:
     from statsmodels.tsa.ar_model import AutoReg
 
@@ -436,6 +513,7 @@ def _autoreg(y, x, m, fixed=None) -> _Fit:
     lags = [1, 7] if m == 7 else [1, 2, 24, 168]
     model = AutoReg(logy, lags=lags, trend="c", exog=x.to_numpy())
     res = model.fit()
+    _check_roots(res.roots, "AutoReg")
     sd = float(np.sqrt(res.sigma2))
 
     def predict(xf, h):
@@ -448,6 +526,7 @@ def _autoreg(y, x, m, fixed=None) -> _Fit:
     return _Fit(res.params, predict)
 
 
+@_guarded
 def _mstl(y, x, m, fixed=None) -> _Fit:
     from statsmodels.tsa.arima.model import ARIMA
     from statsmodels.tsa.seasonal import MSTL
@@ -487,6 +566,7 @@ def _mstl(y, x, m, fixed=None) -> _Fit:
 PROFILE_WEEKS = 4
 
 
+@_guarded
 def _day_split(y, x, m, fixed=None) -> _Fit:
     """Forecast the days, then split each by its weekday's hourly profile (hourly only).
 
@@ -587,8 +667,7 @@ def origins_for(n: int, freq: str, horizon: int, count: int) -> list[int]:
     step = 7 if freq == "D" else 24
     last = n - horizon
     found = [last - step * k for k in range(count)]
-    minimum = 3 * SEASON[freq] if freq == "H" else 8 * 7
-    return sorted(o for o in found if o >= minimum)
+    return sorted(o for o in found if o >= _min_training(freq))
 
 
 # --- interval calibration -------------------------------------------------------------------
@@ -635,21 +714,29 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     return float(scores[min(rank, len(scores)) - 1])
 
 
-def calibrate(pred: pd.DataFrame, factors: Mapping[str, float]) -> pd.DataFrame:
+def calibrate(
+    pred: pd.DataFrame, factors: Mapping[str, float], ceiling: np.ndarray | None = None
+) -> pd.DataFrame:
     """Return ``pred`` with its intervals replaced by log1p(mean) ± factor x spread,
-    back-transformed and floored at zero (``factors`` keyed "80" and "95").
+    back-transformed, floored at zero and capped at ``ceiling`` (``factors`` keyed
+    "80" and "95"; ``ceiling`` one count per step, e.g. the envelope's bound ceiling).
 
     The point forecast is kept; the bounds stay ordered because the 95% factor
-    is never below the 80% one.
+    is never below the 80% one. The cap applies on the log scale, before the
+    back-transform: a large factor times a wide spread cannot overflow.
     """
     centre, spread = np.log1p(pred["mean"].to_numpy()), _spread(pred)
+    top = np.log1p(ceiling) if ceiling is not None else np.full(len(pred), MAX_LOG)
     q80 = factors["80"]
     q95 = max(factors["95"], q80)
     out = pred.copy()
-    out["lo80"] = np.maximum(np.expm1(centre - q80 * spread), 0.0)
-    out["hi80"] = np.expm1(centre + q80 * spread)
-    out["lo95"] = np.maximum(np.expm1(centre - q95 * spread), 0.0)
-    out["hi95"] = np.expm1(centre + q95 * spread)
+    for column, value in (
+        ("lo80", centre - q80 * spread),
+        ("hi80", centre + q80 * spread),
+        ("lo95", centre - q95 * spread),
+        ("hi95", centre + q95 * spread),
+    ):
+        out[column] = np.maximum(np.expm1(np.minimum(value, top)), 0.0)
     return out
 
 
@@ -677,12 +764,15 @@ def _backtest_predictions(
     names: list[str],
     base: list[str],
     fit_s: dict[str, float],
+    rejected: dict[tuple[str, int], str],
     progress: Callable[[int], None] | None = None,
 ) -> dict[tuple[str, int], pd.DataFrame]:
     """Return each model's uncalibrated forecast at each origin, keyed ``(model, origin)``.
 
     Models with estimated parameters estimate them at the first origin and
-    re-filter the longer series at later ones; ``fit_s`` accumulates seconds.
+    re-filter the longer series at later ones; ``fit_s`` accumulates seconds,
+    ``rejected`` collects why a forecast was rejected, keyed like the result.
+    A rejected forecast is left out, of the combinations too.
     """
     m = SEASON[freq]
     out: dict[tuple[str, int], pd.DataFrame] = {}
@@ -718,6 +808,8 @@ def _backtest_predictions(
                         # with these parameters, then serves every later origin.
                         full = _run(model, y.iloc[:end], x_all.iloc[:end][cols], m, fit.params)
                         filtered[model] = (key, full)
+            except Rejected as exc:
+                rejected[(model, cut)] = str(exc)
             except (ValueError, np.linalg.LinAlgError):
                 pass  # the model sits this origin out; the scores count what it forecast
             fit_s[model] = fit_s.get(model, 0.0) + time.perf_counter() - began
@@ -752,6 +844,8 @@ def _score(
         key: interval_scores(pred, values[key[1] : key[1] + horizon]) for key, pred in raw.items()
     }
     models = list(dict.fromkeys(model for model, _ in raw))
+    # Calibrated bounds stay within the envelope of the data before their origin.
+    ceilings = {cut: envelope(values[:cut], m).bound_ceiling(horizon) for cut in scored}
     rows = []
     for cut in scored:
         actual = values[cut : cut + horizon]
@@ -762,7 +856,7 @@ def _score(
             if pred is None:
                 continue
             factors = calibration_factors(scores[(model, c)] for c in seen if (model, c) in scores)
-            cal = calibrate(pred, factors) if factors else pred
+            cal = calibrate(pred, factors, ceilings[cut]) if factors else pred
             point = pred["mean"].to_numpy()
             frame = cal[["lo80", "hi80", "lo95", "hi95"]].assign(
                 model=model,
@@ -793,7 +887,7 @@ _ERROR_COLUMNS = (
 )  # fmt: skip
 _SCORE_COLUMNS = (
     "model", "mase", "relative_mase", "smape", "coverage80", "coverage95", "fit_s",
-    "raw_coverage80", "raw_coverage95", "calibrated",
+    "raw_coverage80", "raw_coverage95", "calibrated", "rejected",
 )  # fmt: skip
 
 
@@ -806,15 +900,221 @@ def _needed(names: Iterable[str], freq: str) -> list[str]:
     return base
 
 
-def choose(scores: pd.DataFrame) -> str:
+def choose(scores: pd.DataFrame, available: Iterable[str] | None = None) -> str:
     """Return the model with the lowest backtest MASE, or seasonal naive unless one
-    strictly beats it (ties and missing scores fall back to the baseline)."""
+    strictly beats it (ties and missing scores fall back to the baseline).
+
+    Candidates are the models in ``available`` (default: every scored one) that
+    no scored origin rejected (``rejected`` 0 when the column is there): when
+    the best is not a candidate, the next best stands in.
+    """
     valid = scores.dropna(subset=["mase"])
     naive = valid.loc[valid["model"] == "seasonal_naive", "mase"]
+    if "rejected" in valid:
+        valid = valid[valid["rejected"].fillna(0) == 0]
+    if available is not None:
+        valid = valid[valid["model"].isin(list(available))]
     if valid.empty or naive.empty:
         return "seasonal_naive"
     best = valid.sort_values("mase", kind="stable").iloc[0]
     return str(best["model"]) if best["mase"] < naive.iat[0] else "seasonal_naive"
+
+
+def arrival_span(counts: Iterable[float]) -> int:
+    """Return the periods from the first one with arrivals to the end (0 when none)."""
+    values = np.asarray(list(counts), dtype=float)
+    found = np.flatnonzero(values > 0)
+    return int(len(values) - found[0]) if len(found) else 0
+
+
+def observed_span(counts: Iterable[float], freq: str) -> int:
+    """Return the periods a source's arrivals were observed: :func:`arrival_span`, less a
+    trailing run of empty periods longer than a season.
+
+    A week without a single arrival after the last one means the data stopped
+    (a one-day export whose tickets were closed over the following weeks, which
+    move the source's end), not a quiet week; a quiet night or weekend is history.
+    """
+    values = np.asarray(list(counts), dtype=float)
+    found = np.flatnonzero(values > 0)
+    if not len(found):
+        return 0
+    trailing = len(values) - 1 - found[-1]
+    return arrival_span(values if trailing <= SEASON[freq] else values[: found[-1] + 1])
+
+
+def shortfall(span: int, freq: str) -> str | None:
+    """Return why ``span`` periods of arrivals are too few to forecast, or None when
+    they are enough (:data:`MIN_SEASONS` seasons)."""
+    need = MIN_SEASONS * SEASON[freq]
+    if span >= need:
+        return None
+    unit = "day" if freq == "D" else "hour"
+    have = f"{span} {unit}{'' if span == 1 else 's'} of arrivals" if span else f"no complete {unit}"
+    return (
+        f"Not enough history to forecast: {have} in this selection, and a forecast needs at "
+        f"least {need} {unit}s (two weeks: one to repeat, one to measure how much a week "
+        "differs from the one before)."
+    )
+
+
+def _min_training(freq: str) -> int:
+    """Periods before the first backtest origin: three weeks hourly, eight weeks daily."""
+    return 3 * SEASON[freq] if freq == "H" else 8 * 7
+
+
+def _score_table(
+    err: pd.DataFrame,
+    names: list[str],
+    fit_s: dict[str, float],
+    n_cuts: int,
+    rejected_at: dict[tuple[str, int], str],
+    scored: list[int],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the scores (one row per model, :data:`_SCORE_COLUMNS`) and the MASE per step."""
+    if err.empty:
+        scores = pd.DataFrame({c: [np.nan] * len(names) for c in _SCORE_COLUMNS})
+        scores["model"] = names
+        scores["rejected"] = 0
+        return scores, pd.DataFrame(columns=["model", "step", "mase"])
+    scores = (
+        err.groupby("model", sort=False)
+        .agg(
+            mase=("ase", "mean"),
+            smape=("smape", "mean"),
+            coverage80=("in80", "mean"),
+            coverage95=("in95", "mean"),
+            raw_coverage80=("raw_in80", "mean"),
+            raw_coverage95=("raw_in95", "mean"),
+            calibrated=("calibrated", "mean"),
+        )
+        .reset_index()
+    )
+    naive = scores.loc[scores["model"] == "seasonal_naive", "mase"]
+    scores["relative_mase"] = scores["mase"] / naive.iat[0] if len(naive) else np.nan
+    # Seconds per origin, calibration origins included.
+    scores["fit_s"] = scores["model"].map(lambda n: fit_s.get(n, 0.0) / max(1, n_cuts))
+    scores["rejected"] = scores["model"].map(lambda n: sum((n, c) in rejected_at for c in scored))
+    by_horizon = err.groupby(["model", "step"], sort=False)["ase"].mean().reset_index()
+    return scores[list(_SCORE_COLUMNS)], by_horizon.rename(columns={"ase": "mase"})
+
+
+def _final_forecasts(
+    y: pd.Series,
+    x_all: pd.DataFrame,
+    freq: str,
+    horizon: int,
+    names: list[str],
+    final_cal: dict[str, dict[str, float] | None],
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Return every model's final forecast, refitted on the whole history and calibrated,
+    and the reason of each model whose forecast was rejected."""
+    m = SEASON[freq]
+    cols = _usable(x_all, len(y), freq)
+    xt, xf = x_all.iloc[: len(y)][cols], x_all.iloc[len(y) :][cols]
+    ceiling = envelope(y, m).bound_ceiling(horizon)
+    finals: dict[str, pd.DataFrame] = {}
+    rejected: dict[str, str] = {}
+    for model in _needed(names, freq):
+        try:
+            finals[model] = _run(model, y, xt, m, None).predict(xf, horizon)
+        except Rejected as exc:
+            rejected[model] = str(exc)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+    for combo, members in COMBOS[freq].items():
+        found = [finals[p] for p in members if p in finals]
+        if combo in names and found:
+            finals[combo] = _combine(found)
+    for model, factors in final_cal.items():
+        if factors and model in finals:
+            finals[model] = calibrate(finals[model], factors, ceiling)
+    return finals, rejected
+
+
+def _calibration_frame(final_cal: Mapping[str, dict[str, float] | None]) -> pd.DataFrame:
+    """Return ``model, factor80, factor95, n_errors`` of the calibrated models."""
+    return pd.DataFrame(
+        [
+            {"model": k, "factor80": f["80"], "factor95": f["95"], "n_errors": int(f["n"])}
+            for k, f in final_cal.items()
+            if f
+        ],
+        columns=["model", "factor80", "factor95", "n_errors"],
+    )
+
+
+def _choice(
+    scores: pd.DataFrame | None, names: list[str], finals: Mapping[str, pd.DataFrame], freq: str
+) -> tuple[str, str]:
+    """Return the model the backtest alone prefers and the one used: the best candidate
+    with a final forecast (:func:`choose`); without scores, the default model if it
+    forecast, else seasonal naive."""
+    if scores is None:
+        preferred = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in names else names[0]
+        return preferred, preferred if preferred in finals else "seasonal_naive"
+    return choose(scores.drop(columns="rejected")), choose(scores, available=list(finals))
+
+
+def _rejections(
+    final: dict[str, str], rejected_at: dict[tuple[str, int], str], scored: list[int]
+) -> dict[str, str]:
+    """Return one reason per rejected model: its final fit's, else its scored origins'."""
+    out = dict(final)
+    for model in dict.fromkeys(m for m, c in rejected_at if c in scored):
+        if model not in out:
+            cuts = [c for c in scored if (model, c) in rejected_at]
+            out[model] = (
+                f"at {len(cuts)} of {len(scored)} backtest origins, "
+                f"{rejected_at[(model, cuts[-1])]}"
+            )
+    return out
+
+
+def _note(preferred: str, chosen: str, rejected: dict[str, str], backtested: bool) -> str:
+    """Return the sentence that says which models were rejected and what stands in."""
+    others = [f"{model}, {why}" for model, why in rejected.items() if model != preferred]
+    parts = []
+    if preferred != chosen and preferred in rejected:
+        if chosen == "seasonal_naive":
+            instead = "the baseline" + (", which nothing else beat" if backtested else "")
+        else:
+            instead = "the next best in the backtest"
+        parts.append(f"{preferred} rejected: {rejected[preferred]}. Using {chosen}, {instead}.")
+    if others:
+        parts.append(f"{'Also rejected' if parts else 'Rejected, not used'}: {'; '.join(others)}.")
+    return " ".join(parts)
+
+
+def _not_backtested(
+    y: pd.Series, freq: str, horizon: int, name: str, future_index: pd.DatetimeIndex
+) -> SeriesForecast:
+    """Return the seasonal naive forecast of a history too short for one backtest origin,
+    with a note that says so."""
+    m, unit = SEASON[freq], ("day" if freq == "D" else "hour")
+    need = _min_training(freq) + horizon
+    pred = _run("seasonal_naive", y, pd.DataFrame(index=y.index), m, None).predict(None, horizon)
+    pred = pred.assign(period=future_index)[["period", *_ORDER]]
+    note = (
+        f"Not backtested: {len(y)} {unit}s of history, and a backtest {horizon} {unit}s ahead "
+        f"needs {need} ({_min_training(freq)} to fit, {horizon} to score). This is the seasonal "
+        f"naive forecast (the last {'week' if freq == 'D' else 'week of hours'} repeated, with "
+        "its own interval), not a model chosen by its accuracy."
+    )
+    scores, by_horizon = _score_table(pd.DataFrame(), ["seasonal_naive"], {}, 0, {}, [])
+    return SeriesForecast(
+        name=name,
+        freq=freq,
+        history=pd.DataFrame({"period": y.index, "created": y.to_numpy()}),
+        chosen="seasonal_naive",
+        scores=scores,
+        by_horizon=by_horizon,
+        forecast=pred,
+        models={"seasonal_naive": pred},
+        predictions=pd.DataFrame(columns=list(_PREDICTION_COLUMNS)),
+        calibration=_calibration_frame({}),
+        note=note,
+    )
 
 
 def fit_series(
@@ -840,24 +1140,33 @@ def fit_series(
     slow ones estimate parameters at the first origin and re-filter the longer
     series at the later ones. Seasonal naive is always backtested: it is the
     fallback when no model beats it.
+
+    Every forecast stays within the envelope of its history (see the module
+    docstring); a rejected model gives way to the next best, and ``note`` says
+    so. Raises :class:`ShortHistory` below :data:`MIN_SEASONS` seasons of
+    arrivals; a history too short for one backtest origin at ``horizon`` gets
+    the seasonal naive forecast, noted as not backtested.
     """
     if freq not in FREQS:
         raise ValueError(f"freq must be D or H, not {freq!r}")
     y = y.astype(float)
-    m = SEASON[freq]
+    short = shortfall(arrival_span(y), freq)
+    if short:
+        raise ShortHistory(short)
     names = [n for n in (models or MODELS[freq]) if n in MODELS[freq]]
     names = list(dict.fromkeys(["seasonal_naive", *names]))
     step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
     future_index = pd.date_range(y.index[-1] + step, periods=horizon, freq=step)
-    full_index = y.index.append(future_index)
-    x_all = design(full_index, freq, holidays, events, origin=y.index[0])
-    base = _needed(names, freq)
+    if not origins_for(len(y), freq, horizon, 1):
+        return _not_backtested(y, freq, horizon, name, future_index)
+    x_all = design(y.index.append(future_index), freq, holidays, events, origin=y.index[0])
     cuts = origins_for(len(y), freq, horizon, origins + CALIBRATION_ORIGINS)
     scored = cuts[-origins:] if origins else []
     # Without a scored backtest, the default model alone still runs the calibration
     # origins, so that its intervals are calibrated too (about a second more).
     tested = names if origins else [n for n in names if n == DEFAULT_MODEL[freq]]
     fit_s: dict[str, float] = {}
+    rejected_at: dict[tuple[str, int], str] = {}
     total = len(cuts) + 1
 
     def tick(k: int) -> None:
@@ -865,101 +1174,43 @@ def fit_series(
             progress(k / total, f"{name}: backtest origin {k + 1} of {len(cuts)}")
 
     raw = _backtest_predictions(
-        y, x_all, freq, horizon, cuts, tested, _needed(tested, freq), fit_s, tick
+        y, x_all, freq, horizon, cuts, tested, _needed(tested, freq), fit_s, rejected_at, tick
     )
     for combo, members in COMBOS[freq].items():
         fit_s[combo] = sum(fit_s.get(p, 0.0) for p in members)
     err, final_cal = _score(y, freq, horizon, cuts, scored, raw)
-
-    if err.empty:
-        scores = pd.DataFrame({c: [np.nan] * len(names) for c in _SCORE_COLUMNS})
-        scores["model"] = names
-        by_horizon = pd.DataFrame(columns=["model", "step", "mase"])
-        chosen = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in names else names[0]
-    else:
-        scores = (
-            err.groupby("model", sort=False)
-            .agg(
-                mase=("ase", "mean"),
-                smape=("smape", "mean"),
-                coverage80=("in80", "mean"),
-                coverage95=("in95", "mean"),
-                raw_coverage80=("raw_in80", "mean"),
-                raw_coverage95=("raw_in95", "mean"),
-                calibrated=("calibrated", "mean"),
-            )
-            .reset_index()
-        )
-        naive = scores.loc[scores["model"] == "seasonal_naive", "mase"]
-        scores["relative_mase"] = scores["mase"] / naive.iat[0] if len(naive) else np.nan
-        # Seconds per origin, calibration origins included.
-        scores["fit_s"] = scores["model"].map(lambda n: fit_s.get(n, 0.0) / max(1, len(cuts)))
-        scores = scores[list(_SCORE_COLUMNS)]
-        by_horizon = err.groupby(["model", "step"], sort=False)["ase"].mean().reset_index()
-        by_horizon = by_horizon.rename(columns={"ase": "mase"})
-        chosen = choose(scores)
+    scores, by_horizon = _score_table(err, names, fit_s, len(cuts), rejected_at, scored)
 
     if progress:
         progress(len(cuts) / total, f"{name}: fitting the final model")
     # The final forecast refits on the whole history (every model, for display).
-    cols = _usable(x_all, len(y), freq)
-    xt, xf = x_all.iloc[: len(y)][cols], x_all.iloc[len(y) :][cols]
-    finals: dict[str, pd.DataFrame] = {}
-    for model in base:
-        try:
-            finals[model] = _run(model, y, xt, m, None).predict(xf, horizon)
-        except (ValueError, np.linalg.LinAlgError):
-            continue
-    for combo, members in COMBOS[freq].items():
-        found = [finals[p] for p in members if p in finals]
-        if combo in names and found:
-            finals[combo] = _combine(found)
-    for model, factors in final_cal.items():
-        if factors and model in finals:
-            finals[model] = calibrate(finals[model], factors)
-    if chosen not in finals:
-        chosen = "seasonal_naive"
+    finals, final_rejected = _final_forecasts(y, x_all, freq, horizon, names, final_cal)
+    rejected = _rejections(final_rejected, rejected_at, scored)
+    preferred, chosen = _choice(scores if len(err) else None, names, finals, freq)
     finals = {k: v.assign(period=future_index)[["period", *_ORDER]] for k, v in finals.items()}
-    calibration = pd.DataFrame(
-        [
-            {"model": k, "factor80": f["80"], "factor95": f["95"], "n_errors": int(f["n"])}
-            for k, f in final_cal.items()
-            if f
-        ],
-        columns=["model", "factor80", "factor95", "n_errors"],
-    )
     if progress:
         progress(1.0, f"{name}: done")
-    history = pd.DataFrame({"period": y.index, "created": y.to_numpy()})
     return SeriesForecast(
         name=name,
         freq=freq,
-        history=history,
+        history=pd.DataFrame({"period": y.index, "created": y.to_numpy()}),
         chosen=chosen,
         scores=scores.reset_index(drop=True),
         by_horizon=by_horizon,
         forecast=finals[chosen],
         models={k: v for k, v in finals.items() if k in names},
         origins=len(scored),
-        predictions=err[
-            [
-                "model",
-                "origin",
-                "step",
-                "actual",
-                "mean",
-                "lo80",
-                "hi80",
-                "lo95",
-                "hi95",
-                "calibrated",
-            ]
-        ],  # fmt: skip
-        calibration=calibration,
+        predictions=err[list(_PREDICTION_COLUMNS)],
+        calibration=_calibration_frame(final_cal),
+        note=_note(preferred, chosen, rejected, not err.empty),
+        rejected=rejected,
     )
 
 
 _ORDER = ("mean", "lo80", "hi80", "lo95", "hi95")
+_PREDICTION_COLUMNS = (
+    "model", "origin", "step", "actual", "mean", "lo80", "hi80", "lo95", "hi95", "calibrated",
+)  # fmt: skip
 
 
 def _run(model: str, y: pd.Series, x: pd.DataFrame, m: int, fixed) -> _Fit:
@@ -1100,9 +1351,10 @@ def series_names(
     by: str = "total",
     settings: Settings | None = None,
 ) -> list[str]:
-    """Return ``"total"`` then the split's values by volume (at most :data:`MAX_SERIES`)."""
+    """Return ``"total"`` then the split's values by volume (at most :data:`MAX_SERIES`);
+    empty when the selection's history is too short to forecast (:func:`history_shortfall`)."""
     frame = history(con, selection, freq, by, settings)
-    if frame.empty:
+    if frame.empty or _source_shortfall(frame, freq):
         return []
     volume = frame.groupby("series")["created"].sum().sort_values(ascending=False)
     rest = [s for s in volume.index if s != "total" and volume[s] > 0][: MAX_SERIES - 1]
@@ -1141,16 +1393,17 @@ def forecast_series(
     backtest: int = 8,
     settings: Settings | None = None,
 ) -> SeriesForecast | None:
-    """Return the forecast of one series of the selection (None when it has no history).
+    """Return the forecast of one series of the selection (None when its history is too
+    short: :func:`history_shortfall` says why).
 
     The history runs up to the selection's end (up to 3 years daily, 8 weeks
     hourly), whatever the period's start: a forecast "as of" a past date only
     ever sees what was known then.
     """
     settings = settings or load_settings()
-    frame = history(con, selection, freq, by, settings)
-    frame = frame[frame["series"] == name]
-    if len(frame) < 3 * SEASON[freq] or frame["created"].sum() == 0:
+    everything = history(con, selection, freq, by, settings)
+    frame = everything[everything["series"] == name]
+    if _source_shortfall(everything, freq) or shortfall(arrival_span(frame["created"]), freq):
         return None
     y = pd.Series(
         frame["created"].to_numpy(dtype=float),
@@ -1172,6 +1425,22 @@ def forecast_series(
     resolved = frame["resolved"].to_numpy(dtype=float)
     fc.history["resolved"] = resolved[-len(fc.history) :]
     return fc
+
+
+def history_shortfall(
+    con: duckdb.DuckDBPyConnection,
+    selection: metrics.Selection,
+    freq: str = "D",
+    settings: Settings | None = None,
+) -> str | None:
+    """Return why the selection's total is too short to forecast (how much history it
+    has, how much a forecast needs), or None when it is long enough."""
+    return _source_shortfall(history(con, selection, freq, "total", settings), freq)
+
+
+def _source_shortfall(frame: pd.DataFrame, freq: str) -> str | None:
+    """Return :func:`shortfall` of the observed span of the total in a history frame."""
+    return shortfall(observed_span(frame.loc[frame["series"] == "total", "created"], freq), freq)
 
 
 def region_shares(

@@ -55,8 +55,9 @@ st.caption(
 )
 
 names = ui.cached(forecast.series_names, selection, freq, by, settings=settings)
-if not names:
-    st.info("No tickets in this selection to forecast.")
+short = ui.cached(forecast.history_shortfall, selection, freq, settings=settings)
+if not names or short:
+    st.info(short or "No tickets in this selection to forecast.")
     st.stop()
 
 progress = st.progress(0.0, text="Backtesting the models...")
@@ -70,7 +71,7 @@ for k, name in enumerate(names):
         fits[name] = fit
 progress.empty()
 if not fits:
-    st.info("Not enough history to forecast: three weeks of days, or three weeks of hours.")
+    st.info("Not enough history to forecast any of these series.")
     st.stop()
 
 # Planned events: future calendar events, plus the ones typed here (this session only).
@@ -184,6 +185,9 @@ if fit.origins and fit.chosen in score.index:
         f"{score.loc[fit.chosen, 'relative_mase'] - 1:+.0%}",
         help="Mean absolute scaled error relative to the seasonal naive forecast.",
     )
+if fit.note:
+    # A model rejected by its envelope, or a history too short to backtest.
+    (st.warning if fit.rejected else st.info)(ui.md_escape(fit.note))
 tail = fit.history.tail(8 * forecast.SEASON[freq] if freq == "H" else 120)
 ui.chart(
     charts.forecast_fan(
@@ -197,8 +201,10 @@ ui.chart(
 )
 
 st.subheader("Backtest", divider="gray")
-if not fit.origins:
+if not fit.origins and fit.chosen == forecast.DEFAULT_MODEL[freq]:
     st.info("Backtest skipped: the default model (the combination) is used.")
+elif not fit.origins:
+    st.info("No backtest: see the note above the chart.")
 else:
     st.caption(
         f"{fit.origins} rolling origins, {horizon} {'days' if freq == 'D' else 'hours'} ahead "
