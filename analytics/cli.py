@@ -425,7 +425,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             print(f"{r.name} ({r.chosen}):")
             if r.note:
                 print(f"note: {r.note}")
-            print(r.forecast.round(1).to_string(index=False))
+            numbers = r.forecast.select_dtypes("number").columns
+            print(r.forecast.round(dict.fromkeys(numbers, 1)).to_string(index=False))
     return 0
 
 

@@ -39,7 +39,7 @@ AR root on or inside the unit circle is rejected; interval bounds are capped.
 A model rejected at a scored origin or at the end is no candidate: the next
 best by backtest is used, and :attr:`SeriesForecast.note` says so. Fewer than
 :data:`MIN_SEASONS` seasons of arrivals: :class:`ShortHistory`; too short for
-one backtest origin at the horizon: seasonal naive, noted as not backtested.
+one backtest origin at the horizon: the default model, noted as not backtested.
 
 Example
 -------
@@ -1087,33 +1087,45 @@ def _note(preferred: str, chosen: str, rejected: dict[str, str], backtested: boo
 
 
 def _not_backtested(
-    y: pd.Series, freq: str, horizon: int, name: str, future_index: pd.DatetimeIndex
+    y: pd.Series, freq: str, horizon: int, name: str, future_index: pd.DatetimeIndex, x_all
 ) -> SeriesForecast:
-    """Return the seasonal naive forecast of a history too short for one backtest origin,
-    with a note that says so."""
-    m, unit = SEASON[freq], ("day" if freq == "D" else "hour")
+    """Return the forecast of a history too short for one backtest origin, with a note.
+
+    It is the default model (:data:`DEFAULT_MODEL`, the one the backtests on
+    real desks choose most: ``benchmarks/bench_forecast.py``), within the
+    envelope like every forecast, its intervals uncalibrated; seasonal naive
+    when the default is rejected.
+    """
+    unit = "day" if freq == "D" else "hour"
     need = _min_training(freq) + horizon
-    pred = _run("seasonal_naive", y, pd.DataFrame(index=y.index), m, None).predict(None, horizon)
-    pred = pred.assign(period=future_index)[["period", *_ORDER]]
+    names = ["seasonal_naive", DEFAULT_MODEL[freq]]
+    finals, rejected = _final_forecasts(y, x_all, freq, horizon, names, {})
+    chosen = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in finals else "seasonal_naive"
+    finals = {k: v.assign(period=future_index)[["period", *_ORDER]] for k, v in finals.items()}
+    what = (
+        f"the default model ({chosen}), with uncalibrated intervals"
+        if chosen != "seasonal_naive"
+        else "the seasonal naive forecast (the last week repeated)"
+    )
     note = (
         f"Not backtested: {len(y)} {unit}s of history, and a backtest {horizon} {unit}s ahead "
-        f"needs {need} ({_min_training(freq)} to fit, {horizon} to score). This is the seasonal "
-        f"naive forecast (the last {'week' if freq == 'D' else 'week of hours'} repeated, with "
-        "its own interval), not a model chosen by its accuracy."
+        f"needs {need} ({_min_training(freq)} to fit, {horizon} to score). This is {what}, "
+        "not a model chosen by its accuracy on this series."
     )
-    scores, by_horizon = _score_table(pd.DataFrame(), ["seasonal_naive"], {}, 0, {}, [])
+    scores, by_horizon = _score_table(pd.DataFrame(), names, {}, 0, {}, [])
     return SeriesForecast(
         name=name,
         freq=freq,
         history=pd.DataFrame({"period": y.index, "created": y.to_numpy()}),
-        chosen="seasonal_naive",
+        chosen=chosen,
         scores=scores,
         by_horizon=by_horizon,
-        forecast=pred,
-        models={"seasonal_naive": pred},
+        forecast=finals[chosen],
+        models={k: v for k, v in finals.items() if k in names},
         predictions=pd.DataFrame(columns=list(_PREDICTION_COLUMNS)),
         calibration=_calibration_frame({}),
         note=note,
+        rejected=rejected,
     )
 
 
@@ -1145,7 +1157,7 @@ def fit_series(
     docstring); a rejected model gives way to the next best, and ``note`` says
     so. Raises :class:`ShortHistory` below :data:`MIN_SEASONS` seasons of
     arrivals; a history too short for one backtest origin at ``horizon`` gets
-    the seasonal naive forecast, noted as not backtested.
+    the default model's forecast, noted as not backtested.
     """
     if freq not in FREQS:
         raise ValueError(f"freq must be D or H, not {freq!r}")
@@ -1157,9 +1169,9 @@ def fit_series(
     names = list(dict.fromkeys(["seasonal_naive", *names]))
     step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
     future_index = pd.date_range(y.index[-1] + step, periods=horizon, freq=step)
-    if not origins_for(len(y), freq, horizon, 1):
-        return _not_backtested(y, freq, horizon, name, future_index)
     x_all = design(y.index.append(future_index), freq, holidays, events, origin=y.index[0])
+    if not origins_for(len(y), freq, horizon, 1):
+        return _not_backtested(y, freq, horizon, name, future_index, x_all)
     cuts = origins_for(len(y), freq, horizon, origins + CALIBRATION_ORIGINS)
     scored = cuts[-origins:] if origins else []
     # Without a scored backtest, the default model alone still runs the calibration

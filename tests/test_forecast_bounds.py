@@ -213,11 +213,16 @@ def test_one_day_is_not_enough_history(freq):
 
 
 @pytest.mark.parametrize("freq", ["D", "H"])
-def test_two_weeks_get_seasonal_naive_labelled_not_backtested(freq):
-    fit = forecast.fit_series(draw("two_weeks", freq), freq, 7 if freq == "D" else 48, 8)
-    assert fit.chosen == "seasonal_naive" and fit.origins == 0
-    assert fit.note.startswith("Not backtested:")
-    assert list(fit.models) == ["seasonal_naive"]
+def test_two_weeks_get_the_default_model_labelled_not_backtested(freq):
+    y = draw("two_weeks", freq)
+    fit = forecast.fit_series(y, freq, 7 if freq == "D" else 48, 8)
+    assert fit.chosen == forecast.DEFAULT_MODEL[freq] and fit.origins == 0
+    assert fit.note.startswith("Not backtested:") and "not a model chosen" in fit.note
+    assert set(fit.models) == {"seasonal_naive", forecast.DEFAULT_MODEL[freq]}
+    assert (
+        fit.forecast["hi95"].max()
+        <= envelope(y, forecast.SEASON[freq]).bound_ceiling(len(fit.forecast)).max()
+    )
 
 
 def test_a_rejected_model_gives_way_to_the_next_best_and_says_so():
