@@ -51,8 +51,9 @@ def _escape_all(values):
 def plain_text(fig: go.Figure) -> go.Figure:
     """Return ``fig`` with every label shown as the text it holds, never as markup.
 
-    Escapes trace data and names, annotation texts, and titles (which carry
-    series and event names). Hover templates are left alone: they are code.
+    Escapes trace data and names, annotation texts, and the titles of the
+    figure, its axes and its legend (which carry series, team and event
+    names). Hover templates are left alone: they are code.
     """
     for trace in fig.data:
         for field in _TEXT_FIELDS:
@@ -62,8 +63,11 @@ def plain_text(fig: go.Figure) -> go.Figure:
     for annotation in fig.layout.annotations or ():
         annotation.text = _escape(annotation.text)
         annotation.hovertext = _escape(annotation.hovertext)
-    if fig.layout.title and fig.layout.title.text:
-        fig.layout.title.text = _escape(fig.layout.title.text)
+    titled = [fig.layout, fig.layout.legend]
+    titled += [fig.layout[name] for name in fig.layout if name.startswith(("xaxis", "yaxis"))]
+    for part in titled:
+        if part.title and part.title.text:
+            part.title.text = _escape(part.title.text)
     return fig
 
 

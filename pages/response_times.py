@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts, exports
+from analytics import charts
 from analytics.metrics import DIMENSIONS
 
 st.title("Response times")
@@ -70,19 +70,12 @@ else:
     # five charts together, so it is drawn when someone opens it.
     table = st.expander("The tickets, slowest first", key="slowest_table", on_change="rerun")
     if table.open:
-        table.dataframe(
-            slowest,
-            hide_index=True,
-            column_config={
-                "wait_h": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
-                "resolution_h": st.column_config.NumberColumn("Resolution (h)", format="%.1f"),
-            },
-        )
-    st.download_button(
-        "Download the slowest tickets (CSV)",
-        lambda: exports.csv_text(slowest),
-        on_click="ignore",
-        file_name="slowest_tickets.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
+        with table:
+            ui.grid(
+                slowest,
+                column_config={
+                    "wait_h": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
+                    "resolution_h": st.column_config.NumberColumn("Resolution (h)", format="%.1f"),
+                },
+            )
+    ui.download_csv(slowest, "slowest_tickets", "Download the slowest tickets (CSV)")
