@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts
+from analytics import charts, coverage
 from analytics.metrics import DIMENSIONS
 
 st.title("Response times")
@@ -28,13 +28,29 @@ with controls[1]:
 # Only what is shown is computed: another grain or dimension is one more
 # query, then cached.
 page = ui.metric("response_times_page", selection, grain=grain, dimension=dimension)
+missing = ui.cached(coverage.missing_inputs, selection.source)
 trend = page.trend
 events = ui.events_for(selection)
+
+
+def not_in_source(what: str, needs: str) -> bool:
+    """Say that ``what`` is not in this source, and why, when the source lacks its input."""
+    if needs in missing:
+        st.info(f"{what}: {coverage.NOT_IN_SOURCE}. {ui.md_escape(missing[needs])}")
+        return True
+    return False
+
+
 left, right = st.columns(2)
 with left:
-    ui.chart(charts.response_time_trend(trend, "frt", events), trend, "first_response_trend")
+    if not not_in_source("First response time", "first_response"):
+        ui.chart(charts.response_time_trend(trend, "frt", events), trend, "first_response_trend")
 with right:
-    ui.chart(charts.response_time_trend(trend, "resolution", events), trend, "resolution_trend")
+    if not not_in_source("Resolution time", "resolution"):
+        ui.chart(charts.response_time_trend(trend, "resolution", events), trend, "resolution_trend")
+if "first_response" in missing:
+    # The distribution, SLA, breakdown and slowest tickets all measure the first response.
+    st.stop()
 
 left, right = st.columns(2)
 with left:

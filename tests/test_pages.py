@@ -102,7 +102,8 @@ def test_overview_cards_follow_the_period_and_filters(app_with_db, tmp_path):
     cards = {m.label: m.value for m in at.metric}
     everything = expected_overview(tmp_path / "pages.duckdb")
     assert cards["Tickets created"] == f"{everything.created:,}" == "4,999"
-    assert cards["Median first response"] == "-"  # 311 exports carry no first response
+    # 311 exports carry no first response
+    assert cards["Median first response"] == "not in this source"
 
     assert not at.multiselect  # the filters are drawn only while their expander is open
     open_filters(at).multiselect(key="filter_region").set_value(["BROOKLYN"]).run()
@@ -179,9 +180,9 @@ def test_the_time_zone_is_chosen_in_its_expander_and_applies_to_the_selection(ap
     assert "Time zone: America/New_York" in [e.label for e in at.sidebar.expander]
     # The box closed on the choice, which stays and applies to the pages.
     assert not at.selectbox
-    at.switch_page("pages/response_times.py").run()
+    at.switch_page("pages/backlog.py").run()
     assert not at.exception and not at.selectbox
-    assert any("Times in America/New_York." in c.value for c in at.caption)
+    assert any("Weekdays and hours in America/New_York." in c.value for c in at.caption)
 
 
 @needs_nyc
