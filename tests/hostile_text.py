@@ -96,11 +96,6 @@ def write_store(db: Path, days: int = 70) -> Path:
     return db
 
 
-def without_joiners(text: str) -> str:
-    """Return ``text`` without the invisible word joiners that break autolinks and shortcodes."""
-    return text.replace("\u2060", "")
-
-
 _ESCAPE = re.compile(r"\\(.)", re.S)
 # Read from the text with its backslash escapes hidden: syntax only a live character starts.
 _SYNTAX = {

@@ -104,8 +104,8 @@ def chart_specs(at: AppTest) -> list[dict]:
 
 
 def as_read(markdown: str) -> str:
-    """Return Markdown text as a person reads it (escapes resolved, word joiners gone)."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+    """Return Markdown text as a person reads it (escapes resolved, zero-width spaces gone)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")
 
 
 def shown(at: AppTest) -> str:
