@@ -268,7 +268,9 @@ def _oidc_user(cfg, now: float) -> access.User | None:
         return None
     if role is None:
         st.title("Backlog Radar")
-        st.error(f"{name} is signed in but has no role here: ask an admin to give you one.")
+        st.error(
+            f"{md_escape(name)} is signed in but has no role here: ask an admin to give you one."
+        )
         st.button("Sign out", on_click=st.logout, key="oidc_no_role_logout")
         st.stop()
     return access.User(name, role, "oidc")
