@@ -15,7 +15,7 @@ from apptest import app_on, open_page
 from conftest import NYC311
 from streamlit.testing.v1 import AppTest
 
-from analytics import coverage, store
+from analytics import coverage, report, store
 
 NYC = "nyc311_2023-02-28"
 NYC_REASON = (
@@ -86,6 +86,25 @@ def test_an_nyc311_source_has_no_first_response_because_of_its_format(nyc_db):
         assert coverage.missing_inputs(con, NYC) == {"first_response": NYC_REASON}
     finally:
         con.close()
+
+
+@needs_nyc
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_report_file_leaves_out_what_the_source_lacks(nyc_db, lang):
+    con = store.connect(nyc_db)
+    try:
+        data = report.collect(con, NYC, "2023-W09", tz="America/New_York", with_forecast=False)
+    finally:
+        con.close()
+    rep = report.compose(data, lang)
+    cells = {cell["key"]: cell["value"] for cell in rep.headline_cells()}
+    absent = rep.text["not_in_source"]
+    assert [k for k, v in cells.items() if v == absent] == ["frt_median_h", "frt_p90_h", "sla_pct"]
+    keys = [sentence.key for sentence in rep.sentences]
+    assert "missing_first_response" in keys and "sla" not in keys
+    assert "first_response" not in rep.charts
+    html = report.to_html(rep)
+    assert html.count(absent) == 3
 
 
 @pytest.fixture
