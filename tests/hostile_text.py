@@ -36,13 +36,15 @@ CATEGORIES = [
     LONG_NAME.strip(),
 ]
 PRIORITIES = ["<https://evil.example/angle>", "urgent"]
+# A region with one ticket, in the first week: later weeks have no report for it.
+RARE_REGION = "**rare** [x](https://evil.example/rare)"
 FORMULA_IDS = ['=HYPERLINK("https://evil.example","click")', "+cmd|' /C calc'!A0"]
 EVENT_NAME = "![x](https://evil.example/launch.png) **launch**"
 EVENT_NOTES = "[notes](https://evil.example/notes) www.evil.example"
 
 # Words inside the corpus's markup: drawn markup holding one was drawn from the data.
 MARKERS = ("bold", "login", "evil", "alert(", "latex", "code", "heading", "under", "strike",
-           "smile", "+1", "warning", "red[", "launch", "long", "script")  # fmt: skip
+           "smile", "+1", "warning", "red[", "launch", "long", "script", "rare")  # fmt: skip
 
 
 def write_store(db: Path, days: int = 70) -> Path:
@@ -59,6 +61,8 @@ def write_store(db: Path, days: int = 70) -> Path:
         out = csv.writer(handle)
         out.writerow(["id", "created", "first", "resolved", "region", "team", "channel",
                       "category", "priority"])  # fmt: skip
+        out.writerow(["rare-1", start.isoformat(), "", "", RARE_REGION, TEAMS[0], CHANNELS[0],
+                      CATEGORIES[0], PRIORITIES[0]])  # fmt: skip
         for ticket_id in FORMULA_IDS:
             out.writerow([ticket_id, start.isoformat(), "", "", REGIONS[0], TEAMS[0],
                           CHANNELS[0], CATEGORIES[0], PRIORITIES[0]])  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from apptest import PAGES, app_on, open_page
-from hostile_text import NAMES, REGIONS, SOURCE, drawn_from_data, write_store
+from hostile_text import NAMES, RARE_REGION, REGIONS, SOURCE, drawn_from_data, write_store
 from streamlit.testing.v1 import AppTest
 
 import ui
@@ -88,3 +88,12 @@ def test_surge_alerts_name_their_region_as_typed(app):
     alerts = [w.value for w in at.warning]
     assert any(ui.md_escape(region) in alert for alert in alerts for region in REGIONS), alerts
     assert not any(drawn_from_data(alert) for alert in alerts)
+
+
+def test_a_week_without_a_report_names_its_region_as_typed(app):
+    at = open_names_page(app, "pages/weekly_report.py")
+    at.selectbox(key="report_region").set_value(RARE_REGION).run()
+    (warning,) = at.warning
+    assert warning.value.startswith("No report: ")
+    assert ui.md_escape(repr(RARE_REGION)) in warning.value
+    assert drawn_from_data(warning.value) == []
