@@ -152,6 +152,12 @@ def test_names_from_the_data_draw_no_markup_and_fetch_nothing(
             page.get_by_test_id("stAlert").filter(has_text="bold").first.wait_for()
             # A surge alert names its region, as typed.
             surge_as_typed = page.get_by_text("**bold**").count() > 0
+        if name == "Events":
+            event = f"{hostile_text.EVENT_NAME} (all, from 2026-07-01)"
+            choose(page, page.get_by_role("combobox", name="Event"), event)
+            # The caption names the source, as typed.
+            page.get_by_text(f"Measured on source '{hostile_text.SOURCE}'").wait_for()
+            wait_until_idle(page)
         if found := drawn_markup(page):
             drawn[name] = found
     screenshot(page, "hostile_names_last_page")
