@@ -25,7 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import access, charts, events, exports, metrics, store
+from analytics import access, charts, coverage, events, exports, metrics, store
 from analytics.settings import SAMPLE_SOURCE, Settings, load_settings
 
 CACHE_TTL = 600
@@ -678,6 +678,22 @@ def download_csv(frame: pd.DataFrame, name: str, label: str = "Download (CSV)") 
         key=f"download_{name}",
         icon=":material/download:",
     )
+
+
+def not_in_source(reason: str) -> dict:
+    """Return ``st.metric`` arguments for a card whose input the source lacks.
+
+    A dash, "not in this source" under it (the phrase is too long for the
+    card's large figure), and ``reason`` (:func:`analytics.coverage.missing_inputs`)
+    as its help.
+    """
+    return {
+        "value": "—",
+        "delta": coverage.NOT_IN_SOURCE,
+        "delta_color": "off",
+        "delta_arrow": "off",
+        "help": md_escape(reason),
+    }
 
 
 def hours(value: float | None) -> str:

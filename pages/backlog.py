@@ -28,7 +28,7 @@ if "done" in missing:
         (cards[1], "Resolved per day (last 28 days)"),
         (cards[2], "Days to clear"),
     ):
-        column.metric(label, coverage.NOT_IN_SOURCE, help=ui.md_escape(missing["done"]))
+        column.metric(label, **ui.not_in_source(missing["done"]))
 else:
     cards[1].metric(
         "Resolved per day (last 28 days)",

@@ -46,7 +46,7 @@ def delta(current, previous, fmt="{:+,.0f}"):
 def card(column, label: str, needs: str | None, value: str, change=None, **options) -> None:
     """Draw a card, or "not in this source" with the reason when the source lacks its input."""
     if needs in missing:
-        column.metric(label, coverage.NOT_IN_SOURCE, help=ui.md_escape(missing[needs]))
+        column.metric(label, **ui.not_in_source(missing[needs]))
     else:
         column.metric(label, value, change, **options)
 
