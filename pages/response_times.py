@@ -13,22 +13,25 @@ if selection is None:
     st.stop()
 st.caption(f"Tickets counted by creation date (cohort); durations in {ui.hours_label(selection)}.")
 
+missing = ui.cached(coverage.missing_inputs, selection.source)
 controls = st.columns(2)
 with controls[0]:
     grain = (
         st.segmented_control("Trend by", ["day", "week"], default="week", key="frt_grain") or "week"
     )
-with controls[1]:
-    dimension = (
-        st.segmented_control(
-            "Break down by", list(DIMENSIONS), default="region", key="frt_dimension"
+dimension = "region"
+# The breakdown is of first responses: without them there is nothing to break down.
+if "first_response" not in missing:
+    with controls[1]:
+        dimension = (
+            st.segmented_control(
+                "Break down by", list(DIMENSIONS), default="region", key="frt_dimension"
+            )
+            or "region"
         )
-        or "region"
-    )
 # Only what is shown is computed: another grain or dimension is one more
 # query, then cached.
 page = ui.metric("response_times_page", selection, grain=grain, dimension=dimension)
-missing = ui.cached(coverage.missing_inputs, selection.source)
 trend = page.trend
 events = ui.events_for(selection)
 
