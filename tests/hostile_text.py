@@ -1,8 +1,10 @@
-"""A store whose every name is hostile text (tests/hostile/names.toml).
+"""A store whose every name is hostile text (tests/hostile/hostile_names.csv).
 
 The source, its regions, teams, channels, categories, priorities, some ticket
 ids, and an event's name and notes all come from the corpus, so every page
-draws them somewhere.
+draws them somewhere. Each name must show as the characters typed: no bold,
+link, image, code, LaTeX, colour, icon or emoji, and no request to
+evil.example.
 """
 
 from __future__ import annotations
@@ -10,16 +12,16 @@ from __future__ import annotations
 import csv
 import random
 import re
-import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from analytics import events, importer, store
 
-CORPUS_FILE = Path(__file__).parent / "hostile" / "names.toml"
-_corpus = tomllib.loads(CORPUS_FILE.read_text(encoding="utf-8"))
-LONG_NAME = "**long** " * _corpus["long_name_repeat"]
-NAMES: list[str] = [*_corpus["names"], LONG_NAME.strip()]
+CORPUS_FILE = Path(__file__).parent / "hostile" / "hostile_names.csv"
+# A name far longer than any label: it must wrap or cut, never break a page.
+LONG_NAME = " ".join(["**long**"] * 40)
+with CORPUS_FILE.open(encoding="utf-8", newline="") as _handle:
+    NAMES: list[str] = [row["Category"] for row in csv.DictReader(_handle)] + [LONG_NAME]
 
 SOURCE = "[login](https://evil.example/login)"
 REGIONS = ["**bold**", "![x](https://evil.example/x.png)", ":red[alert]", "www.evil.example"]
@@ -33,7 +35,7 @@ CATEGORIES = [
     "_under_ ~~strike~~",
     "\u202eevil\u202c right to left",
     "<script>alert(1)</script>",
-    LONG_NAME.strip(),
+    LONG_NAME,
 ]
 PRIORITIES = ["<https://evil.example/angle>", "urgent"]
 # A region with one ticket, in the first week: later weeks have no report for it.

@@ -100,7 +100,7 @@ def test_html_in_ticket_fields_stays_text(hostile_store, app_server_factory, pag
     assert dialogs == []
 
 
-# --- names from the hostile corpus (tests/hostile/names.toml), on every page -----------------
+# --- names from the hostile corpus (tests/hostile/hostile_names.csv), on every page -----------
 
 NAV = ("Overview", "Response times", "Backlog", "Forecast", "Staffing and what-if", "Seasonality",
        "Data", "Events", "Weekly report", "Access")  # fmt: skip

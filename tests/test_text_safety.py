@@ -1,7 +1,7 @@
 """Names from imported data show as typed on every page: Markdown in them draws nothing.
 
 The store's source, regions, teams, channels, categories, priorities, ticket
-ids and an event all carry hostile names (tests/hostile/names.toml). Every
+ids and an event all carry hostile names (tests/hostile/hostile_names.csv). Every
 page is run through the real frame (AppTest), and every element Streamlit
 renders as Markdown (text, captions, alerts, headings, labels, help, pills,
 table cells) is read as a renderer would read it.
