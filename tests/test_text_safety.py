@@ -9,12 +9,14 @@ table cells) is read as a renderer would read it.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from apptest import PAGES, app_on, open_page
 from hostile_text import NAMES, RARE_REGION, REGIONS, SOURCE, drawn_from_data, write_store
 from streamlit.testing.v1 import AppTest
 
 import ui
+from analytics import charts
 
 MARKDOWN_ELEMENTS = ("markdown", "caption", "warning", "info", "error", "success", "toast",
                      "title", "header", "subheader")  # fmt: skip
@@ -97,3 +99,34 @@ def test_a_week_without_a_report_names_its_region_as_typed(app):
     assert warning.value.startswith("No report: ")
     assert ui.md_escape(repr(RARE_REGION)) in warning.value
     assert drawn_from_data(warning.value) == []
+
+
+def test_chart_titles_of_every_axis_and_the_legend_are_plain_text():
+    fig = charts.forecast_fan(
+        pd.DataFrame({"period": pd.date_range("2026-06-01", periods=3), "created": [1, 2, 3]}),
+        pd.DataFrame(
+            {
+                "period": pd.date_range("2026-06-04", periods=2),
+                "mean": [3.0, 3.0],
+                "lo80": [2.0, 2.0],
+                "hi80": [4.0, 4.0],
+                "lo95": [1.0, 1.0],
+                "hi95": [5.0, 5.0],
+            }
+        ),  # fmt: skip
+        title="<b>bold</b> arrivals per day",
+    )
+    fig.update_layout(
+        xaxis_title="<a href='https://evil.example'>day</a>",
+        yaxis2={"title": "<i>region</i>"},
+        legend_title="<b>team</b>",
+    )
+    layout = charts.plain_text(fig).layout
+    titles = [layout.title.text, layout.xaxis.title.text, layout.yaxis2.title.text,
+              layout.legend.title.text]  # fmt: skip
+    assert titles == [
+        "&lt;b&gt;bold&lt;/b&gt; arrivals per day (by creation date): actual and forecast",
+        "&lt;a href='https://evil.example'&gt;day&lt;/a&gt;",
+        "&lt;i&gt;region&lt;/i&gt;",
+        "&lt;b&gt;team&lt;/b&gt;",
+    ]
