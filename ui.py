@@ -28,7 +28,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import web
-from analytics import access, charts, events, exports, metrics, sessions, store
+from analytics import access, charts, coverage, events, exports, metrics, sessions, store
 from analytics.settings import SAMPLE_SOURCE, Settings, load_settings
 
 CACHE_TTL = 600
@@ -300,7 +300,9 @@ def _oidc_user(cfg, now: float) -> access.User | None:
         return None
     if role is None:
         st.title("Backlog Radar")
-        st.error(f"{name} is signed in but has no role here: ask an admin to give you one.")
+        st.error(
+            f"{md_escape(name)} is signed in but has no role here: ask an admin to give you one."
+        )
         st.button("Sign out", on_click=st.logout, key="oidc_no_role_logout")
         st.stop()
     return access.User(name, role, "oidc")
@@ -363,9 +365,29 @@ def session_ended() -> bool:
     return not runtime.get_instance().is_active_session(ctx.session_id)
 
 
-def md_escape(text: str) -> str:
-    """Return ``text`` with Markdown syntax escaped, so user text shows as typed."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
+# Punctuation the Markdown renderer gives a meaning to: a backslash shows it as typed.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&=^])")
+# What the renderer finds in the text itself, after reading the backslashes: links
+# from bare addresses (https://..., www...., name@domain) and shortcodes
+# (:smile:, :material/warning:, :red[...]). An invisible zero-width space breaks
+# each; browsers and Playwright's text matching ignore it.
+_TEXT_TRIGGERS = re.compile(r"(?<=:)(?=[\w+\-/])|(?<=@)(?=[\w\-])|(?i:(?<=www)(?=\.))")
+ZERO_WIDTH_SPACE = "\u200b"
+# Bidirectional controls reorder the text around them on screen, so a name could
+# turn a sentence backwards: they are dropped.
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def md_escape(text: object) -> str:
+    """Return ``text`` for a Markdown element (st.markdown, captions, alerts, labels, pills).
+
+    The result renders as the characters typed: no bold, link, image, code,
+    LaTeX, colour, icon or emoji, and no link made from a bare address.
+    Every text from the data or from a person goes through it.
+    """
+    plain = _BIDI_CONTROLS.sub("", str(text))
+    plain = _TEXT_TRIGGERS.sub(ZERO_WIDTH_SPACE, plain)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", plain)
 
 
 _frame = threading.local()
@@ -476,8 +498,15 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
     # script files, a tenth of a page's load in the browser (docs/metrics.md),
     # so the sidebar draws one only for a long list, or when asked.
     if len(names) <= MAX_SOURCE_BUTTONS:
+        # A pill renders its option as Markdown.
         source = st.sidebar.pills(
-            "Data source", names, required=True, key="source", on_change=_keep, args=("source",)
+            "Data source",
+            names,
+            required=True,
+            format_func=md_escape,
+            key="source",
+            on_change=_keep,
+            args=("source",),
         )
     else:
         source = st.sidebar.selectbox(
@@ -628,16 +657,69 @@ def chart(
         st.info(empty_message)
         return
     st.plotly_chart(charts.plain_text(fig), width="stretch", key=f"chart_{key}")
+    download_csv(data, key, "Download data (CSV)")
+
+
+def text_table(frame: pd.DataFrame) -> None:
+    """Draw ``frame`` as a static table whose cells, index and headers show as typed.
+
+    ``st.table`` renders every cell as Markdown, so each one goes through
+    :func:`md_escape` first.
+    """
+
+    # Numbers, dates and missing values hold no markup and keep their formatting.
+    def escaped(value):
+        return md_escape(value) if isinstance(value, str) else value
+
+    shown = frame.map(escaped)
+    shown.index = pd.Index([escaped(v) for v in frame.index], name=escaped(frame.index.name))
+    shown.columns = [escaped(column) for column in frame.columns]
+    st.table(shown)
+
+
+def grid(frame: pd.DataFrame, download: str | None = None, **options) -> None:
+    """Draw ``frame`` in the data grid; with ``download``, a CSV button under it.
+
+    The grid's own CSV export is off for the whole app
+    (``client.disableDataExport`` in ``.streamlit/config.toml``): it wrote
+    cells such as ``=HYPERLINK(...)`` as they are, and a spreadsheet runs
+    them. ``download`` names the file (``slowest_tickets``) of the app's own
+    export, whose formula-like cells are neutralised (:mod:`analytics.exports`).
+    ``options`` go to ``st.dataframe``.
+    """
+    st.dataframe(frame, **{"hide_index": True, **options})
+    if download is not None:
+        download_csv(frame, download)
+
+
+def download_csv(frame: pd.DataFrame, name: str, label: str = "Download (CSV)") -> None:
+    """Draw a button downloading ``frame`` as ``<name>.csv``, formula-like cells neutralised."""
     # The CSV is built only when someone clicks, and the click does not rerun the page.
     st.download_button(
-        "Download data (CSV)",
-        lambda: exports.csv_text(data),
+        label,
+        lambda: exports.csv_text(frame),
         on_click="ignore",
-        file_name=f"{key}.csv",
+        file_name=f"{name}.csv",
         mime="text/csv",
-        key=f"download_{key}",
+        key=f"download_{name}",
         icon=":material/download:",
     )
+
+
+def not_in_source(reason: str) -> dict:
+    """Return ``st.metric`` arguments for a card whose input the source lacks.
+
+    A dash, "not in this source" under it (the phrase is too long for the
+    card's large figure), and ``reason`` (:func:`analytics.coverage.missing_inputs`)
+    as its help.
+    """
+    return {
+        "value": "—",
+        "delta": coverage.NOT_IN_SOURCE,
+        "delta_color": "off",
+        "delta_arrow": "off",
+        "help": md_escape(reason),
+    }
 
 
 def hours(value: float | None) -> str:

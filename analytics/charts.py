@@ -51,8 +51,9 @@ def _escape_all(values):
 def plain_text(fig: go.Figure) -> go.Figure:
     """Return ``fig`` with every label shown as the text it holds, never as markup.
 
-    Escapes trace data and names, annotation texts, and titles (which carry
-    series and event names). Hover templates are left alone: they are code.
+    Escapes trace data and names, annotation texts, and the titles of the
+    figure, its axes and its legend (which carry series, team and event
+    names). Hover templates are left alone: they are code.
     """
     for trace in fig.data:
         for field in _TEXT_FIELDS:
@@ -62,8 +63,11 @@ def plain_text(fig: go.Figure) -> go.Figure:
     for annotation in fig.layout.annotations or ():
         annotation.text = _escape(annotation.text)
         annotation.hovertext = _escape(annotation.hovertext)
-    if fig.layout.title and fig.layout.title.text:
-        fig.layout.title.text = _escape(fig.layout.title.text)
+    titled = [fig.layout, fig.layout.legend]
+    titled += [fig.layout[name] for name in fig.layout if name.startswith(("xaxis", "yaxis"))]
+    for part in titled:
+        if part.title and part.title.text:
+            part.title.text = _escape(part.title.text)
     return fig
 
 
@@ -174,6 +178,12 @@ def response_time_trend(
         line={"color": COLORS["p90"], "dash": "dot"},
     )
     _layout(fig, f"{label} time, median and p90 ({COHORT})", "Hours")
+    if len(trend) == 1:
+        # A line needs two points, and a date axis around one instant zooms in
+        # to milliseconds (23:59:59.999): one marker on a week's axis instead.
+        fig.update_traces(mode="markers")
+        middle = pd.Timestamp(trend["period"].iloc[0])
+        fig.update_xaxes(range=[middle - pd.Timedelta(days=4), middle + pd.Timedelta(days=4)])
     return add_event_bands(fig, events)
 
 
@@ -255,12 +265,14 @@ def backlog_lines(series: pd.DataFrame, events: pd.DataFrame | None = None) -> g
     fig.add_scatter(
         x=series["bucket"], y=series["open"], name="Open", line={"color": COLORS["backlog"]}
     )
-    fig.add_scatter(
-        x=series["bucket"],
-        y=series["awaiting_first_response"],
-        name="Awaiting first response",
-        line={"color": COLORS["awaiting"]},
-    )
+    # Without the column (a source with no first responses) the line is left out.
+    if "awaiting_first_response" in series:
+        fig.add_scatter(
+            x=series["bucket"],
+            y=series["awaiting_first_response"],
+            name="Awaiting first response",
+            line={"color": COLORS["awaiting"]},
+        )
     _layout(fig, f"Backlog ({EVENT_DATE})", "Open tickets")
     return add_event_bands(fig, events)
 
@@ -286,20 +298,26 @@ def weekday_hour_heatmap(heatmap: pd.DataFrame, value: str, title: str, unit: st
 
 
 def backlog_age_bar(age: pd.DataFrame) -> go.Figure:
-    """Open tickets by age, split by whether they still await a first response."""
+    """Open tickets by age, split by whether they still await a first response.
+
+    Without ``awaiting_first_response`` (a source with no first responses),
+    one bar of open tickets per age.
+    """
     fig = go.Figure()
+    awaiting = age.get("awaiting_first_response")
     fig.add_bar(
         x=age["age"],
-        y=age["open"] - age["awaiting_first_response"],
-        name="Answered, not resolved",
+        y=age["open"] if awaiting is None else age["open"] - awaiting,
+        name="Open" if awaiting is None else "Answered, not resolved",
         marker_color=COLORS["backlog"],
     )
-    fig.add_bar(
-        x=age["age"],
-        y=age["awaiting_first_response"],
-        name="Awaiting first response",
-        marker_color=COLORS["awaiting"],
-    )
+    if awaiting is not None:
+        fig.add_bar(
+            x=age["age"],
+            y=awaiting,
+            name="Awaiting first response",
+            marker_color=COLORS["awaiting"],
+        )
     _layout(fig, f"Open backlog by age ({EVENT_DATE})", "Open tickets", "Age")
     fig.update_layout(barmode="stack")
     return fig

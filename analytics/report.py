@@ -37,7 +37,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from analytics import charts, events, metrics
+from analytics import charts, coverage, events, metrics
 from analytics.settings import Settings, load_settings
 
 LANGS = ("en", "fr")
@@ -152,6 +152,8 @@ class WeekData:
     movers: pd.DataFrame
     events: pd.DataFrame
     outlook: Outlook
+    missing: dict[str, str] = field(default_factory=dict)
+    """:func:`analytics.coverage.missing_inputs` of the source: input -> reason."""
 
 
 def week_selection(
@@ -231,6 +233,7 @@ def collect(
             con, trend_start.date(), monday + timedelta(days=6), sel.regions, source=sel.source
         ),
         outlook=outlook(con, sel, settings, with_forecast),
+        missing=coverage.missing_inputs(con, source),
     )
 
 
@@ -388,6 +391,9 @@ TEXT = {
         "events": "On the calendar",
         "no_events": "No event on the calendar.",
         "no_forecast": "No forecast for next week ({note}).",
+        "not_in_source": coverage.NOT_IN_SOURCE,
+        # None: the source's own reason (analytics.coverage), which is in English.
+        "missing": {"first_response": None, "resolution": None, "done": None},
         "footnote": (
             "Definitions: docs/metrics.md. Durations in calendar hours; days in {tz}. "
             "Created and response times count tickets by creation date; resolved and "
@@ -471,6 +477,15 @@ TEXT = {
         "events": "Au calendrier",
         "no_events": "Aucun événement au calendrier.",
         "no_forecast": "Pas de prévision pour la semaine prochaine ({note}).",
+        "not_in_source": "absent de cette source",
+        "missing": {
+            "first_response": "Cette source n'enregistre aucune première réponse : le rapport "
+            "ne donne ni délai de première réponse ni respect du SLA",
+            "resolution": "Cette source n'enregistre aucune résolution : le rapport ne donne "
+            "ni tickets résolus ni délai de résolution",
+            "done": "Cette source n'enregistre ni résolution ni clôture : le rapport ne donne "
+            "pas de backlog",
+        },
         "footnote": (
             "Définitions : docs/metrics.md. Durées en heures calendaires ; jours en {tz}. "
             "Les tickets créés et les délais de réponse sont comptés par date de création ; "
@@ -546,6 +561,16 @@ TEXT = {
 
 # --- the report -----------------------------------------------------------------------------
 
+# headline -> the input it needs (analytics.coverage.INPUTS); the others need only creation.
+NEEDS = {
+    "resolved": "resolution",
+    "frt_median_h": "first_response",
+    "frt_p90_h": "first_response",
+    "sla_pct": "first_response",
+    "backlog_open": "done",
+    "days_to_clear": "done",
+}
+
 KINDS = {
     "created": "count",
     "resolved": "count",
@@ -576,6 +601,8 @@ class Headline:
     value: float | None
     previous: float | None
     last_year: float | None
+    absent: bool = False
+    """True when the source does not record the figure's input (an NYC 311 first response)."""
 
     @property
     def wow(self) -> float | None:
@@ -626,7 +653,7 @@ class Report:
             {
                 "key": h.key,
                 "label": h.label,
-                "value": self.show(h.kind, h.value),
+                "value": self.text["not_in_source"] if h.absent else self.show(h.kind, h.value),
                 "wow": self.show_change(h.kind, h.wow),
                 "yoy": self.show_change(h.kind, h.yoy),
             }
@@ -708,7 +735,10 @@ def _headlines(data: WeekData, t: dict) -> list[Headline]:
                 getattr(ly, key) if ly else None,
             )
         label = t["labels"][key].format(target=f"{data.sla_target_hours:g}{NBSP}h")
-        out.append(Headline(key, label, kind, *(None if v is None else v for v in values)))
+        if NEEDS.get(key) in data.missing:
+            out.append(Headline(key, label, kind, None, None, None, absent=True))
+        else:
+            out.append(Headline(key, label, kind, *(None if v is None else v for v in values)))
     return out
 
 
@@ -851,7 +881,25 @@ def narrative(data: WeekData, lang: str = "en") -> list[Sentence]:
             text += t["next_agents"].format(agents=fmt_number(max(agents), lang))
             cites["agents_max"] = max(agents)
         out.append(Sentence("next_week", text + ".", cites))
-    return out
+    return _said_of_missing(out, data, t)
+
+
+# sentence -> the input it speaks of (analytics.coverage.INPUTS)
+SENTENCE_NEEDS = {"flow": "resolution", "first_response": "first_response", "sla": "first_response"}
+
+
+def _said_of_missing(sentences: list[Sentence], data: WeekData, t: dict) -> list[Sentence]:
+    """Return ``sentences`` without those on inputs the source lacks, and one line on each.
+
+    An SLA of 0 % from a source that records no first response is not a
+    failure to report: the figure does not exist.
+    """
+    kept = [s for s in sentences if SENTENCE_NEEDS.get(s.key) not in data.missing]
+    said = [
+        Sentence(f"missing_{name}", (t["missing"][name] or reason).rstrip(".") + ".")
+        for name, reason in data.missing.items()
+    ]
+    return kept[:1] + said + kept[1:]
 
 
 def _surge_when(surge, lang: str) -> str:
@@ -917,7 +965,10 @@ def _localise(fig: go.Figure, t: dict, title: str, y_title: str, x_title=None) -
 def _charts(data: WeekData, t: dict) -> dict[str, go.Figure]:
     volume = charts.volume_against_forecast(data.flow, data.forecast_before)
     trend = charts.response_time_trend(data.trend, "frt", data.events)
-    backlog = charts.backlog_lines(data.backlog, data.events)
+    backlog = data.backlog
+    if "first_response" in data.missing:
+        backlog = backlog.drop(columns="awaiting_first_response")
+    backlog = charts.backlog_lines(backlog, data.events)
     # Events running past the week would stretch the axis into the future.
     window = [
         pd.Timestamp(data.first_day - timedelta(weeks=WEEKS_OF_TREND - 1)) - pd.Timedelta(days=3),
@@ -934,6 +985,8 @@ def _charts(data: WeekData, t: dict) -> dict[str, go.Figure]:
         "backlog": _localise(backlog, t, t["chart_backlog"], t["y_open"]),
         "movers": _localise(charts.movers_bar(movers), t, t["chart_movers"], "", t["x_change"]),
     }
+    if "first_response" in data.missing:
+        del figures["first_response"]
     return {
         key: charts.plain_text(fig.update_layout(template="plotly_white"))
         for key, fig in figures.items()

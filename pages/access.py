@@ -24,13 +24,12 @@ if message := st.session_state.pop("access_message", None):
     st.success(message)
 
 st.subheader("Local users", divider="gray")
-st.caption(f"Stored with salted scrypt hashes in {cfg.users_file}.")
+st.caption(f"Stored with salted scrypt hashes in {ui.md_escape(cfg.users_file)}.")
 if users:
-    st.dataframe(
+    ui.grid(
         pd.DataFrame(
             [{"user": u.name, "role": u.role, "created": u.created_at} for u in users.values()]
-        ),
-        hide_index=True,
+        )
     )
 else:
     # A page served without sign-in could be reached by a page under another
@@ -91,10 +90,7 @@ else:
     st.write("No OpenID Connect provider is configured (docs/access.md says how).")
 if cfg.roles:
     st.caption("Roles given by the settings file's `[access.roles]` (the highest match wins):")
-    st.dataframe(
-        pd.DataFrame(sorted(cfg.roles.items()), columns=["e-mail, @domain or group:", "role"]),
-        hide_index=True,
-    )
+    ui.grid(pd.DataFrame(sorted(cfg.roles.items()), columns=["e-mail, @domain or group:", "role"]))
 st.caption(
     f"Anyone else the provider signs in: {cfg.default_role or 'refused'}. Sessions expire "
     f"after {cfg.session_hours:g} h; {cfg.max_failures} failed sign-ins within "
@@ -115,9 +111,9 @@ with ui.cursor() as cur:
 if log.empty:
     st.write("Nothing recorded yet.")
 else:
-    st.dataframe(
+    ui.grid(
         log.assign(detail=log["detail"].astype(str)),
-        hide_index=True,
+        "audit_log",
         column_config={
             "occurred_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss")
         },

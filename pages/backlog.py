@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts
+from analytics import charts, coverage
 
 st.title("Backlog")
 selection = ui.selection()
@@ -17,19 +17,33 @@ grain = (
 )
 # Only what is shown is computed: another resolution is one more query, then cached.
 page = ui.metric("backlog_page", selection, grain=grain)
+missing = ui.cached(coverage.missing_inputs, selection.source)
+for reason in missing.values():
+    st.caption(ui.md_escape(reason))
 clear = page.now.clear
 cards[0].metric("Open at the end of the period", f"{int(clear['backlog_open'] or 0):,}")
-cards[1].metric(
-    "Resolved per day (last 28 days)",
-    "-" if clear["resolved_per_day"] is None else f"{clear['resolved_per_day']:,.1f}",
-)
-cards[2].metric(
-    "Days to clear",
-    "-" if clear["days_to_clear"] is None else f"{clear['days_to_clear']:,.1f}",
-    help="Open backlog / mean daily resolutions over the last 28 days.",
-)
-
+if "done" in missing:
+    # Without resolutions or closings every ticket stays open: no pace of clearing.
+    for column, label in (
+        (cards[1], "Resolved per day (last 28 days)"),
+        (cards[2], "Days to clear"),
+    ):
+        column.metric(label, **ui.not_in_source(missing["done"]))
+else:
+    cards[1].metric(
+        "Resolved per day (last 28 days)",
+        "-" if clear["resolved_per_day"] is None else f"{clear['resolved_per_day']:,.1f}",
+    )
+    cards[2].metric(
+        "Days to clear",
+        "-" if clear["days_to_clear"] is None else f"{clear['days_to_clear']:,.1f}",
+        help="Open backlog / mean daily resolutions over the last 28 days.",
+    )
+# Without first responses, every open ticket would read as awaiting one: those parts go.
+without_first_response = "first_response" in missing
 series = page.series
+if without_first_response:
+    series = series.drop(columns="awaiting_first_response")
 ui.chart(charts.backlog_lines(series, ui.events_for(selection)), series, f"backlog_{grain}")
 
 st.subheader("When the backlog builds up", divider="gray")
@@ -54,6 +68,12 @@ heatmaps = (
 for tab, (name, column, title, unit) in zip(tabs, heatmaps, strict=True):
     if tab.open:
         with tab:
+            if name == "first_response" and without_first_response:
+                st.info(
+                    f"First response: {coverage.NOT_IN_SOURCE}. "
+                    f"{ui.md_escape(missing['first_response'])}"
+                )
+                continue
             ui.chart(
                 charts.weekday_hour_heatmap(heatmap, column, title, unit),
                 heatmap,
@@ -62,6 +82,8 @@ for tab, (name, column, title, unit) in zip(tabs, heatmaps, strict=True):
             )
 
 age = page.now.age
+if without_first_response:
+    age = age.drop(columns="awaiting_first_response")
 ui.chart(
     charts.backlog_age_bar(age),
     age,

@@ -101,15 +101,13 @@ def _import_form(upload) -> None:
     elif preview.preset.name in ("generic", "event-log"):
         st.warning("No preset recognises this header: map the columns below.")
     st.caption(
-        f"{len(preview.columns)} columns"
-        + (f", encoding {preview.encoding}" if preview.encoding else "")
-        + (f", delimiter {preview.delimiter!r}" if preview.delimiter else "")
+        ui.md_escape(
+            f"{len(preview.columns)} columns"
+            + (f", encoding {preview.encoding}" if preview.encoding else "")
+            + (f", delimiter {preview.delimiter!r}" if preview.delimiter else "")
+        )
     )
-    st.dataframe(
-        pd.DataFrame(preview.rows, columns=_unique(preview.columns)),
-        hide_index=True,
-        height=220,
-    )
+    ui.grid(pd.DataFrame(preview.rows, columns=_unique(preview.columns)), height=220)
 
     st.subheader("Column mapping", divider="gray")
     columns = [NOT_MAPPED, *preview.columns]
@@ -229,22 +227,21 @@ def _show_report(report: importer.ImportReport) -> None:
     cols[4].metric("Flagged tickets", f"{report.rows_flagged:,}")
     if report.preview:
         st.caption("The first rows as they will be stored:")
-        st.dataframe(pd.DataFrame(report.preview), hide_index=True, height=230)
+        ui.grid(pd.DataFrame(report.preview), height=230)
     if report.flags:
-        st.dataframe(
-            pd.DataFrame(sorted(report.flags.items()), columns=["flag", "tickets"]),
-            hide_index=True,
-        )
+        ui.grid(pd.DataFrame(sorted(report.flags.items()), columns=["flag", "tickets"]))
     if report.date_formats:
         st.caption(
-            f"Times read in {report.tz}: "
-            + "; ".join(f"{c}: {f}" for c, f in report.date_formats.items())
+            ui.md_escape(
+                f"Times read in {report.tz}: "
+                + "; ".join(f"{c}: {f}" for c, f in report.date_formats.items())
+            )
         )
     for note in report.notes:
-        st.caption(note)
+        st.caption(ui.md_escape(note))
     if report.rejects:
         rejects = pd.DataFrame([r.__dict__ for r in report.rejects])
-        st.dataframe(rejects, hide_index=True, height=200)
+        ui.grid(rejects, height=200)
         st.download_button(
             "Download rejected rows (CSV)",
             exports.csv_text(rejects),
@@ -267,7 +264,7 @@ if sources.empty:
     st.write("No source yet.")
 else:
     # A table, not a data grid: a handful of rows, and its text is plain DOM.
-    st.table(
+    ui.text_table(
         sources.rename(
             columns={
                 "source": "Source",
@@ -314,7 +311,7 @@ if log.empty:
     st.write("No change recorded yet.")
 else:
     # Plain DOM text, like the sources: a short list that people read, not browse.
-    st.table(
+    ui.text_table(
         log.assign(
             occurred_at=log["occurred_at"].dt.strftime("%Y-%m-%d %H:%M UTC"),
             detail=log["detail"].astype(str),

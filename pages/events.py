@@ -173,16 +173,17 @@ if can_edit:
                         actor=user,
                     )
             except (events.EventsError, access.PermissionDenied) as exc:
-                st.error(str(exc))
+                st.error(ui.md_escape(exc))
             else:
-                _message(f"Added the public holidays of {country.upper()}: {count} days.")
+                _message(
+                    f"Added the public holidays of {ui.md_escape(country.upper())}: {count} days."
+                )
                 _refresh_editor()
                 st.rerun()
 else:
     st.caption(f"You are a {user.role}: editing the calendar needs the analyst role.")
-    st.dataframe(
+    ui.grid(
         calendar,
-        hide_index=True,
         column_order=("name", "kind", "region", "source", "starts_on", "ends_on", "notes"),
         column_config={
             "name": "Name",
@@ -227,8 +228,8 @@ picked = st.selectbox(
 if picked is None:
     st.stop()
 st.caption(
-    f"Measured on source {selection.source!r}, days in {selection.tz}. The fit takes a few "
-    "seconds the first time."
+    f"Measured on source '{ui.md_escape(selection.source)}', days in {selection.tz}. The fit "
+    "takes a few seconds the first time."
 )
 try:
     with st.spinner("Fitting the intervention model…"):
@@ -287,16 +288,15 @@ with cols[1]:
     st.markdown("**How each estimate was made**")
     for e in (arr, did):
         if e is not None:
-            st.write(
+            st.markdown(
                 f"- {'Intervention' if e.method == 'intervention' else 'Difference in differences'}"
-                f" ({e.first_day:%Y-%m-%d} to {e.last_day:%Y-%m-%d}): {e.model}."
+                f" ({e.first_day:%Y-%m-%d} to {e.last_day:%Y-%m-%d}): {ui.md_escape(e.model)}."
             )
     if result.did_note:
-        st.write(f"- {result.did_note}")
+        st.markdown(f"- {ui.md_escape(result.did_note)}")
     st.markdown("**Where the extra tickets went** (tickets/day over the event, 95% interval)")
-    st.dataframe(
+    ui.grid(
         result.categories.head(8),
-        hide_index=True,
         column_config={
             "category": "Category",
             "effect_per_day": st.column_config.NumberColumn("Extra per day", format="%+.1f"),

@@ -165,7 +165,8 @@ if alerts.empty:
     st.success(f"No surge expected in the next {horizon} {'days' if freq == 'D' else 'hours'}.")
 else:
     for row in alerts.sort_values("start").itertuples():
-        st.warning(forecast.describe_surge(row), icon=":material/warning:")
+        # The surge names its series: a region, channel or team from the data.
+        st.warning(ui.md_escape(forecast.describe_surge(row)), icon=":material/warning:")
 
 shown = st.selectbox("Series", list(fits), key="fc_series")
 fit = fits[shown]

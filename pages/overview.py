@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts, forecast
+from analytics import charts, coverage, forecast
 from analytics.settings import SAMPLE_SOURCE
 
 st.title("Overview")
@@ -23,11 +23,14 @@ if selection.source == SAMPLE_SOURCE:
 
 page = ui.metric("overview_page", selection)
 now, before = page.current, page.previous
+missing = ui.cached(coverage.missing_inputs, selection.source)
 st.caption(
     f"Durations in {ui.hours_label(selection)}; counts by creation date except resolved "
     "(by resolution date); backlog at the end of the period. Deltas against the previous "
     "period of equal length."
 )
+for reason in missing.values():
+    st.caption(ui.md_escape(reason))
 
 
 # A previous period before the source's first ticket has nothing to compare with.
@@ -40,6 +43,14 @@ def delta(current, previous, fmt="{:+,.0f}"):
     return fmt.format(current - previous)
 
 
+def card(column, label: str, needs: str | None, value: str, change=None, **options) -> None:
+    """Draw a card, or "not in this source" with the reason when the source lacks its input."""
+    if needs in missing:
+        column.metric(label, **ui.not_in_source(missing[needs]))
+    else:
+        column.metric(label, value, change, **options)
+
+
 cards = st.columns(4)
 cards[0].metric(
     "Tickets created",
@@ -47,40 +58,58 @@ cards[0].metric(
     delta(now.created, before.created),
     delta_color="inverse",  # more tickets is more work
 )
-cards[1].metric("Tickets resolved", f"{now.resolved:,}", delta(now.resolved, before.resolved))
-cards[2].metric(
+card(
+    cards[1],
+    "Tickets resolved",
+    "resolution",
+    f"{now.resolved:,}",
+    delta(now.resolved, before.resolved),
+)
+card(
+    cards[2],
     "Median first response",
+    "first_response",
     ui.hours(now.frt_median_h),
     delta(now.frt_median_h, before.frt_median_h, "{:+,.1f} h"),
     delta_color="inverse",
 )
-cards[3].metric(
+card(
+    cards[3],
     "p90 first response",
+    "first_response",
     ui.hours(now.frt_p90_h),
     delta(now.frt_p90_h, before.frt_p90_h, "{:+,.1f} h"),
     delta_color="inverse",
 )
 cards = st.columns(4)
-cards[0].metric(
+card(
+    cards[0],
     "SLA attainment",
+    "first_response",
     "-" if now.sla_pct is None else f"{now.sla_pct:.1f}%",
     delta(now.sla_pct, before.sla_pct, "{:+.1f} pts"),
     help=f"First responses within {ui.settings().sla_target_hours:g} h (or the priority's target).",
 )
-cards[1].metric(
+card(
+    cards[1],
     "Backlog now",
+    "done",
     f"{now.backlog_open:,}",
     delta(now.backlog_open, before.backlog_open),
     delta_color="inverse",
 )
-cards[2].metric(
+card(
+    cards[2],
     "Awaiting first response",
+    "first_response",
     f"{now.backlog_awaiting_first_response:,}",
     delta(now.backlog_awaiting_first_response, before.backlog_awaiting_first_response),
     delta_color="inverse",
 )
-cards[3].metric(
+card(
+    cards[3],
     "Median resolution",
+    "resolution",
     ui.hours(now.resolution_median_h),
     delta(now.resolution_median_h, before.resolution_median_h, "{:+,.1f} h"),
     delta_color="inverse",

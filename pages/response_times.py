@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from analytics import charts, exports
+from analytics import charts, coverage
 from analytics.metrics import DIMENSIONS
 
 st.title("Response times")
@@ -13,28 +13,47 @@ if selection is None:
     st.stop()
 st.caption(f"Tickets counted by creation date (cohort); durations in {ui.hours_label(selection)}.")
 
+missing = ui.cached(coverage.missing_inputs, selection.source)
 controls = st.columns(2)
 with controls[0]:
     grain = (
         st.segmented_control("Trend by", ["day", "week"], default="week", key="frt_grain") or "week"
     )
-with controls[1]:
-    dimension = (
-        st.segmented_control(
-            "Break down by", list(DIMENSIONS), default="region", key="frt_dimension"
+dimension = "region"
+# The breakdown is of first responses: without them there is nothing to break down.
+if "first_response" not in missing:
+    with controls[1]:
+        dimension = (
+            st.segmented_control(
+                "Break down by", list(DIMENSIONS), default="region", key="frt_dimension"
+            )
+            or "region"
         )
-        or "region"
-    )
 # Only what is shown is computed: another grain or dimension is one more
 # query, then cached.
 page = ui.metric("response_times_page", selection, grain=grain, dimension=dimension)
 trend = page.trend
 events = ui.events_for(selection)
+
+
+def not_in_source(what: str, needs: str) -> bool:
+    """Say that ``what`` is not in this source, and why, when the source lacks its input."""
+    if needs in missing:
+        st.info(f"{what}: {coverage.NOT_IN_SOURCE}. {ui.md_escape(missing[needs])}")
+        return True
+    return False
+
+
 left, right = st.columns(2)
 with left:
-    ui.chart(charts.response_time_trend(trend, "frt", events), trend, "first_response_trend")
+    if not not_in_source("First response time", "first_response"):
+        ui.chart(charts.response_time_trend(trend, "frt", events), trend, "first_response_trend")
 with right:
-    ui.chart(charts.response_time_trend(trend, "resolution", events), trend, "resolution_trend")
+    if not not_in_source("Resolution time", "resolution"):
+        ui.chart(charts.response_time_trend(trend, "resolution", events), trend, "resolution_trend")
+if "first_response" in missing:
+    # The distribution, SLA, breakdown and slowest tickets all measure the first response.
+    st.stop()
 
 left, right = st.columns(2)
 with left:
@@ -70,19 +89,12 @@ else:
     # five charts together, so it is drawn when someone opens it.
     table = st.expander("The tickets, slowest first", key="slowest_table", on_change="rerun")
     if table.open:
-        table.dataframe(
-            slowest,
-            hide_index=True,
-            column_config={
-                "wait_h": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
-                "resolution_h": st.column_config.NumberColumn("Resolution (h)", format="%.1f"),
-            },
-        )
-    st.download_button(
-        "Download the slowest tickets (CSV)",
-        lambda: exports.csv_text(slowest),
-        on_click="ignore",
-        file_name="slowest_tickets.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
+        with table:
+            ui.grid(
+                slowest,
+                column_config={
+                    "wait_h": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
+                    "resolution_h": st.column_config.NumberColumn("Resolution (h)", format="%.1f"),
+                },
+            )
+    ui.download_csv(slowest, "slowest_tickets", "Download the slowest tickets (CSV)")

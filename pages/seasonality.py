@@ -150,9 +150,9 @@ else:
         f"Days whose residual is at least {seasonality.SPIKE_Z} robust standard deviations "
         "from zero, largest first. Days no calendar event explains may deserve one."
     )
-    st.dataframe(
+    ui.grid(
         spikes,
-        hide_index=True,
+        "candidate_events",
         column_config={
             "day": st.column_config.DateColumn("Day"),
             "observed": st.column_config.NumberColumn("Observed", format="%.1f"),

@@ -120,7 +120,7 @@ one = queued[queued["team"] == team_pick]
 short = one[one["needed"] > one["planned"]]
 if len(short):
     st.warning(
-        f"{team_pick}: short of queue agents on {len(short)} of {len(one)} days "
+        f"{ui.md_escape(team_pick)}: short of queue agents on {len(short)} of {len(one)} days "
         f"(up to {int((short['needed'] - short['planned']).max())} agents).",
         icon=":material/warning:",
     )

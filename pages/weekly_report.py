@@ -54,7 +54,7 @@ try:
             ui.settings(),
         )
 except report.ReportError as exc:
-    st.warning(f"No report: {exc}")
+    st.warning(f"No report: {ui.md_escape(exc)}")
     st.stop()
 rep = report.compose(data, lang)
 
@@ -90,7 +90,7 @@ cells.columns = [
     t["vs_last_year"].format(week=data.last_year_week),
 ]
 st.subheader(t["figures"])
-st.table(cells.set_index(t["figure"]))
+ui.text_table(cells.set_index(t["figure"]))
 
 st.subheader(t["summary"])
 for sentence in rep.sentences:
@@ -104,13 +104,13 @@ st.subheader(t["next_week"])
 if rep.outlook_rows:
     rows = pd.DataFrame(rep.outlook_rows)
     rows.columns = [t["day"], t["expected"], t["interval"], t["agents"]]
-    st.table(rows.set_index(t["day"]))
+    ui.text_table(rows.set_index(t["day"]))
     for line in rep.surge_lines:
         st.warning(f"**{t['surge']}**: {ui.md_escape(line)}")
     if not rep.surge_lines:
         st.write(t["no_surge"])
 else:
-    st.write(t["no_forecast"].format(note=data.outlook.note or "-"))
+    st.write(ui.md_escape(t["no_forecast"].format(note=data.outlook.note or "-")))
 st.markdown(f"**{t['events']}**")
 if rep.event_lines:
     st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in rep.event_lines))

@@ -2,10 +2,12 @@
 
 import csv
 import random
+import re
 from datetime import datetime, timedelta
 
+import hostile_text
 import pytest
-from conftest import screenshot, wait_until_idle
+from conftest import choose, screenshot, wait_until_idle
 
 from analytics import importer, store
 
@@ -96,3 +98,96 @@ def test_html_in_ticket_fields_stays_text(hostile_store, app_server_factory, pag
     page.get_by_test_id("stTable").first.get_by_text("<b>desk</b>").wait_for()
     assert page.locator("img[src=x], script:has-text('alert(1)')").count() == 0
     assert dialogs == []
+
+
+# --- names from the hostile corpus (tests/hostile/hostile_names.csv), on every page -----------
+
+NAV = ("Overview", "Response times", "Backlog", "Forecast", "Staffing and what-if", "Seasonality",
+       "Data", "Events", "Weekly report", "Access")  # fmt: skip
+# Drawn markup that holds a word of the corpus: it came from the data.
+FROM_DATA = re.compile("|".join(re.escape(m) for m in hostile_text.MARKERS), re.IGNORECASE)
+
+
+@pytest.fixture
+def names_store(tmp_path):
+    return hostile_text.write_store(tmp_path / "names.duckdb")
+
+
+def drawn_markup(page) -> list[str]:
+    """Return the links, images, emphasis, code, LaTeX and icons whose text came from the data."""
+    found = [f"link {a.get_attribute('href')}" for a in page.locator("a[href*='evil']").all()]
+    found += [f"image {i.get_attribute('src')}" for i in page.locator("img[src*='evil']").all()]
+    emphasis = page.locator(
+        "[data-testid=stMarkdownContainer] :is(strong, b, em, i, del, code, h1, h2, h3, h4, h5, h6)"
+    ).filter(has_text=FROM_DATA)
+    found += [f"emphasis {text}" for text in emphasis.all_inner_texts()]
+    found += [f"LaTeX {text}" for text in page.locator(".katex").all_inner_texts()]
+    icons = page.locator("[data-testid=stMarkdownContainer] [data-testid=stIconMaterial]")
+    found += [f"icon {text}" for text in icons.filter(has_text=FROM_DATA).all_inner_texts()]
+    text = page.locator("body").inner_text()
+    found += [f"emoji {emoji}" for emoji in ("\U0001f604", "\U0001f44d") if emoji in text]
+    return found
+
+
+def test_names_from_the_data_draw_no_markup_and_fetch_nothing(
+    names_store, app_server_factory, page
+):
+    requests, dialogs = [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    server = app_server_factory(names_store)
+    page.goto(f"{server.url}/?period=All")
+    page.get_by_role("heading", name="Overview").wait_for()
+    drawn, surge_as_typed = {}, False
+    for name in NAV:
+        page.get_by_role("link", name=name, exact=True).click()
+        page.get_by_role("heading", name=name, exact=True).first.wait_for()
+        wait_until_idle(page)
+        if name == "Forecast":
+            choose(page, page.get_by_role("combobox", name="Backtest origins"), "0")
+            wait_until_idle(page)
+            choose(page, page.get_by_role("combobox", name="Split"), "region")
+            wait_until_idle(page)
+            # The surge alerts of the regions (the total's come first).
+            page.get_by_test_id("stAlert").filter(has_text="bold").first.wait_for()
+            # A surge alert names its region, as typed.
+            surge_as_typed = page.get_by_text("**bold**").count() > 0
+        if name == "Events":
+            event = f"{hostile_text.EVENT_NAME} (all, from 2026-07-01)"
+            choose(page, page.get_by_role("combobox", name="Event"), event)
+            # The caption names the source, as typed.
+            page.get_by_text(f"Measured on source '{hostile_text.SOURCE}'").wait_for()
+            wait_until_idle(page)
+        if found := drawn_markup(page):
+            drawn[name] = found
+    screenshot(page, "hostile_names_last_page")
+    assert drawn == {}
+    assert surge_as_typed
+    assert [url for url in requests if "evil.example" in url] == []
+    assert dialogs == []
+    # The source's name is shown as typed in the sidebar's pill.
+    pill = page.get_by_test_id("stSidebar").get_by_text("login", exact=False).first
+    assert pill.inner_text().replace("\u200b", "") == hostile_text.SOURCE
+
+
+def test_tables_offer_only_the_neutralised_download(names_store, app_server_factory, page):
+    server = app_server_factory(names_store)
+    page.goto(f"{server.url}/response_times?period=All")
+    page.get_by_role("heading", name="Response times").wait_for()
+    wait_until_idle(page)
+    page.get_by_text("The tickets, slowest first").click()
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.wait_for()
+    wait_until_idle(page)
+    grid.hover()
+    # The grid's toolbar shows on hover; its own CSV export would write cells raw.
+    page.get_by_role("button", name="Search").wait_for()
+    assert page.get_by_role("button", name="Download as CSV").count() == 0
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the slowest tickets (CSV)").click()
+    rows = list(csv.DictReader(download.value.path().read_text(encoding="utf-8").splitlines()))
+    ids = {row["ticket_id"] for row in rows}
+    assert {"'" + ticket for ticket in hostile_text.FORMULA_IDS} <= ids
+    cells = [value for row in rows for value in row.values()]
+    assert not any(value.startswith(("=", "+", "-", "@")) for value in cells)

@@ -7,6 +7,7 @@ import streamlit as st
 from conftest import NYC311, ROOT
 from streamlit.testing.v1 import AppTest
 
+import ui
 from analytics import importer, metrics, store
 
 APP = str(ROOT / "app.py")
@@ -101,7 +102,8 @@ def test_overview_cards_follow_the_period_and_filters(app_with_db, tmp_path):
     cards = {m.label: m.value for m in at.metric}
     everything = expected_overview(tmp_path / "pages.duckdb")
     assert cards["Tickets created"] == f"{everything.created:,}" == "4,999"
-    assert cards["Median first response"] == "-"  # 311 exports carry no first response
+    # 311 exports carry no first response
+    assert cards["Median first response"] == "—"  # and "not in this source" under it
 
     assert not at.multiselect  # the filters are drawn only while their expander is open
     open_filters(at).multiselect(key="filter_region").set_value(["BROOKLYN"]).run()
@@ -140,9 +142,9 @@ def test_data_page_lists_sources_with_counts(app_with_db):
     at.switch_page("pages/data.py").run()
     assert not at.exception
     assert at.title[0].value == "Data"
-    table = at.table[0].value
-    assert table.loc[NYC, "Tickets"] == 4999
-    assert table.loc[NYC, "Open"] == 545
+    table = at.table[0].value  # Markdown cells: the name escaped, so that it shows as typed
+    assert table.loc[ui.md_escape(NYC), "Tickets"] == 4999
+    assert table.loc[ui.md_escape(NYC), "Open"] == 545
 
 
 def test_data_page_on_an_empty_store_says_so(app_with_db):
@@ -178,19 +180,19 @@ def test_the_time_zone_is_chosen_in_its_expander_and_applies_to_the_selection(ap
     assert "Time zone: America/New_York" in [e.label for e in at.sidebar.expander]
     # The box closed on the choice, which stays and applies to the pages.
     assert not at.selectbox
-    at.switch_page("pages/response_times.py").run()
+    at.switch_page("pages/backlog.py").run()
     assert not at.exception and not at.selectbox
-    assert any("Times in America/New_York." in c.value for c in at.caption)
+    assert any("Weekdays and hours in America/New_York." in c.value for c in at.caption)
 
 
 @needs_nyc
 def test_many_sources_are_a_dropdown_few_are_buttons(app_with_db, monkeypatch, tmp_path):
-    import ui
-
     second = tmp_path / "second.csv"
     second.write_bytes(NYC311.read_bytes())
     at = settled(app_with_db(NYC311, second))
-    assert [p.options for p in at.sidebar.pills if p.key == "source"] == [[NYC, "second"]]
+    # A pill's option is Markdown: the name escaped, so that it shows as typed.
+    pills = [p.options for p in at.sidebar.pills if p.key == "source"]
+    assert pills == [[ui.md_escape(NYC), "second"]]
     monkeypatch.setattr(ui, "MAX_SOURCE_BUTTONS", 1)
     at.run()
     assert at.selectbox(key="source").options == [NYC, "second"]

@@ -1,0 +1,54 @@
+"""What a source records at all: a metric whose input it lacks is "not in this source".
+
+An NYC 311 export records when a request was closed, never when it was first
+answered. Its first-response metrics are not failures (an SLA of 0 %, every
+ticket "not answered"): they do not exist. Pages and the report ask
+:func:`missing_inputs` and show :data:`NOT_IN_SOURCE` with the reason instead.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from analytics import store
+from analytics.presets import ALL_PRESETS
+
+NOT_IN_SOURCE = "not in this source"
+
+# input -> (canonical columns it comes from, what it is called in a sentence). A
+# ticket is done when resolved, else when closed: the backlog needs either.
+INPUTS = {
+    "first_response": (("first_response_at",), "first-response times"),
+    "resolution": (("resolved_at",), "resolution times"),
+    "done": (("resolved_at", "closed_at"), "resolution or closing times"),
+}
+
+
+def missing_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """Return the inputs no ticket of ``source`` has, each with a one-line reason to show.
+
+    Keys are those of :data:`INPUTS`; an empty dict when the source has
+    them all, or has no ticket. For example, on an NYC 311 export:
+    ``{"first_response": "This source has no first-response times: its export
+    format (NYC 311-style open-data service requests) does not record them."}``
+    """
+    with con.cursor() as cur:
+        tickets, has_first_response, has_resolution, has_done, presets = cur.execute(
+            store.load_sql("source_inputs"), {"source": source}
+        ).fetchone()
+    if not tickets:
+        return {}
+    present = {"first_response": has_first_response, "resolution": has_resolution, "done": has_done}
+    return {name: _reason(name, presets) for name, has in present.items() if not has}
+
+
+def _reason(name: str, presets: list[str]) -> str:
+    columns, what = INPUTS[name]
+    known = [ALL_PRESETS[p] for p in presets if p in ALL_PRESETS]
+    # A named vendor format without the columns says why; a hand mapping may have skipped them.
+    if known and all(
+        p.kind == "tickets" and p.columns and not set(columns) & set(p.columns) for p in known
+    ):
+        labels = ", ".join(p.label for p in known)
+        return f"This source has no {what}: its export format ({labels}) does not record them."
+    return f"This source has no {what}: none of its imported tickets has one."

@@ -1,0 +1,34 @@
+"""The app under Streamlit's AppTest, on a store a test has written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+APP = str(ROOT / "app.py")
+# Every page of the app, so a new page is covered without a change here.
+PAGES = tuple(sorted(f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py")))
+
+
+def app_on(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    """Yield an AppTest of app.py on store ``db``, in single-user mode (for a fixture)."""
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
+    monkeypatch.setenv("BACKLOG_RADAR_USERS", str(tmp_path / "no-users.json"))
+    # The connection is a process-wide resource: drop the previous test's.
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield AppTest.from_file(APP, default_timeout=180)
+    st.cache_resource.clear()
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Run the app, switch to ``page`` and choose the whole history in the sidebar."""
+    at.run()
+    at.switch_page(page).run()
+    at.pills(key="period").set_value("All").run()
+    return at
