@@ -32,3 +32,15 @@ def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(page).run()
     at.pills(key="period").set_value("All").run()
     return at
+
+
+def page_on(db: Path | str, page: str, monkeypatch: pytest.MonkeyPatch, timeout: float = 180):
+    """Return app.py under AppTest on store ``db``, run and switched to ``page``."""
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at

@@ -68,7 +68,7 @@ def signed_in_as(page, name: str) -> None:
 
 def open_page(page, title: str) -> None:
     page.get_by_role("link", name=title, exact=True).click()
-    page.get_by_role("heading", name=title).wait_for()
+    page.get_by_role("heading", name=title, exact=True).wait_for()
     wait_until_idle(page)
 
 
@@ -347,7 +347,7 @@ def test_a_reload_and_a_new_tab_stay_signed_in(app, page):
     open_page(page, "Backlog")
     page.reload()
     signed_in_as(page, "ana")
-    page.get_by_role("heading", name="Backlog").wait_for()
+    page.get_by_role("heading", name="Backlog", exact=True).wait_for()
     second = page.context.new_page()
     second.goto(f"{app.url}/response_times")
     second.get_by_test_id("stSidebar").get_by_text("ana · analyst").wait_for()

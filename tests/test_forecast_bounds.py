@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from conftest import ROOT
+from apptest import page_on
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, forecast, importer, staffing, store
@@ -311,14 +311,7 @@ def trace_values(values) -> np.ndarray:
 
 
 def forecast_page(db: str, monkeypatch) -> AppTest:
-    monkeypatch.setenv("BACKLOG_RADAR_DB", db)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/forecast.py").run()
-    assert not at.exception
-    return at
+    return page_on(db, "pages/forecast.py", monkeypatch, timeout=120)
 
 
 def fan_values(at: AppTest) -> np.ndarray:

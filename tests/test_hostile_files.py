@@ -31,11 +31,11 @@ MB = 1024**2
 
 
 def _sparse_over_limit(path: Path) -> None:
-    # A sparse file: 2 GB by stat, a few bytes on disk. The size check must
-    # use stat; a reader would see the header, then NUL bytes.
+    # A sparse file: just over the 500 MB default limit by stat, a few bytes on
+    # disk. The size check must use stat; a reader would see the header, then NUL bytes.
     path.write_bytes(b"Id,Created\n" + ROW)
     with path.open("r+b") as fh:
-        fh.truncate(2048 * MB + MB)
+        fh.truncate(500 * MB + MB)
 
 
 def _one_line_50mb(path: Path) -> None:
@@ -238,7 +238,7 @@ def test_oversized_file_is_refused_before_anything_reads_it(filled, tmp_path):
     path = tmp_path / "sparse_over_limit.csv"
     _sparse_over_limit(path)
     assert path.stat().st_blocks * 512 < MB  # sparse: nothing to read but the header
-    with pytest.raises(importer.ImportFailed, match="over the 2,048 MB limit"):
+    with pytest.raises(importer.ImportFailed, match="over the 500 MB limit"):
         importer.import_file(filled, path, preset="generic", mapping=DEFAULT_MAPPING)
     # The file's hash is computed on a thread; for a refused file it must not start.
     assert not [t for t in threading.enumerate() if t.name == "sha256" and t.is_alive()]
