@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics import store
+from analytics import db
 
 ROLES = ("viewer", "analyst", "admin")
 # The least role each write action needs.
@@ -99,7 +99,7 @@ def record(
 ) -> None:
     """Append one audit row; call it inside the transaction of the write it records."""
     cur.execute(
-        store.load_sql("audit_insert"),
+        db.load_sql("audit_insert"),
         {
             "actor": actor.name,
             "role": actor.role,
@@ -124,7 +124,7 @@ def audited_write(
     is committed only once the check passed.
     """
     require(actor, action)
-    with store.transaction(cur, changes_data=False) as tx:
+    with db.transaction(cur, changes_data=False) as tx:
         record(tx, actor, action, target, detail)
 
 
@@ -139,7 +139,7 @@ def audit_log(
     target, detail``): only those of ``action`` if given, without sign-ins if ``writes_only``."""
     params = {"limit": int(limit), "action": action, "writes_only": writes_only}
     return (
-        con.cursor().execute(store.load_sql("audit_recent"), params).df().drop(columns="audit_id")
+        con.cursor().execute(db.load_sql("audit_recent"), params).df().drop(columns="audit_id")
     )
 
 
@@ -352,7 +352,7 @@ def sign_in_refusal(
     row = (
         con.cursor()
         .execute(
-            store.load_sql("sign_in_failures"),
+            db.load_sql("sign_in_failures"),
             {"since": since, "name": name, "address": address},
         )
         .fetchone()
@@ -374,7 +374,7 @@ def sign_in_refusal(
 def unlock_account(cur: duckdb.DuckDBPyConnection, name: str, *, actor: User) -> None:
     """Forgive an account's failed sign-ins so it may sign in at once (admins; audited)."""
     require(actor, "manage_users")
-    with store.transaction(cur, changes_data=False) as tx:
+    with db.transaction(cur, changes_data=False) as tx:
         record(tx, actor, "unlock_account", name)
 
 

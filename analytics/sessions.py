@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import access, store
+from analytics import access, db
 
 COOKIE_NAME = "backlog_radar_session"
 SECRET_BYTES = 32
@@ -102,11 +102,11 @@ def verify(secret: bytes, token: str | None, now: float, max_age_s: float) -> Se
 
 def revoke(cur: duckdb.DuckDBPyConnection, session: Session, actor: access.User) -> None:
     """Record that ``session`` signed out: no server accepts its token again."""
-    with store.transaction(cur, changes_data=False) as tx:
+    with db.transaction(cur, changes_data=False) as tx:
         access.record(tx, actor, "sign_out", session.sid)
 
 
 def is_revoked(con: duckdb.DuckDBPyConnection, session: Session) -> bool:
     """Return True when ``session`` has signed out."""
-    row = con.cursor().execute(store.load_sql("session_revoked"), {"sid": session.sid}).fetchone()
+    row = con.cursor().execute(db.load_sql("session_revoked"), {"sid": session.sid}).fetchone()
     return bool(row and row[0])

@@ -1,16 +1,14 @@
-"""The DuckDB ticket store: opening, schema migrations, sources.
+"""The ticket store: its sources, deleting one, and the write lock.
 
-The schema lives in ``sql/migrations/NNN_name.sql`` and is applied on open, in
-order, each inside a transaction, with the version recorded in
-``schema_version``. Nobody creates tables by hand.
+Opening the store, its migrations, SQL files and transactions are
+:mod:`analytics.db`'s; they are part of the store's API too, so callers write
+``store.connect``, ``store.transaction``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,22 +19,50 @@ from pathlib import Path
 import duckdb
 
 from analytics import access
+from analytics.db import (
+    MIGRATIONS_DIR,
+    SQL_DIR,
+    StoreError,
+    StoreLockedError,
+    bump_data_version,
+    connect,
+    data_version,
+    load_sql,
+    migrate,
+    migrations,
+    read_holder,
+    schema_version,
+    transaction,
+    write_lock_path,
+)
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "SQL_DIR",
+    "WRITE_LOCK_TIMEOUT_S",
+    "SourceSummary",
+    "StoreBusyError",
+    "StoreError",
+    "StoreLockedError",
+    "bump_data_version",
+    "connect",
+    "data_version",
+    "database_path",
+    "delete_source",
+    "list_sources",
+    "load_sql",
+    "migrate",
+    "migrations",
+    "schema_version",
+    "transaction",
+    "write_lock",
+    "write_lock_path",
+]
 
 try:
     import fcntl
 except ImportError:  # Windows: only the in-process lock applies
     fcntl = None
-
-SQL_DIR = Path(__file__).resolve().parent / "sql"
-MIGRATIONS_DIR = SQL_DIR / "migrations"
-
-
-class StoreError(Exception):
-    """A store problem explained in one line, fit to show a user."""
-
-
-class StoreLockedError(StoreError):
-    """Another process (usually the running app) holds the database file."""
 
 
 class StoreBusyError(StoreError):
@@ -51,129 +77,6 @@ _POLL_S = 0.05
 _process_locks: dict[str, threading.Lock] = {}
 _process_holders: dict[str, str] = {}
 _process_locks_guard = threading.Lock()
-
-# DuckDB keeps the memory of a finished query for reuse, and hands it back to
-# the system only after a single release of 512 MiB. An all-time page's
-# queries release buffers of 8 MiB, so a server kept what every query had
-# used. Flushing after releases above 6 MiB took the metrics benchmark's
-# peak from 282-289 MB to 259-263 MB, page times unchanged within noise
-# (docs/metrics.md). At 8 MiB exactly it has no effect: DuckDB flushes only
-# above the threshold. A SET rather than a connect option, which would make
-# DuckDB refuse any other connection to the file in this process (a script's
-# plain duckdb.connect) for "a different configuration".
-_FLUSH_AFTER = "6MiB"
-
-
-@functools.cache
-def load_sql(name: str) -> str:
-    """Return the text of ``sql/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def migrations() -> list[tuple[int, Path]]:
-    """Return ``(version, path)`` for every migration file, in order."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        found.append((int(path.name.split("_", 1)[0]), path))
-    return found
-
-
-def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the store at ``path`` and bring its schema up to date.
-
-    Returns a DuckDB connection whose session time zone is UTC, so every
-    ``timestamptz`` comes back as a UTC instant whatever the machine's zone.
-
-    Raises
-    ------
-    StoreLockedError
-        When another process has the file open for writing.
-    """
-    created = str(path) != ":memory:" and not Path(path).exists()
-    if created:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreLockedError(_locked_message(str(exc), Path(path))) from exc
-        raise StoreError(f"cannot open the database {path}: {exc}") from exc
-    if created:
-        # Ticket logs are company data: readable by the app's own user only.
-        # (The app and the command line also run with umask 077, which covers
-        # the write-ahead log and the lock file.)
-        os.chmod(path, 0o600)
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set allocator_bulk_deallocation_flush_threshold = $size", {"size": _FLUSH_AFTER})
-    if not read_only:
-        migrate(con)
-    return con
-
-
-def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    """Return the schema version of the store, 0 for an empty database."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_name = 'schema_version' and table_schema = 'main'"
-    ).fetchone()[0]
-    if not exists:
-        return 0
-    return con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
-
-
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply the migrations the store lacks; return the resulting schema version."""
-    con.execute(
-        "create table if not exists schema_version "
-        "(version integer primary key, applied_at timestamptz not null)"
-    )
-    current = schema_version(con)
-    for version, path in migrations():
-        if version <= current:
-            continue
-        con.execute("begin transaction")
-        try:
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute("insert into schema_version values (?, now())", [version])
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
-        current = version
-    return current
-
-
-def data_version(con: duckdb.DuckDBPyConnection) -> int:
-    """Return a number that changes whenever the store's data changes (cache key)."""
-    return con.execute("select data_version from store_meta").fetchone()[0]
-
-
-@contextlib.contextmanager
-def transaction(
-    con: duckdb.DuckDBPyConnection, *, changes_data: bool = True
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Yield a fresh cursor inside a transaction; commit when the block ends, roll back on error.
-
-    With ``changes_data`` the data version is bumped in the same transaction,
-    so every cached query result keyed on it is invalidated by the commit.
-    """
-    cur = con.cursor()
-    try:
-        cur.execute("begin transaction")
-        yield cur
-        if changes_data:
-            bump_data_version(cur)
-        cur.execute("commit")
-    except BaseException:
-        cur.execute("rollback")
-        raise
-    finally:
-        cur.close()
-
-
-def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
-    """Mark the data as changed; call inside the writing transaction."""
-    con.execute("update store_meta set data_version = data_version + 1")
 
 
 @dataclass(frozen=True)
@@ -258,32 +161,12 @@ def _delete_source(cur: duckdb.DuckDBPyConnection, source: str, actor: access.Us
     return deleted
 
 
-def _locked_message(duckdb_message: str, db_path: Path) -> str:
-    """Return the one-line reason another process holds ``db_path``, naming it when possible."""
-    if holder := _file_lock_holder(write_lock_path(db_path)):
-        return (
-            f"the database {db_path} is in use by another process: {holder}; "
-            "wait for it to finish or use another --db"
-        )
-    found = re.search(r"\(PID (\d+)\)", duckdb_message)
-    return (
-        f"the database {db_path} is in use by another process"
-        + (f" (pid {found.group(1)})" if found else "")
-        + "; is the Backlog Radar app running? Stop it or use another --db"
-    )
-
-
 def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     """Return the database file behind ``con``, or None for an in-memory store."""
     row = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchone()
     return Path(row[0]) if row and row[0] else None
-
-
-def write_lock_path(db_path: Path) -> Path:
-    """Return the lock file that serialises writers of ``db_path`` (``<db>.import.lock``)."""
-    return db_path.with_name(db_path.name + ".import.lock")
 
 
 @contextlib.contextmanager
@@ -356,7 +239,7 @@ def _file_lock(
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                holder = _read_holder(lock_path) or "another process"
+                holder = read_holder(lock_path) or "another process"
                 if not waited and on_wait:
                     on_wait(holder)
                 waited = True
@@ -373,32 +256,6 @@ def _file_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
-
-
-def _file_lock_holder(lock_path: Path) -> str | None:
-    """Return the description written by the process holding ``lock_path``, None if free."""
-    if fcntl is None or not lock_path.exists():
-        return None
-    try:
-        fd = os.open(lock_path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return _read_holder(lock_path)
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
-
-
-def _read_holder(lock_path: Path) -> str | None:
-    try:
-        return lock_path.read_text(encoding="utf-8", errors="replace").strip() or None
-    except OSError:
-        return None
 
 
 def _busy_message(holder: str, timeout: float) -> str:
