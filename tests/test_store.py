@@ -9,7 +9,7 @@ import duckdb
 import exports
 import pytest
 
-from analytics import store
+from analytics import db, store
 
 HEADER = ["Ticket", "Opened", "Solved"]
 MAPPING = {"ticket_id": "Ticket", "created_at": "Opened", "resolved_at": "Solved"}
@@ -49,7 +49,7 @@ def test_reopening_a_store_applies_nothing_again_and_keeps_data(tmp_path):
 def migrations_dir(tmp_path, monkeypatch):
     folder = tmp_path / "migrations"
     shutil.copytree(store.MIGRATIONS_DIR, folder)
-    monkeypatch.setattr(store, "MIGRATIONS_DIR", folder)
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", folder)  # read by db.migrations()
     return folder
 
 
