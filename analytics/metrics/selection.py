@@ -1,0 +1,75 @@
+"""What a metric is asked about: a source, a period, filters and a clock (the sidebar's selection)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from analytics import store
+
+DIMENSIONS = ("region", "team", "channel", "category", "priority")
+GRAINS = ("hour", "day", "week")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the sidebar selects: one source, a period and optional filters.
+
+    ``start`` and ``end`` are instants (end exclusive); :func:`period` builds
+    them from local dates. Empty filter tuples mean "all".
+    """
+
+    source: str
+    start: datetime
+    end: datetime
+    tz: str = "UTC"
+    regions: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    business_hours: bool = False
+
+    def previous(self) -> Selection:
+        """Return the same selection over the equal period just before this one."""
+        length = self.end - self.start
+        return replace(self, start=self.start - length, end=self.start)
+
+
+def period(first_day: date, last_day: date, tz: str) -> tuple[datetime, datetime]:
+    """Return the instants bounding local days ``first_day``..``last_day`` (inclusive) in ``tz``.
+
+    DST-correct: a day is midnight to midnight of the zone, 23 to 25 hours long.
+    """
+    zone = ZoneInfo(tz)
+    start = datetime.combine(first_day, time(0), tzinfo=zone)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone)
+    return start, end
+
+
+@dataclass(frozen=True)
+class SourceSpan:
+    """First creation and last event of a source (None for an empty source)."""
+
+    first_created_at: datetime | None
+    as_of: datetime | None
+
+
+def source_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
+    """Return the span of ``source``; ``as_of`` is its latest recorded event."""
+    with con.cursor() as cur:
+        row = cur.execute(store.load_sql("source_span"), {"source": source}).fetchone()
+    return SourceSpan(*row)
+
+
+def filter_values(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[str]]:
+    """Return the distinct values of each filterable dimension of ``source``."""
+    with con.cursor() as cur:
+        rows = cur.execute(store.load_sql("filter_values"), {"source": source}).fetchall()
+    values: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
+    for dimension, value in rows:
+        values[dimension].append(value)
+    return values
