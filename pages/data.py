@@ -3,7 +3,6 @@
 import contextlib
 import shutil
 import tempfile
-import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from analytics.canonical import MAPPABLE_FIELDS
 from analytics.presets import ALL_PRESETS
 
 NOT_MAPPED = "(not mapped)"
-COMMON_ZONES = ["UTC", "Europe/Paris", "Europe/London", "America/New_York", "Asia/Singapore"]
 ENCODINGS = ["(detect)", "utf-8", "cp1252", "latin-1", "utf-16"]
 DELIMITERS = {"(detect)": None, "comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
@@ -142,7 +140,7 @@ def _import_form(upload) -> None:
     source = col1.text_input(
         "Source name", value=importer.default_source_name(upload.name), key=f"source_{key}"
     )
-    zones = COMMON_ZONES + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
+    zones = ui.time_zones()
     default_zone = preview.preset.tz or ui.settings().default_tz
     tz = col2.selectbox(
         "Time zone of times without an offset",

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from analytics import importer, metrics, store
+from ui import filters
 
 APP = str(ROOT / "app.py")
 PAGES = (
@@ -193,7 +194,7 @@ def test_many_sources_are_a_dropdown_few_are_buttons(app_with_db, monkeypatch, t
     # A pill's option is Markdown: the name escaped, so that it shows as typed.
     pills = [p.options for p in at.sidebar.pills if p.key == "source"]
     assert pills == [[ui.md_escape(NYC), "second"]]
-    monkeypatch.setattr(ui, "MAX_SOURCE_BUTTONS", 1)
+    monkeypatch.setattr(filters, "MAX_SOURCE_BUTTONS", 1)
     at.run()
     assert at.selectbox(key="source").options == [NYC, "second"]
     at.selectbox(key="source").set_value("second").run()

@@ -1,0 +1,74 @@
+"""Streamlit glue shared by the pages: the store connection, cached queries, sign-in, widgets.
+
+The only package besides the pages that imports Streamlit. The connection is a
+``cache_resource`` (one per process, never mutated); every query takes its own
+cursor, because a DuckDB connection is not thread-safe and each browser
+session runs in its own thread. Query results are ``cache_data`` keyed on the
+selection and the store's data version, so an import or a delete invalidates
+them at once.
+
+- :mod:`ui.cache`: the connection, cached calls, app.py's frame;
+- :mod:`ui.auth`: who is asking, the sign-in screens;
+- :mod:`ui.filters`: the shared sidebar (source, period, filters, zone, clock), mirrored in the URL;
+- :mod:`ui.widgets`, :mod:`ui.text`: charts and tables with downloads, text as typed.
+"""
+
+from ui.auth import (
+    current_user,
+    local_users,
+    oidc_configured,
+    open_access_refusal,
+    refusal_screen,
+    session_ended,
+    sign_in_screen,
+    signed_in,
+    user_badge,
+)
+from ui.cache import (
+    cached,
+    connection,
+    cursor,
+    data_version,
+    events_for,
+    frame,
+    metric,
+    settings,
+    sources_frame,
+)
+from ui.filters import COMMON_ZONES, PERIODS, selection, sidebar, time_zones
+from ui.text import md_escape
+from ui.widgets import chart, download_csv, grid, hours, hours_label, not_in_source, text_table
+
+__all__ = [
+    "COMMON_ZONES",
+    "PERIODS",
+    "cached",
+    "chart",
+    "connection",
+    "current_user",
+    "cursor",
+    "data_version",
+    "download_csv",
+    "events_for",
+    "frame",
+    "grid",
+    "hours",
+    "hours_label",
+    "local_users",
+    "md_escape",
+    "metric",
+    "not_in_source",
+    "oidc_configured",
+    "open_access_refusal",
+    "refusal_screen",
+    "selection",
+    "session_ended",
+    "settings",
+    "sidebar",
+    "sign_in_screen",
+    "signed_in",
+    "sources_frame",
+    "text_table",
+    "time_zones",
+    "user_badge",
+]

@@ -1,0 +1,134 @@
+"""The store connection, and query results cached on the store's data version."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import threading
+import zoneinfo
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from analytics import events, metrics, store
+from analytics.settings import Settings, load_settings
+
+CACHE_TTL = 600
+
+
+@st.cache_resource
+def settings() -> Settings:
+    """Return the process-wide settings."""
+    return load_settings()
+
+
+@st.cache_resource
+def connection() -> duckdb.DuckDBPyConnection:
+    return store.connect(settings().db_path)
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """Return a fresh cursor on the store (one per query or per import)."""
+    cur = connection().cursor()
+    cur.execute("set TimeZone = 'UTC'")
+    return cur
+
+
+def data_version() -> int:
+    """Return the store's data version, read once per run of the app's frame.
+
+    Every cached call keys on it; a page asks for it a dozen times a run, and
+    a write ends its run with ``st.rerun()``, so the next run reads it afresh.
+    """
+    if getattr(_frame, "active", False) and getattr(_frame, "version", None) is not None:
+        return _frame.version
+    with cursor() as cur:
+        version = store.data_version(cur)
+    if getattr(_frame, "active", False):
+        _frame.version = version
+    return version
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
+def sources_frame(version: int) -> pd.DataFrame:
+    """Return the sources summary as a frame; ``version`` keys the cache."""
+    del version
+    with cursor() as cur:
+        rows = store.list_sources(cur)
+    return pd.DataFrame([r.__dict__ for r in rows])
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
+def source_facts(source: str, version: int) -> tuple[metrics.SourceSpan, dict[str, list[str]]]:
+    del version
+    con = connection()
+    return metrics.source_span(con, source), metrics.filter_values(con, source)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=512, show_spinner=False)
+def _cached_call(path: str, version: int, args: tuple, kwargs: tuple, _checks: tuple = ()):
+    del version
+    module_name, _, name = path.rpartition(".")
+    # Only library functions are called this way, never anything a URL could name.
+    if not module_name.startswith("analytics."):
+        raise ValueError(f"not a library function: {path}")
+    function = getattr(importlib.import_module(module_name), name)
+    return function(connection(), *args, **dict(kwargs), **dict(_checks))
+
+
+def cached(function, *args, **kwargs):
+    """Return ``function(connection, *args, **kwargs)``, cached on the store's data version.
+
+    ``function`` is an ``analytics`` function taking the store connection
+    first; its arguments must be hashable by Streamlit (frozen dataclasses,
+    tuples, strings, dates, numbers). A callable keyword argument (a check
+    such as :func:`session_ended`) is passed on but is no part of the key.
+    """
+    path = f"{function.__module__}.{function.__qualname__}"
+    keyed = tuple(sorted((k, v) for k, v in kwargs.items() if not callable(v)))
+    checks = tuple((k, v) for k, v in kwargs.items() if callable(v))
+    return _cached_call(path, data_version(), args, keyed, checks)
+
+
+def metric(name: str, selection: metrics.Selection, **params):
+    """Return ``analytics.metrics.<name>(selection, **params)``, cached on the data version."""
+    return cached(getattr(metrics, name), selection, settings=settings(), **params)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def _events(
+    first_day: date, last_day: date, regions: tuple, source: str, version: int
+) -> pd.DataFrame:
+    del version
+    return events.events_in_range(connection(), first_day, last_day, regions, source=source)
+
+
+def events_for(selection: metrics.Selection) -> pd.DataFrame:
+    """Return the selected source's events overlapping the selection, for chart bands.
+
+    A source's charts show its own events and every source's, never another source's.
+    """
+    zone = zoneinfo.ZoneInfo(selection.tz)
+    first = selection.start.astimezone(zone).date()
+    last = (selection.end.astimezone(zone) - timedelta(microseconds=1)).date()
+    return _events(first, last, selection.regions, selection.source, data_version())
+
+
+_frame = threading.local()
+
+
+def in_frame() -> bool:
+    """Return True while app.py's frame runs this script run (see :func:`frame`)."""
+    return getattr(_frame, "active", False)
+
+
+@contextlib.contextmanager
+def frame():
+    """Mark the current script run as passing through app.py's frame (used by app.py)."""
+    _frame.active, _frame.version = True, None
+    try:
+        yield
+    finally:
+        _frame.active, _frame.version = False, None

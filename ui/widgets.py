@@ -1,0 +1,98 @@
+"""Charts and tables with their downloads (formula-like cells neutralised)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analytics import charts, coverage, exports, metrics
+from ui.text import md_escape
+
+
+def hours_label(selection: metrics.Selection) -> str:
+    """Return "business hours" or "calendar hours" for captions."""
+    return "business hours" if selection.business_hours else "calendar hours"
+
+
+def chart(
+    fig: go.Figure,
+    data: pd.DataFrame,
+    key: str,
+    *,
+    empty: bool | None = None,
+    empty_message: str = "No tickets in this selection for this chart.",
+) -> None:
+    """Draw a figure with a "download data (CSV)" button, or a plain message when empty."""
+    if empty if empty is not None else data.empty:
+        st.info(empty_message)
+        return
+    st.plotly_chart(charts.plain_text(fig), width="stretch", key=f"chart_{key}")
+    download_csv(data, key, "Download data (CSV)")
+
+
+def text_table(frame: pd.DataFrame) -> None:
+    """Draw ``frame`` as a static table whose cells, index and headers show as typed.
+
+    ``st.table`` renders every cell as Markdown, so each one goes through
+    :func:`md_escape` first.
+    """
+
+    # Numbers, dates and missing values hold no markup and keep their formatting.
+    def escaped(value):
+        return md_escape(value) if isinstance(value, str) else value
+
+    shown = frame.map(escaped)
+    shown.index = pd.Index([escaped(v) for v in frame.index], name=escaped(frame.index.name))
+    shown.columns = [escaped(column) for column in frame.columns]
+    st.table(shown)
+
+
+def grid(frame: pd.DataFrame, download: str | None = None, **options) -> None:
+    """Draw ``frame`` in the data grid; with ``download``, a CSV button under it.
+
+    The grid's own CSV export is off for the whole app
+    (``client.disableDataExport`` in ``.streamlit/config.toml``): it wrote
+    cells such as ``=HYPERLINK(...)`` as they are, and a spreadsheet runs
+    them. ``download`` names the file (``slowest_tickets``) of the app's own
+    export, whose formula-like cells are neutralised (:mod:`analytics.exports`).
+    ``options`` go to ``st.dataframe``.
+    """
+    st.dataframe(frame, **{"hide_index": True, **options})
+    if download is not None:
+        download_csv(frame, download)
+
+
+def download_csv(frame: pd.DataFrame, name: str, label: str = "Download (CSV)") -> None:
+    """Draw a button downloading ``frame`` as ``<name>.csv``, formula-like cells neutralised."""
+    # The CSV is built only when someone clicks, and the click does not rerun the page.
+    st.download_button(
+        label,
+        lambda: exports.csv_text(frame),
+        on_click="ignore",
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"download_{name}",
+        icon=":material/download:",
+    )
+
+
+def not_in_source(reason: str) -> dict:
+    """Return ``st.metric`` arguments for a card whose input the source lacks.
+
+    A dash, "not in this source" under it (the phrase is too long for the
+    card's large figure), and ``reason`` (:func:`analytics.coverage.missing_inputs`)
+    as its help.
+    """
+    return {
+        "value": "—",
+        "delta": coverage.NOT_IN_SOURCE,
+        "delta_color": "off",
+        "delta_arrow": "off",
+        "help": md_escape(reason),
+    }
+
+
+def hours(value: float | None) -> str:
+    """Return a duration in hours for a card (``-`` when unknown)."""
+    return "-" if value is None else f"{value:,.1f} h"
