@@ -119,7 +119,57 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
     if frame.empty:
         st.sidebar.info("No data yet: import an export on the Data page.")
         return None
-    names = frame["source"].tolist()
+    source = _source_choice(frame["source"].tolist(), params)
+    span, values = source_facts(source, data_version())
+
+    zones = time_zones()
+    _restore("tz", params.get("tz"), settings().default_tz, lambda v: v in zones)
+    # Drawn below, with the filters; a new choice is kept before this run.
+    tz = st.session_state["kept_tz"]
+    last_day = span.as_of.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    first_day = span.first_created_at.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    period, (start_day, end_day) = _period_choice(params, first_day, last_day)
+    chosen = _filter_choices(params, values)
+    # Lazy, like the filters: the zone list is drawn while its expander is open.
+    zone_box = st.sidebar.expander(f"Time zone: {tz}", key="tz_box", on_change="rerun")
+    if zone_box.open:
+        zone_box.selectbox("Display time zone", zones, key="tz", on_change=_zone_chosen)
+    _restore("business_hours", params.get("hours") == "business" or None, False)
+    business = st.sidebar.toggle(
+        "Business hours",
+        key="business_hours",
+        on_change=_keep,
+        args=("business_hours",),
+        help="Durations count only the hours inside each team's schedule.",
+    )
+    custom = {"from": start_day.isoformat(), "to": end_day.isoformat()}
+    st.query_params.from_dict(
+        {
+            "source": source,
+            "period": period,
+            "tz": tz,
+            **(custom if period == "Custom" else {}),
+            **{d: list(v) for d, v in chosen.items() if v},
+            **({"hours": "business"} if business else {}),
+        }
+    )
+    start, end = metrics.period(start_day, end_day, tz)
+    return metrics.Selection(
+        source=source,
+        start=start,
+        end=end,
+        tz=tz,
+        regions=chosen["region"],
+        teams=chosen["team"],
+        channels=chosen["channel"],
+        categories=chosen["category"],
+        priorities=chosen["priority"],
+        business_hours=business,
+    )
+
+
+def _source_choice(names: list[str], params) -> str:
+    """Draw the source picker; return the chosen source."""
     _restore(
         "source",
         params.get("source"),
@@ -127,11 +177,11 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
         lambda v: v in names,
     )
     # A few choices are buttons, one click each. A dropdown loads its own
-    # script files, a tenth of a page's load in the browser (docs/metrics.md),
-    # so the sidebar draws one only for a long list, or when asked.
+    # script files, a noticeable share of a page's load in the browser, so
+    # the sidebar draws one only for a long list.
     if len(names) <= MAX_SOURCE_BUTTONS:
         # A pill renders its option as Markdown.
-        source = st.sidebar.pills(
+        return st.sidebar.pills(
             "Data source",
             names,
             required=True,
@@ -140,19 +190,13 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
             on_change=_keep,
             args=("source",),
         )
-    else:
-        source = st.sidebar.selectbox(
-            "Data source", names, key="source", on_change=_keep, args=("source",)
-        )
-    span, values = source_facts(source, data_version())
+    return st.sidebar.selectbox(
+        "Data source", names, key="source", on_change=_keep, args=("source",)
+    )
 
-    zones = time_zones()
-    _restore("tz", params.get("tz"), settings().default_tz, lambda v: v in zones)
-    # Drawn below, with the filters; a new choice is kept before this run.
-    tz = st.session_state["kept_tz"]
 
-    last_day = span.as_of.astimezone(zoneinfo.ZoneInfo(tz)).date()
-    first_day = span.first_created_at.astimezone(zoneinfo.ZoneInfo(tz)).date()
+def _period_choice(params, first_day: date, last_day: date) -> tuple[str, tuple[date, date]]:
+    """Draw the period pills (and the custom range); return the period and its days."""
     _restore("period", params.get("period"), "Last 90 days", lambda v: v in PERIODS)
     period = st.sidebar.pills(
         "Period",
@@ -163,29 +207,31 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
         args=("period",),
         help=f"Relative to the source's last event, {last_day:%Y-%m-%d}.",
     )
-    if period == "Custom":
-        try:
-            from_url = (date.fromisoformat(params["from"]), date.fromisoformat(params["to"]))
-        except (KeyError, ValueError):
-            from_url = None
-        _restore(
-            "custom_range",
-            from_url,
-            (max(first_day, last_day - timedelta(27)), last_day),
-            lambda v: len(v) == 2 and first_day <= v[0] <= v[1] <= last_day,
-        )
-        picked = st.sidebar.date_input(
-            "From - to",
-            min_value=first_day,
-            max_value=last_day,
-            key="custom_range",
-            on_change=_keep,
-            args=("custom_range",),
-        )
-        start_day, end_day = (picked[0], picked[-1]) if picked else (first_day, last_day)
-    else:
-        start_day, end_day = _preset_days(period, first_day, last_day)
+    if period != "Custom":
+        return period, _preset_days(period, first_day, last_day)
+    try:
+        from_url = (date.fromisoformat(params["from"]), date.fromisoformat(params["to"]))
+    except (KeyError, ValueError):
+        from_url = None
+    _restore(
+        "custom_range",
+        from_url,
+        (max(first_day, last_day - timedelta(27)), last_day),
+        lambda v: len(v) == 2 and first_day <= v[0] <= v[1] <= last_day,
+    )
+    picked = st.sidebar.date_input(
+        "From - to",
+        min_value=first_day,
+        max_value=last_day,
+        key="custom_range",
+        on_change=_keep,
+        args=("custom_range",),
+    )
+    return period, ((picked[0], picked[-1]) if picked else (first_day, last_day))
 
+
+def _filter_choices(params, values: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """Draw the filters (while their expander is open); return dimension -> chosen values."""
     chosen: dict[str, tuple[str, ...]] = {}
     for dimension in FILTERS:
         options = values.get(dimension, [])
@@ -197,8 +243,8 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
         )
         chosen[dimension] = tuple(st.session_state[f"kept_filter_{dimension}"])
     # Lazy: the five multiselects are drawn only while the expander is open;
-    # closed, the kept choices apply. Drawing them costs a page about half a
-    # second in the browser, and most views use no filter.
+    # closed, the kept choices apply. Drawing them is a noticeable share of a
+    # page's load in the browser, and most views use no filter.
     filters = st.sidebar.expander(
         "Filters", expanded=any(chosen.values()), key="filters", on_change="rerun"
     )
@@ -219,46 +265,7 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
     elif any(chosen.values()):
         summary = "; ".join(f"{FILTERS[d]} {', '.join(v)}" for d, v in chosen.items() if v)
         st.sidebar.caption(f"Filtered: {md_escape(summary)}")
-    # Lazy, like the filters: the zone list is drawn while its expander is open.
-    zone_box = st.sidebar.expander(f"Time zone: {tz}", key="tz_box", on_change="rerun")
-    if zone_box.open:
-        zone_box.selectbox("Display time zone", zones, key="tz", on_change=_zone_chosen)
-    _restore("business_hours", params.get("hours") == "business" or None, False)
-    business = st.sidebar.toggle(
-        "Business hours",
-        key="business_hours",
-        on_change=_keep,
-        args=("business_hours",),
-        help="Durations count only the hours inside each team's schedule.",
-    )
-
-    st.query_params.from_dict(
-        {
-            "source": source,
-            "period": period,
-            "tz": tz,
-            **(
-                {"from": start_day.isoformat(), "to": end_day.isoformat()}
-                if period == "Custom"
-                else {}
-            ),
-            **{d: list(v) for d, v in chosen.items() if v},
-            **({"hours": "business"} if business else {}),
-        }
-    )
-    start, end = metrics.period(start_day, end_day, tz)
-    return metrics.Selection(
-        source=source,
-        start=start,
-        end=end,
-        tz=tz,
-        regions=chosen["region"],
-        teams=chosen["team"],
-        channels=chosen["channel"],
-        categories=chosen["category"],
-        priorities=chosen["priority"],
-        business_hours=business,
-    )
+    return chosen
 
 
 def _preset_days(period: str, first_day: date, last_day: date) -> tuple[date, date]:
