@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # second test worker) on a 2-core machine, and run 5-10x slower for it.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: run test lint bench sample chromium clean
+.PHONY: run test test-fast lint bench sample chromium clean
 
 run: $(VENV)/.installed $(DB)
 	$(PY) -m streamlit run serve.py --server.port $(PORT) --server.address localhost
@@ -51,6 +51,10 @@ lint: $(VENV)/.dev-installed
 
 test: lint chromium
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+# Everything but the browser tests (marked slow): a few minutes, for the edit-test loop.
+test-fast: lint
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not slow"
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt

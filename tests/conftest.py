@@ -32,6 +32,13 @@ NYC311 = REALDATA / "nyc311_sample" / "nyc311_2023-02-28.csv"
 SERVICENOW_LOG = REALDATA / "uci_servicenow_incidents" / "incident_event_log.zip"
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every browser test slow too: ``make test-fast`` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -8,6 +8,7 @@ app with no sign-in refuses to serve a non-loopback address.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pandas as pd
@@ -59,6 +60,14 @@ def sign_in(page, server, name: str, password: str | None = None) -> None:
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password", exact=True).fill(password or PASSWORDS[name])
     page.get_by_role("button", name="Sign in").click()
+
+
+def wait_until(page, condition, timeout_s: float = 30, every_ms: int = 100) -> None:
+    """Wait until ``condition()`` is true, checking every ``every_ms``; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the browser never got there"
+        page.wait_for_timeout(every_ms)
 
 
 def signed_in_as(page, name: str) -> None:
@@ -140,7 +149,7 @@ def test_a_write_forged_by_a_viewer_is_refused_by_the_server(app, browser):
     analyst, analyst_relay = session_on(browser, app, "ana", "Events")
     analyst_relay.capturing = True
     analyst.get_by_role("button", name="Save changes").click()
-    analyst.wait_for_timeout(1500)
+    wait_until(analyst, lambda: analyst_relay.captured)
     forged = list(analyst_relay.captured)
     assert forged, "the click sent nothing to capture"
 
@@ -148,6 +157,7 @@ def test_a_write_forged_by_a_viewer_is_refused_by_the_server(app, browser):
     viewer, viewer_relay = session_on(browser, app, "vic", "Events")
     for message in forged:
         viewer_relay.server.send(message)
+    # Nothing should happen: give the server time to act on the bytes, then look.
     viewer.wait_for_timeout(3000)
     wait_until_idle(viewer)
     assert viewer.get_by_text("Saved:").count() == 0
@@ -279,9 +289,14 @@ def test_a_session_expires(signed_store, app_server_factory, page, tmp_path):
     )
     sign_in(page, server, "vic")
     signed_in_as(page, "vic")
-    page.wait_for_timeout(12_000)
-    page.get_by_role("link", name="Data", exact=True).click()
-    page.get_by_text("Your session ended: sign in again.").wait_for()
+    ended = page.get_by_text("Your session ended: sign in again.")
+    # Each click reruns the page, which checks the cookie's age again.
+    wait_until(
+        page,
+        lambda: ended.count() or page.get_by_role("link", name="Data", exact=True).click(),
+        timeout_s=90,
+        every_ms=1000,
+    )
     page.get_by_role("button", name="Sign in with a user name and password").click()
     page.get_by_label("Password", exact=True).wait_for()  # the form, in the same tab
     assert page.get_by_role("link", name="Overview").count() == 0

@@ -4,7 +4,6 @@ origin, planned events, surges, the store path, the CLI and the pages."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import date, timedelta
 
 import duckdb
@@ -84,17 +83,13 @@ def test_backtest_coverage_is_near_nominal_on_origins_not_used_to_calibrate(synt
     assert (factors["factor95"] >= factors["factor80"]).all()
 
 
-def test_a_full_daily_backtest_takes_seconds():
-    """Three years, every model, 8 scored and 8 calibration origins: the slow models are
-    estimated once and re-filtered, so the whole fit stays within seconds (a full
-    likelihood per origin took minutes). Generous bound: the machine is shared."""
+def test_a_full_daily_backtest_over_three_years_scores_every_model():
+    """Three years, every model, 8 scored and 8 calibration origins: every model is scored
+    (its time is measured by benchmarks/bench_forecast.py, not here)."""
     rng = np.random.default_rng(2)
     index = pd.date_range("2022-01-03", periods=3 * 365, freq="D")
     y = pd.Series(rng.poisson(150 * WEEKDAY[index.day_of_week]).astype(float), index=index)
-    forecast.fit_series(y.iloc[:100], "D", 7, 1)  # imports statsmodels' modules
-    began = time.perf_counter()
     fit = forecast.fit_series(y, "D", 7, 8)
-    assert time.perf_counter() - began < 20
     assert fit.scores["mase"].notna().all()
 
 
