@@ -265,9 +265,9 @@ def test_the_pdf_is_a4_with_its_figures_as_text(week, tmp_path):
 
 
 def test_no_chromium_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(report, "CHROMIUM_PATHS", ())
+    monkeypatch.setattr(report.render, "CHROMIUM_PATHS", ())
     monkeypatch.setenv(report.CHROMIUM_ENV, str(tmp_path / "nothing"))
-    monkeypatch.setattr(report.shutil, "which", lambda name: None)
+    monkeypatch.setattr(report.render.shutil, "which", lambda name: None)
     with pytest.raises(report.ReportError, match="apt-get install chromium"):
         report.find_chromium()
 
