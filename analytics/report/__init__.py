@@ -18,7 +18,7 @@ number and date formats), ``compose`` (the report in one language) and
 
 Example
 -------
->>> data = collect(con, "sample", "2025-W47")  # doctest: +SKIP
+>>> data = collect(con, "sample", "2025-W47", None, "Europe/Paris", settings)  # doctest: +SKIP
 >>> html = to_html(compose(data, "fr"))  # doctest: +SKIP
 """
 

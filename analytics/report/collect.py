@@ -25,7 +25,7 @@ from analytics.report.weeks import (
     same_week_last_year,
     week_selection,
 )
-from analytics.settings import Settings, load_settings
+from analytics.settings import Settings
 
 _log = logging.getLogger(__name__)
 
@@ -80,20 +80,21 @@ class WeekData:
 def collect(
     con: duckdb.DuckDBPyConnection,
     source: str,
-    week: str | None = None,
-    region: str | None = None,
-    tz: str | None = None,
-    settings: Settings | None = None,
+    week: str | None,
+    region: str | None,
+    tz: str | None,
+    settings: Settings,
     with_forecast: bool = True,
 ) -> WeekData:
-    """Return the numbers of the report on ``source`` for ISO ``week`` (default: last complete).
+    """Return the numbers of the report on ``source`` for ISO ``week`` (None: the last complete).
+
+    ``region`` None covers every region; ``tz`` None is ``settings.default_tz``.
 
     Raises
     ------
     ReportError
         On a malformed week, or a week in which the source (or region) has no ticket.
     """
-    settings = settings or load_settings()
     tz = tz or settings.default_tz
     span = metrics.source_span(con, source)
     week, monday, sel = selected_week(span, source, week, tz, region)
@@ -243,10 +244,9 @@ def daily_forecast(
 
 def staffing_per_day(forecast: pd.DataFrame, settings: Settings) -> list[int | None]:
     """Return the agents each forecast day's expected tickets keep busy (workload, rounded up)."""
-    try:
-        from analytics import staffing
-    except ImportError:
-        return [None] * len(forecast)
+    # Imported here: staffing loads the queue simulator, which only the outlook needs.
+    from analytics import staffing
+
     f = settings.forecast
     return [
         math.ceil(
