@@ -15,8 +15,7 @@ from apptest import app_on, open_page
 from conftest import NYC311
 from streamlit.testing.v1 import AppTest
 
-from analytics import coverage, report, store
-from analytics.settings import load_settings
+from analytics import coverage, report, settings, store
 
 NYC = "nyc311_2023-02-28"
 NYC_REASON = (
@@ -95,7 +94,13 @@ def test_the_report_file_leaves_out_what_the_source_lacks(nyc_db, lang):
     con = store.connect(nyc_db)
     try:
         data = report.collect(
-            con, NYC, "2023-W09", None, "America/New_York", load_settings(), with_forecast=False
+            con,
+            NYC,
+            "2023-W09",
+            None,
+            "America/New_York",
+            settings.load_settings(),
+            with_forecast=False,
         )
     finally:
         con.close()

@@ -15,9 +15,8 @@ from datetime import UTC, date, datetime
 import pytest
 from conftest import CHROMIUM, screenshot
 
-from analytics import events, importer, metrics, report, store
+from analytics import events, importer, metrics, report, settings, store
 from analytics.report import fmt_hours, fmt_number, fmt_pct
-from analytics.settings import load_settings
 from analytics.simulate import write_sample
 
 WEEK = "2025-W10"
@@ -41,7 +40,7 @@ def sample_db(tmp_path_factory):
 def week(sample_db):
     """The collected week, and the figures the metric functions give for it."""
     con = store.connect(sample_db)
-    data = report.collect(con, "sample", WEEK, None, TZ, load_settings())
+    data = report.collect(con, "sample", WEEK, None, TZ, settings.load_settings())
     sel = report.week_selection("sample", MONDAY, TZ)
     last_year = report.week_selection("sample", date(2024, 3, 4), TZ)
     expected = {
