@@ -434,7 +434,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     con = store.connect(args.db)
     try:
         source = _default_source(con, args.source)
-        data = report.collect(con, source, args.week, args.region, args.tz)
+        data = report.collect(con, source, args.week, args.region, args.tz, load_settings())
     finally:
         con.close()
     path = report.write(report.compose(data, args.lang), args.out, args.fmt)

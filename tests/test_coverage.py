@@ -15,7 +15,7 @@ from apptest import app_on, open_page
 from conftest import NYC311
 from streamlit.testing.v1 import AppTest
 
-from analytics import coverage, report, store
+from analytics import coverage, report, settings, store
 
 NYC = "nyc311_2023-02-28"
 NYC_REASON = (
@@ -93,7 +93,15 @@ def test_an_nyc311_source_has_no_first_response_because_of_its_format(nyc_db):
 def test_the_report_file_leaves_out_what_the_source_lacks(nyc_db, lang):
     con = store.connect(nyc_db)
     try:
-        data = report.collect(con, NYC, "2023-W09", tz="America/New_York", with_forecast=False)
+        data = report.collect(
+            con,
+            NYC,
+            "2023-W09",
+            None,
+            "America/New_York",
+            settings.load_settings(),
+            with_forecast=False,
+        )
     finally:
         con.close()
     rep = report.compose(data, lang)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from conftest import CHROMIUM, screenshot
 
-from analytics import events, importer, metrics, report, store
+from analytics import events, importer, metrics, report, settings, store
 from analytics.report import fmt_hours, fmt_number, fmt_pct
 from analytics.simulate import write_sample
 
@@ -40,7 +40,7 @@ def sample_db(tmp_path_factory):
 def week(sample_db):
     """The collected week, and the figures the metric functions give for it."""
     con = store.connect(sample_db)
-    data = report.collect(con, "sample", WEEK, tz=TZ)
+    data = report.collect(con, "sample", WEEK, None, TZ, settings.load_settings())
     sel = report.week_selection("sample", MONDAY, TZ)
     last_year = report.week_selection("sample", date(2024, 3, 4), TZ)
     expected = {
@@ -265,9 +265,9 @@ def test_the_pdf_is_a4_with_its_figures_as_text(week, tmp_path):
 
 
 def test_no_chromium_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(report, "CHROMIUM_PATHS", ())
+    monkeypatch.setattr(report.render, "CHROMIUM_PATHS", ())
     monkeypatch.setenv(report.CHROMIUM_ENV, str(tmp_path / "nothing"))
-    monkeypatch.setattr(report.shutil, "which", lambda name: None)
+    monkeypatch.setattr(report.render.shutil, "which", lambda name: None)
     with pytest.raises(report.ReportError, match="apt-get install chromium"):
         report.find_chromium()
 
