@@ -281,7 +281,7 @@ def daily_forecast(
 def staffing_per_day(forecast: pd.DataFrame, settings: Settings) -> list[int | None]:
     """Return the agents each forecast day's expected tickets keep busy (workload, rounded up)."""
     try:
-        from analytics import staffing
+        from analytics.planning import staffing
     except ImportError:
         return [None] * len(forecast)
     f = settings.forecast

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import access, charts, forecast, simulate, staffing, whatif
+from analytics import access, charts, forecast, sample
+from analytics.planning import staffing, whatif
 
 st.title("Staffing and what-if")
 selection = ui.selection()
@@ -185,7 +186,7 @@ if submitted or st.session_state.get("wi_ran"):
                 tuple(st.session_state.get("fc_planned", [])), settings=settings,
                 cancelled=ui.session_ended,
             )  # fmt: skip
-    except (whatif.ScenarioError, staffing.PlanError, simulate.Stopped) as exc:
+    except (whatif.ScenarioError, staffing.PlanError, sample.Stopped) as exc:
         st.error(f"No what-if: {ui.md_escape(exc)}", icon=":material/error:")
         st.stop()
     st.dataframe(

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.linalg import expm
 
 from analytics import access, store
-from analytics import simulate as sim
+from analytics.sample import story as sim
 
 
 def erlang_b(agents: int, traffic: float) -> float:
@@ -279,7 +279,7 @@ def live_share(channels: pd.DataFrame, live_channels: tuple[str, ...], days: int
 
 def plan_table(teams: dict) -> pd.DataFrame:
     """Return an editable plan ``team, weekday, start_hour, end_hour, queue_agents,
-    live_agents`` from per-team :class:`analytics.simulate.TeamStaffing`.
+    live_agents`` from per-team :class:`analytics.sample.TeamStaffing`.
 
     Weekdays run 7-20 with the team's agents, weekends 10-17 with its
     weekend share of them (at least one on the live desk).
@@ -386,7 +386,7 @@ def _whole(where: str, *values) -> list[int]:
 
 def plan_rows(plan: pd.DataFrame) -> tuple[tuple, ...]:
     """Return the validated plan as hashable rows in :data:`PLAN_COLUMNS` order
-    (what :func:`analytics.whatif.compare` takes), or raise PlanError."""
+    (what :func:`analytics.planning.whatif.compare` takes), or raise PlanError."""
     return tuple(validate_plan(plan).itertuples(index=False, name=None))
 
 

@@ -1,6 +1,6 @@
 """What if: the forecast arrivals through the desk simulator's queue, under a staffing plan.
 
-The simulator (``analytics.simulate``) draws its own arrivals from the
+The simulator (``analytics.sample``) draws its own arrivals from the
 story's rates; here the arrivals are the forecast's instead: expected daily
 tickets per region, split into hours by the region's recent hourly profile
 (share of each hour within its weekday), drawn as Poisson counts. The
@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from analytics import forecast as fc
-from analytics import metrics, staffing
-from analytics import simulate as sim
+from analytics import metrics
+from analytics.planning import staffing
+from analytics.sample import story as sim
 from analytics.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -125,10 +126,10 @@ def check_arrivals(hourly: Mapping[str, pd.Series], plan: pd.DataFrame) -> None:
 
 
 def default_plan(daily_tickets: Mapping[str, float]) -> pd.DataFrame:
-    """Return a starting plan (:data:`analytics.staffing.PLAN_COLUMNS`), one week per team.
+    """Return a starting plan (:data:`analytics.planning.staffing.PLAN_COLUMNS`), one week per team.
 
     Each team gets the simulator's head count per daily ticket (at least two
-    queue agents and one on the live desk), within :data:`analytics.staffing.MAX_AGENTS`.
+    queue agents and one on the live desk), within :data:`analytics.planning.staffing.MAX_AGENTS`.
     """
     desk = sim.default_staffing(1.0, 0.0).values()
     queue_per_ticket = sum(s.agents - s.live_desk for s in desk) / sim.BASE_DAILY_TICKETS
@@ -269,9 +270,9 @@ def run(
 
     Returns one row per ticket: ``team, channel, created_h, first_reply_h``
     (hours since local midnight of the first day; NaN when not answered by
-    the end). Raises :class:`analytics.staffing.PlanError` or
+    the end). Raises :class:`analytics.planning.staffing.PlanError` or
     :class:`ScenarioError` for inputs out of bounds, and
-    :class:`analytics.simulate.Stopped` when ``budget`` runs out.
+    :class:`analytics.sample.Stopped` when ``budget`` runs out.
     """
     plan = staffing.validate_plan(plan)
     check_scenario(scenario)
@@ -355,8 +356,8 @@ def compare(
     """Return the baseline plan and the scenario side by side over the next ``days``.
 
     ``plan`` holds the plan's rows as tuples in the order of
-    :data:`analytics.staffing.PLAN_COLUMNS` (hashable, so the result is cached
-    on it; see :func:`analytics.staffing.plan_rows`). Returns ``{"baseline":
+    :data:`analytics.planning.staffing.PLAN_COLUMNS` (hashable, so the result is cached
+    on it; see :func:`analytics.planning.staffing.plan_rows`). Returns ``{"baseline":
     frame, "scenario": frame, "percentiles": frame}``; frames from
     :func:`summary` with a ``date``. The run stops after the setting
     ``staffing.whatif_seconds``, or when ``cancelled()`` turns True.

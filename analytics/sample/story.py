@@ -11,7 +11,7 @@ Public API: :func:`write_sample` (what the app and CLI call),
 :func:`simulate` with :class:`SimConfig` (for "what if" reruns),
 :func:`story_events` and :func:`default_staffing`; the queue machinery
 (:func:`draw_work`, :class:`TicketState`, :func:`serve_team`, :class:`Budget`)
-serves ``analytics.whatif``.
+serves ``analytics.planning.whatif``.
 
 Example
 -------
