@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.linalg import expm
 
 from analytics import access, store
-from analytics.sample import story as sim
+from analytics.sample import story
 
 
 def erlang_b(agents: int, traffic: float) -> float:
@@ -285,7 +285,7 @@ def plan_table(teams: dict) -> pd.DataFrame:
     weekend share of them (at least one on the live desk).
     """
     for team, staff in teams.items():
-        sim.check_staffing(str(team), staff)
+        story.check_staffing(str(team), staff)
     rows = []
     for team, staff in teams.items():
         for d, day in enumerate(WEEKDAYS):
@@ -331,7 +331,7 @@ def planned_per_day(plan: pd.DataFrame, days: pd.DatetimeIndex, column: str) -> 
 
 PLAN_COLUMNS = ("team", "weekday", "start_hour", "end_hour", "queue_agents", "live_agents")
 # Agents on shift at once in one team, on the queue or on the live desk; teams in a plan.
-MAX_AGENTS = sim.MAX_AGENTS
+MAX_AGENTS = story.MAX_AGENTS
 MAX_TEAMS = 100
 
 
