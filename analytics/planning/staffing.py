@@ -9,8 +9,11 @@ does not apply: agents per day come from the workload (volume x handling
 time / productive hours), then an hourly first-in first-out simulation
 adds agents until tickets get their first response within the target.
 
-Check value (FORECASTING.md): 100 calls per 30 min, 180 s handling, 80%
-within 20 s needs 14 agents by Erlang C, 12 by Erlang A with 120 s patience.
+Erlang A follows O. Garnett, A. Mandelbaum and M. Reiman, "Designing a call
+center with impatient customers", Manufacturing & Service Operations
+Management 4(3), 2002. Check value: 100 calls per 30 min, 180 s handling,
+80% within 20 s needs 14 agents by Erlang C, 12 by Erlang A with 120 s
+patience.
 
 >>> agents_erlang_c(100, 1800, 180, 0.8, 20)
 14
