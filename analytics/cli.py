@@ -282,7 +282,7 @@ def cmd_delete_source(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from analytics.simulate import SimInputError, write_sample
+    from analytics.sample import SimInputError, write_sample
 
     try:
         files = write_sample(

@@ -40,7 +40,7 @@ SCORED_ORIGINS = 26
 
 def sample_store() -> Path:
     """The default sample (3 years, scale 1), simulated and imported once."""
-    from analytics.simulate import write_sample
+    from analytics.sample import write_sample
 
     path = OUT / "forecast_sample.duckdb"
     if not path.exists():

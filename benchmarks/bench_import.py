@@ -54,7 +54,7 @@ def export_path(tickets: int) -> Path:
     if path.exists():
         return path
     sys.path.insert(0, str(ROOT))
-    from analytics.simulate import write_sample
+    from analytics.sample import write_sample
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     scale = max(round(tickets / TICKETS_PER_SCALE * HEADROOM, 2), 0.01)

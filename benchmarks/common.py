@@ -36,7 +36,7 @@ IMPORT_CODE = (
     "analytics/canonical.py",
     "analytics/files.py",
     "analytics/presets.py",
-    "analytics/simulate.py",
+    "analytics/sample/*.py",
     "analytics/sql/import_*.sql",
     "analytics/sql/migrations/*.sql",
 )
@@ -61,7 +61,7 @@ def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path
     ``<version>`` being :func:`import_code_version`.
     """
     from analytics import importer, store
-    from analytics.simulate import write_sample
+    from analytics.sample import write_sample
 
     path = OUT / f"store_{tickets}_{import_code_version()}.duckdb"
     if path.exists():

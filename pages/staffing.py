@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import access, charts, forecast, simulate, staffing, whatif
+from analytics import access, charts, forecast, sample
+from analytics.planning import needs, staffing, whatif
 
 st.title("Staffing and what-if")
 selection = ui.selection()
@@ -40,14 +40,11 @@ st.caption(
     "(forms, email) and on the live desk (chat, phone). Edit it: the gaps and the what-if "
     "follow. Starting values: the simulator's staffing sized for the forecast volume."
 )
-mean_daily = {team: float(frame["mean"].mean()) for team, frame in daily.items()}
+mean_daily = needs.daily_means(daily)
 saved = ui.cached(staffing.saved_plan, selection.source)
 key = f"plan_{selection.source}_{'-'.join(sorted(mean_daily))}_{len(saved)}"
 if key not in st.session_state:
-    usable = not saved.empty and set(saved["team"]) == set(mean_daily)
-    st.session_state[key] = (
-        saved[list(staffing.PLAN_COLUMNS)] if usable else whatif.default_plan(mean_daily)
-    )
+    st.session_state[key] = needs.starting_plan(saved, mean_daily)
 agents = {"min_value": 0, "max_value": staffing.MAX_AGENTS, "step": 1}
 edited = st.data_editor(
     st.session_state[key],
@@ -100,24 +97,10 @@ st.caption(
     f"shrinkage; then an hourly first-in first-out simulation adds agents until first "
     f"responses stay within {settings.sla_target_hours:g} h."
 )
-rows = []
-for team, series in hourly.items():
-    need = staffing.queued_agents_per_day(
-        series * (1 - live_share),
-        cfg.handling_minutes,
-        cfg.productive_hours,
-        cfg.shrinkage,
-        settings.sla_target_hours,
-        shift=(7, 20),
-    )
-    need["planned"] = staffing.planned_per_day(
-        plan[plan["team"] == team], pd.DatetimeIndex(need["day"]), "queue_agents"
-    )
-    rows.append(need.assign(team=team))
-queued = pd.concat(rows, ignore_index=True).rename(columns={"agents": "needed"})
+queued = needs.queued_needs(hourly, plan, live_share, settings)
 team_pick = st.selectbox("Team", sorted(queued["team"].unique()), key="staff_team")
 one = queued[queued["team"] == team_pick]
-short = one[one["needed"] > one["planned"]]
+short = needs.short_days(one)
 if len(short):
     st.warning(
         f"{ui.md_escape(team_pick)}: short of queue agents on {len(short)} of {len(one)} days "
@@ -136,15 +119,7 @@ st.caption(
     f"{cfg.service_level:.0%} answered within {cfg.answer_seconds:g} s: Erlang C, and Erlang A "
     f"with callers hanging up after {cfg.patience_seconds:g} s on average."
 )
-live_hours = hourly[team_pick].iloc[:168] * live_share
-live = staffing.live_agents_per_hour(
-    live_hours, cfg.live_handling_seconds, cfg.service_level, cfg.answer_seconds,
-    cfg.patience_seconds,
-)  # fmt: skip
-live["planned"] = staffing.planned_per_hour(
-    plan[plan["team"] == team_pick], pd.DatetimeIndex(live["period"]), "live_agents"
-)
-live["needed"] = live["erlang_a"]
+live = needs.live_needs(hourly[team_pick], plan[plan["team"] == team_pick], live_share, settings)
 ui.chart(
     charts.staffing_gap(live, "period", f"{team_pick}: live agents needed per hour (Erlang A)"),
     live,
@@ -185,7 +160,7 @@ if submitted or st.session_state.get("wi_ran"):
                 tuple(st.session_state.get("fc_planned", [])), settings=settings,
                 cancelled=ui.session_ended,
             )  # fmt: skip
-    except (whatif.ScenarioError, staffing.PlanError, simulate.Stopped) as exc:
+    except (whatif.ScenarioError, staffing.PlanError, sample.Stopped) as exc:
         st.error(f"No what-if: {ui.md_escape(exc)}", icon=":material/error:")
         st.stop()
     st.dataframe(

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from analytics import access, cli, events, exports, staffing, store
+from analytics import access, cli, events, exports, store
+from analytics.planning import staffing
 from analytics.settings import SettingsError, load_settings
 
 VIEWER = access.User("vic", "viewer", "local")

@@ -5,7 +5,7 @@ from conftest import AppServer, choose, screenshot
 from playwright.sync_api import expect
 
 from analytics import events, importer, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 pytestmark = pytest.mark.browser
 EVENT = "Autumn outage"

@@ -7,7 +7,7 @@ import pytest
 from conftest import AppServer, screenshot, wait_until_idle
 
 from analytics import events, importer, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 pytestmark = pytest.mark.browser
 

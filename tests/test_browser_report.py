@@ -6,7 +6,7 @@ import pytest
 from conftest import AppServer, screenshot
 
 from analytics import events, importer, metrics, report, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 pytestmark = pytest.mark.browser
 WEEK = "2024-W20"

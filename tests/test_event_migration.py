@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from analytics import events, importer, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 SCOPED_FROM = 5  # the migration that gave events a source
 

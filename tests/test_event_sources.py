@@ -17,7 +17,7 @@ from conftest import NYC311, ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, events, forecast, impact, importer, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 NYC = "nyc311"
 SAMPLE = "sample"

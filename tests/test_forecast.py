@@ -15,7 +15,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, events, forecast, importer, metrics, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 WEEKDAY = np.array([1.35, 1.15, 1.05, 1.0, 0.95, 0.5, 0.45])
 

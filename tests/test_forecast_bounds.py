@@ -17,8 +17,9 @@ import streamlit as st
 from apptest import page_on
 from streamlit.testing.v1 import AppTest
 
-from analytics import cli, forecast, importer, staffing, store
+from analytics import cli, forecast, importer, store
 from analytics.envelope import Rejected, envelope
+from analytics.planning import staffing
 from analytics.settings import load_settings
 
 DAILY_HORIZON, HOURLY_HORIZON = 14, 48

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from analytics import cli, events, impact, importer, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 TZ = "Europe/Paris"
 ROLLOUTS = ("Asia", "North America", "Europe", "France")

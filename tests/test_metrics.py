@@ -125,7 +125,7 @@ def con(tmp_path_factory: pytest.TempPathFactory):
     """One store holding the UCI log (source ``uci``) and a small sample (``sample``)."""
     if not SERVICENOW_LOG.exists():
         pytest.skip(f"real data not found: {SERVICENOW_LOG}")
-    from analytics.simulate import write_sample
+    from analytics.sample import write_sample
 
     folder = tmp_path_factory.mktemp("metrics")
     connection = store.connect(folder / "metrics.duckdb")

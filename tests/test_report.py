@@ -17,7 +17,7 @@ from conftest import CHROMIUM, screenshot
 
 from analytics import events, importer, metrics, report, settings, store
 from analytics.report import fmt_hours, fmt_number, fmt_pct
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 WEEK = "2025-W10"
 MONDAY = date(2025, 3, 3)

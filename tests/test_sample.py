@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from analytics import events, importer, metrics, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analytics import events, importer, metrics, seasonality, store
-from analytics.simulate import write_sample
+from analytics.sample import write_sample
 
 TZ = "Europe/Paris"
 

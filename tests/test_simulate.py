@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from analytics import cli
-from analytics.simulate import (
+from analytics.sample import (
     REGIONS,
     TIMEZONES,
     ZENDESK_COLUMNS,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import staffing
+from analytics.planning import staffing
 
 
 @pytest.mark.parametrize(

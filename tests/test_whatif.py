@@ -22,8 +22,9 @@ import streamlit as st
 from apptest import page_on
 from streamlit.testing.v1 import AppTest
 
-from analytics import forecast, metrics, staffing, store, whatif
-from analytics import simulate as sim
+from analytics import forecast, metrics, store
+from analytics import sample as sim
+from analytics.planning import staffing, whatif
 from analytics.settings import ForecastSettings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,8 +277,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import simulate as sim
-from analytics import staffing, whatif
+from analytics import sample as sim
+from analytics.planning import staffing, whatif
 
 hours = pd.date_range("2026-03-02", periods=24 * 28, freq="h")
 hourly = {team: pd.Series(300.0, index=hours) for team in "ABCDE"}

@@ -245,7 +245,7 @@ def daily_forecast(
 def staffing_per_day(forecast: pd.DataFrame, settings: Settings) -> list[int | None]:
     """Return the agents each forecast day's expected tickets keep busy (workload, rounded up)."""
     # Imported here: staffing loads the queue simulator, which only the outlook needs.
-    from analytics import staffing
+    from analytics.planning import staffing
 
     f = settings.forecast
     return [

@@ -1,6 +1,6 @@
 """What if: the forecast arrivals through the desk simulator's queue, under a staffing plan.
 
-The simulator (``analytics.simulate``) draws its own arrivals from the
+The simulator (``analytics.sample``) draws its own arrivals from the
 story's rates; here the arrivals are the forecast's instead: expected daily
 tickets per region, split into hours by the region's recent hourly profile
 (share of each hour within its weekday), drawn as Poisson counts. The
@@ -32,8 +32,10 @@ import numpy as np
 import pandas as pd
 
 from analytics import forecast as fc
-from analytics import metrics, staffing
-from analytics import simulate as sim
+from analytics import metrics
+from analytics.planning import staffing
+from analytics.sample import desk, queue
+from analytics.sample.story import TeamStaffing, default_staffing
 from analytics.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -125,20 +127,20 @@ def check_arrivals(hourly: Mapping[str, pd.Series], plan: pd.DataFrame) -> None:
 
 
 def default_plan(daily_tickets: Mapping[str, float]) -> pd.DataFrame:
-    """Return a starting plan (:data:`analytics.staffing.PLAN_COLUMNS`), one week per team.
+    """Return a starting plan (:data:`staffing.PLAN_COLUMNS`), one week per team.
 
     Each team gets the simulator's head count per daily ticket (at least two
-    queue agents and one on the live desk), within :data:`analytics.staffing.MAX_AGENTS`.
+    queue agents and one on the live desk), within :data:`staffing.MAX_AGENTS`.
     """
-    desk = sim.default_staffing(1.0, 0.0).values()
-    queue_per_ticket = sum(s.agents - s.live_desk for s in desk) / sim.BASE_DAILY_TICKETS
-    live_per_ticket = sum(s.live_desk for s in desk) / sim.BASE_DAILY_TICKETS
+    sample_teams = default_staffing(1.0, 0.0).values()
+    queue_per_ticket = sum(s.agents - s.live_desk for s in sample_teams) / desk.BASE_DAILY_TICKETS
+    live_per_ticket = sum(s.live_desk for s in sample_teams) / desk.BASE_DAILY_TICKETS
     teams = {}
     for team, tickets in daily_tickets.items():
         volume = max(0.0, float(tickets)) if math.isfinite(tickets) else 0.0
-        queue = min(staffing.MAX_AGENTS, max(2, math.ceil(queue_per_ticket * volume)))
+        on_queue = min(staffing.MAX_AGENTS, max(2, math.ceil(queue_per_ticket * volume)))
         live = min(staffing.MAX_AGENTS, max(1, round(live_per_ticket * volume)))
-        teams[team] = sim.TeamStaffing(agents=queue + live, live_desk=live)
+        teams[team] = TeamStaffing(agents=on_queue + live, live_desk=live)
     return staffing.plan_table(teams)
 
 
@@ -213,7 +215,7 @@ def _windows(day_shifts: pd.DataFrame, first: date, tz: str, t0: pd.Timestamp) -
     for pool, column in (("queue", "queue_agents"), ("live", "live_agents")):
         heads = day_shifts[column].to_numpy()
         agent = np.concatenate([np.arange(n) for n in heads]) if heads.sum() else np.zeros(0)
-        out[pool] = sim.agent_windows(agent, np.repeat(starts, heads), np.repeat(ends, heads))
+        out[pool] = queue.agent_windows(agent, np.repeat(starts, heads), np.repeat(ends, heads))
     return out
 
 
@@ -226,9 +228,9 @@ def _arrivals(hourly: Mapping[str, pd.Series], tz: str, t0, rng) -> tuple[np.nda
         counts = rng.poisson(np.asarray(rates, dtype=float))
         n = int(counts.sum())
         created = np.repeat(minutes, counts) + rng.random(n) * 60.0
-        mix = sim.CATEGORY_SHARE / sim.CATEGORY_SHARE.sum()
-        category = sim.pick(rng, np.tile(mix, (n, 1)))
-        channel = sim.pick(rng, sim.CHANNEL_MIX[category])
+        mix = desk.CATEGORY_SHARE / desk.CATEGORY_SHARE.sum()
+        category = desk.pick(rng, np.tile(mix, (n, 1)))
+        channel = desk.pick(rng, desk.CHANNEL_MIX[category])
         parts.append((created, np.full(n, r), category, channel))
     created, team, category, channel = (np.concatenate(p) for p in zip(*parts, strict=True))
     return created, team.astype(np.int16), category.astype(np.int8), channel.astype(np.int8)
@@ -241,9 +243,9 @@ def _tickets(hourly, scenario: Scenario, first: date, tz: str, t0, rng) -> dict:
     if scenario.chat_closed:
         lo = (scenario.chat_closed[0] - first).days * 1440.0
         hi = ((scenario.chat_closed[1] - first).days + 1) * 1440.0
-        hit = (channel == sim.CHAT) & (created >= lo) & (created < hi)
-        diverted = rng.random(len(created)) < sim.CHAT_DIVERTED_TO_FORM
-        channel[hit & diverted] = sim.CHANNELS.index("web_form")
+        hit = (channel == desk.CHAT) & (created >= lo) & (created < hi)
+        diverted = rng.random(len(created)) < desk.CHAT_DIVERTED_TO_FORM
+        channel[hit & diverted] = desk.CHANNELS.index("web_form")
         keep &= ~(hit & ~diverted)
     order = np.argsort(created[keep], kind="stable")
     tk = {
@@ -252,8 +254,8 @@ def _tickets(hourly, scenario: Scenario, first: date, tz: str, t0, rng) -> dict:
         "category": category[keep][order],
         "channel": channel[keep][order],
     }
-    tk["priority"] = sim.pick(rng, np.tile(sim.PRIORITY_MIX, (len(order), 1))).astype(np.int8)
-    tk.update(sim.draw_work(rng, tk["category"], tk["channel"], tk["priority"]))
+    tk["priority"] = desk.pick(rng, np.tile(desk.PRIORITY_MIX, (len(order), 1))).astype(np.int8)
+    tk.update(desk.draw_work(rng, tk["category"], tk["channel"], tk["priority"]))
     return tk
 
 
@@ -263,34 +265,34 @@ def run(
     scenario: Scenario = Scenario(),
     tz: str = "UTC",
     seed: int = 7,
-    budget: sim.Budget | None = None,
+    budget: queue.Budget | None = None,
 ) -> pd.DataFrame:
     """Run expected hourly arrivals (per team, local hours) through the queue under ``plan``.
 
     Returns one row per ticket: ``team, channel, created_h, first_reply_h``
     (hours since local midnight of the first day; NaN when not answered by
-    the end). Raises :class:`analytics.staffing.PlanError` or
+    the end). Raises :class:`analytics.planning.staffing.PlanError` or
     :class:`ScenarioError` for inputs out of bounds, and
-    :class:`analytics.simulate.Stopped` when ``budget`` runs out.
+    :class:`analytics.sample.Stopped` when ``budget`` runs out.
     """
     plan = staffing.validate_plan(plan)
     check_scenario(scenario)
     check_arrivals(hourly, plan)
-    budget = budget or sim.Budget(label="the what-if")
+    budget = budget or queue.Budget(label="the what-if")
     first = min(s.index[0] for s in hourly.values()).date()
     days = max(len(s) for s in hourly.values()) // 24
     t0 = pd.Timestamp(first).tz_localize(tz).tz_convert("UTC")
     rng = np.random.default_rng(seed)
     tk = _tickets(hourly, scenario, first, tz, t0, rng)
     budget.check()
-    state = sim.TicketState(len(tk["created"]))
+    state = queue.TicketState(len(tk["created"]))
     for r, team in enumerate(hourly):
         windows = _windows(shifts(plan, team, first, days, scenario), first, tz, t0)
-        sim.serve_team(np.flatnonzero(tk["team"] == r), tk, windows, state, days * 1440.0, budget)
+        queue.serve_team(np.flatnonzero(tk["team"] == r), tk, windows, state, days * 1440.0, budget)
     return pd.DataFrame(
         {
             "team": np.array(list(hourly), dtype=object)[tk["team"]],
-            "channel": np.array(sim.CHANNELS, dtype=object)[tk["channel"]],
+            "channel": np.array(desk.CHANNELS, dtype=object)[tk["channel"]],
             "created_h": tk["created"] / 60.0,
             "first_reply_h": state.first_reply / 60.0,
         }
@@ -355,8 +357,8 @@ def compare(
     """Return the baseline plan and the scenario side by side over the next ``days``.
 
     ``plan`` holds the plan's rows as tuples in the order of
-    :data:`analytics.staffing.PLAN_COLUMNS` (hashable, so the result is cached
-    on it; see :func:`analytics.staffing.plan_rows`). Returns ``{"baseline":
+    :data:`analytics.planning.staffing.PLAN_COLUMNS` (hashable, so the result is cached
+    on it; see :func:`analytics.planning.staffing.plan_rows`). Returns ``{"baseline":
     frame, "scenario": frame, "percentiles": frame}``; frames from
     :func:`summary` with a ``date``. The run stops after the setting
     ``staffing.whatif_seconds``, or when ``cancelled()`` turns True.
@@ -368,10 +370,10 @@ def compare(
     frame = staffing.validate_plan(pd.DataFrame(list(plan), columns=list(staffing.PLAN_COLUMNS)))
     check_scenario(scenario)
     check_planned(planned)
-    budget = sim.Budget(settings.forecast.whatif_seconds, cancelled, label="the what-if")
+    budget = queue.Budget(settings.forecast.whatif_seconds, cancelled, label="the what-if")
     try:
         return _compare(con, selection, days, frame, scenario, planned, settings, budget)
-    except sim.Stopped as exc:
+    except queue.Stopped as exc:
         log.warning("%s (source %s)", exc, selection.source)
         raise
 

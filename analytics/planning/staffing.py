@@ -9,8 +9,11 @@ does not apply: agents per day come from the workload (volume x handling
 time / productive hours), then an hourly first-in first-out simulation
 adds agents until tickets get their first response within the target.
 
-Check value (FORECASTING.md): 100 calls per 30 min, 180 s handling, 80%
-within 20 s needs 14 agents by Erlang C, 12 by Erlang A with 120 s patience.
+Erlang A follows O. Garnett, A. Mandelbaum and M. Reiman, "Designing a call
+center with impatient customers", Manufacturing & Service Operations
+Management 4(3), 2002. Check value: 100 calls per 30 min, 180 s handling,
+80% within 20 s needs 14 agents by Erlang C, 12 by Erlang A with 120 s
+patience.
 
 >>> agents_erlang_c(100, 1800, 180, 0.8, 20)
 14
@@ -26,7 +29,7 @@ import pandas as pd
 from scipy.linalg import expm
 
 from analytics import access, store
-from analytics import simulate as sim
+from analytics.sample import story
 
 
 def erlang_b(agents: int, traffic: float) -> float:
@@ -279,13 +282,13 @@ def live_share(channels: pd.DataFrame, live_channels: tuple[str, ...], days: int
 
 def plan_table(teams: dict) -> pd.DataFrame:
     """Return an editable plan ``team, weekday, start_hour, end_hour, queue_agents,
-    live_agents`` from per-team :class:`analytics.simulate.TeamStaffing`.
+    live_agents`` from per-team :class:`analytics.sample.TeamStaffing`.
 
     Weekdays run 7-20 with the team's agents, weekends 10-17 with its
     weekend share of them (at least one on the live desk).
     """
     for team, staff in teams.items():
-        sim.check_staffing(str(team), staff)
+        story.check_staffing(str(team), staff)
     rows = []
     for team, staff in teams.items():
         for d, day in enumerate(WEEKDAYS):
@@ -331,7 +334,7 @@ def planned_per_day(plan: pd.DataFrame, days: pd.DatetimeIndex, column: str) -> 
 
 PLAN_COLUMNS = ("team", "weekday", "start_hour", "end_hour", "queue_agents", "live_agents")
 # Agents on shift at once in one team, on the queue or on the live desk; teams in a plan.
-MAX_AGENTS = sim.MAX_AGENTS
+MAX_AGENTS = story.MAX_AGENTS
 MAX_TEAMS = 100
 
 
@@ -386,7 +389,7 @@ def _whole(where: str, *values) -> list[int]:
 
 def plan_rows(plan: pd.DataFrame) -> tuple[tuple, ...]:
     """Return the validated plan as hashable rows in :data:`PLAN_COLUMNS` order
-    (what :func:`analytics.whatif.compare` takes), or raise PlanError."""
+    (what :func:`analytics.planning.whatif.compare` takes), or raise PlanError."""
     return tuple(validate_plan(plan).itertuples(index=False, name=None))
 
 
