@@ -138,9 +138,7 @@ def audit_log(
     """Return the latest ``limit`` audit rows, newest first (``occurred_at, actor, role, via, action,
     target, detail``): only those of ``action`` if given, without sign-ins if ``writes_only``."""
     params = {"limit": int(limit), "action": action, "writes_only": writes_only}
-    return (
-        con.cursor().execute(db.load_sql("audit_recent"), params).df().drop(columns="audit_id")
-    )
+    return con.cursor().execute(db.load_sql("audit_recent"), params).df().drop(columns="audit_id")
 
 
 # --- passwords ------------------------------------------------------------------------
