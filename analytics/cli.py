@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analytics import access, events, exports, impact, importer, metrics, report, store
+from analytics import access, events, exports, importer, metrics, report, store
+from analytics.forecast import impact
 from analytics.presets import ALL_PRESETS
 from analytics.settings import SAMPLE_DIR, SAMPLE_SOURCE, load_settings
 

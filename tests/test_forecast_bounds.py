@@ -18,7 +18,7 @@ from apptest import page_on
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, forecast, importer, staffing, store
-from analytics.envelope import Rejected, envelope
+from analytics.forecast.envelope import Rejected, envelope
 from analytics.settings import load_settings
 
 DAILY_HORIZON, HOURLY_HORIZON = 14, 48

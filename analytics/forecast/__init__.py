@@ -32,7 +32,7 @@ requested horizon. Slow models estimate their parameters once, at the first
 origin, and only re-filter the longer series at later origins.
 
 Bounds: every model's forecast, at every backtest origin and at the end, goes
-through the envelope of the history it was fitted on (:mod:`analytics.envelope`:
+through the envelope of the history it was fitted on (:mod:`analytics.forecast.envelope`:
 the recent maximum grown at the series' own trend, plus its week-to-week
 spread). A forecast that is not finite, crosses the envelope, or comes from an
 AR root on or inside the unit circle is rejected; interval bounds are capped.
@@ -62,7 +62,7 @@ import pandas as pd
 from scipy import stats
 
 from analytics import metrics, store
-from analytics.envelope import Rejected, envelope, seasonal_spread
+from analytics.forecast.envelope import Rejected, envelope, seasonal_spread
 from analytics.settings import Settings, load_settings
 
 SPLITS = ("total", "region", "channel", "category")
@@ -358,7 +358,7 @@ def _from_normal(mean_log: np.ndarray, sd_log: np.ndarray) -> pd.DataFrame:
 
 def _guarded(fitter: Callable[..., _Fit]) -> Callable[..., _Fit]:
     """Return ``fitter`` whose forecasts go through the envelope of the data they were
-    fitted on (:meth:`analytics.envelope.Envelope.check`): capped, or :class:`Rejected`.
+    fitted on (:meth:`analytics.forecast.envelope.Envelope.check`): capped, or :class:`Rejected`.
 
     A series shorter than :data:`MIN_SEASONS` seasons raises :class:`ShortHistory`:
     no model can say anything about it.
