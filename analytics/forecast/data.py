@@ -24,7 +24,7 @@ from analytics.forecast.series import (
     observed_span,
     shortfall,
 )
-from analytics.settings import Settings, load_settings
+from analytics.settings import Settings
 
 # Hourly models see the last eight weeks: the intraday profile is stable and a
 # longer window only slows the fits.
@@ -113,10 +113,10 @@ def forecast_series(
     selection: metrics.Selection,
     freq: str,
     horizon: int,
-    by: str = "total",
-    name: str = "total",
-    backtest: int = 8,
-    settings: Settings | None = None,
+    by: str,
+    name: str,
+    backtest: int,
+    settings: Settings,
 ) -> SeriesForecast | None:
     """Return the forecast of one series of the selection (None when its history is too
     short: :func:`history_shortfall` says why).
@@ -125,7 +125,6 @@ def forecast_series(
     hourly), whatever the period's start: a forecast "as of" a past date only
     ever sees what was known then.
     """
-    settings = settings or load_settings()
     everything = history(con, selection, freq, by, settings)
     frame = everything[everything["series"] == name]
     if _source_shortfall(everything, freq) or shortfall(arrival_span(frame["created"]), freq):

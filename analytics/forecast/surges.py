@@ -15,7 +15,7 @@ from scipy import stats
 from analytics import metrics
 from analytics.forecast.data import forecast_series
 from analytics.forecast.series import SEASON, Z80, SeriesForecast
-from analytics.settings import Settings, load_settings
+from analytics.settings import Settings
 
 
 def normal_capacity(fc: SeriesForecast, past_periods: int = 0) -> np.ndarray:
@@ -169,13 +169,13 @@ def next_surge(
     selection: metrics.Selection,
     margin: float = 0.2,
     horizon: int = 28,
-    settings: Settings | None = None,
+    *,
+    settings: Settings,
 ) -> str | None:
     """Return the overview's one line about the next daily surge of the total, or None.
 
     Uses the default model without a backtest, so it costs one fit.
     """
-    settings = settings or load_settings()
     fc = forecast_series(con, selection, "D", horizon, "total", "total", 0, settings)
     if fc is None:
         return None
