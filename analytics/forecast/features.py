@@ -161,7 +161,7 @@ def usable_columns(x: pd.DataFrame, n_train: int, freq: str = "D") -> list[str]:
     one breaks the fits).
 
     Annual Fourier terms need two years of days and a trend half a year: on a
-    shorter history they extrapolate wildly (seen on the UCI log's 98 days).
+    shorter history they extrapolate wildly.
     """
     train = x.iloc[:n_train]
     days = n_train if freq == "D" else n_train / 24

@@ -204,12 +204,7 @@ def fit_series(
     arrivals; a history too short for one backtest origin at ``horizon`` gets
     the default model's forecast, noted as not backtested.
     """
-    if freq not in FREQS:
-        raise ValueError(f"freq must be D or H, not {freq!r}")
-    y = y.astype(float)
-    short = shortfall(arrival_span(y), freq)
-    if short:
-        raise ShortHistory(short)
+    y = _checked(y, freq)
     names = [n for n in (models or MODELS[freq]) if n in MODELS[freq]]
     names = list(dict.fromkeys(["seasonal_naive", *names]))
     step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
@@ -242,6 +237,18 @@ def fit_series(
         note=_note(preferred, chosen, rejected, not bt.err.empty),
         rejected=rejected,
     )
+
+
+def _checked(y: pd.Series, freq: str) -> pd.Series:
+    """Return ``y`` as floats, or raise: ValueError for an unknown ``freq``,
+    :class:`ShortHistory` for too few seasons of arrivals."""
+    if freq not in FREQS:
+        raise ValueError(f"freq must be D or H, not {freq!r}")
+    y = y.astype(float)
+    short = shortfall(arrival_span(y), freq)
+    if short:
+        raise ShortHistory(short)
+    return y
 
 
 class _Backtest(NamedTuple):

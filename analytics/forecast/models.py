@@ -263,8 +263,8 @@ def _mstl(y, x, m, fixed=None) -> Fit:
         extra = np.arange(max(0, len(logy) - len(known)))
         seasonal = np.concatenate([known, known[len(known) - 168 + extra % 168]])[: len(logy)]
     # The seasonally adjusted series by simple exponential smoothing, ARIMA(0,1,1)
-    # (STL plus ETS(A,N,N), as in Hyndman's stlf). An AR(1) with a constant was worse
-    # than seasonal naive, and an ARMA(1,1) estimated once had cancelling roots.
+    # (STL plus ETS(A,N,N), as in Hyndman's stlf): an AR(1) with a constant does worse
+    # than seasonal naive, and an ARMA(1,1) estimated once can have cancelling roots.
     model = ARIMA(logy - seasonal, order=(0, 1, 1))
     res = model.fit() if arma is None else model.filter(arma, cov_type="none")
 

@@ -16,7 +16,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from analytics.forecast.features import weekday_columns
-from analytics.forecast.impact.effect import DRAWS, Effect
+from analytics.forecast.impact.effect import DRAWS, Effect, relative_effect
 
 DID_PRE_DAYS = 182
 
@@ -131,13 +131,7 @@ def _did_effect(
         decay_days=None,
         first_day=start,
         last_day=last,
-        effect_pct=effect_pct,
-        low_pct=float(np.percentile(pct, 2.5)),
-        high_pct=float(np.percentile(pct, 97.5)),
-        effect_abs=float(baseline * effect_pct / 100),
-        low_abs=float(np.percentile(abs_draws, 2.5)),
-        high_abs=float(np.percentile(abs_draws, 97.5)),
-        baseline=baseline,
+        **relative_effect(effect_pct, pct, abs_draws, baseline),
         duration_days=(last - start).days + 1,
         profile=profile,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 # Draws from the estimated parameters' normal distribution that give an effect's interval.
@@ -47,3 +48,19 @@ class Effect:
         out["first_day"] = self.first_day.isoformat()
         out["last_day"] = self.last_day.isoformat()
         return out
+
+
+def relative_effect(
+    effect_pct: float, pct_draws: np.ndarray, abs_draws: np.ndarray, baseline: float
+) -> dict[str, float]:
+    """Return the :class:`Effect` fields of a relative effect on arrivals: ``effect_pct``
+    and its 95% interval from the draws, the same in tickets a day, and ``baseline``."""
+    return {
+        "effect_pct": effect_pct,
+        "low_pct": float(np.percentile(pct_draws, 2.5)),
+        "high_pct": float(np.percentile(pct_draws, 97.5)),
+        "effect_abs": float(baseline * effect_pct / 100),
+        "low_abs": float(np.percentile(abs_draws, 2.5)),
+        "high_abs": float(np.percentile(abs_draws, 97.5)),
+        "baseline": baseline,
+    }

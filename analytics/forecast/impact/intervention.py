@@ -19,7 +19,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from analytics.forecast.features import calendar_design
-from analytics.forecast.impact.effect import DRAWS, Z95, Effect
+from analytics.forecast.impact.effect import DRAWS, Z95, Effect, relative_effect
 
 FOURIER_TERMS = 3
 DECAY_DAYS = (7, 14, 21, 28, 42)
@@ -229,13 +229,7 @@ def _arrival_effect(
         decay_days=ev.tau,
         first_day=ev.start,
         last_day=ev.end,
-        effect_pct=effect_pct,
-        low_pct=float(np.percentile(pct, 2.5)),
-        high_pct=float(np.percentile(pct, 97.5)),
-        effect_abs=float(baseline * effect_pct / 100),
-        low_abs=float(np.percentile(abs_draws, 2.5)),
-        high_abs=float(np.percentile(abs_draws, 97.5)),
-        baseline=baseline,
+        **relative_effect(effect_pct, pct, abs_draws, baseline),
         duration_days=_duration(ev.shape, ev.tau, ev.start, ev.end),
         lasting_pct=lasting,
         profile=_profile(ev.shape, ev.tau, ev.start, ev.end, ev.days, ev.x, ev.beta, draws),
