@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analytics import access, events, exports, impact, importer, metrics, report, store
+from analytics import access, events, exports, importer, metrics, report, store
+from analytics.forecast import impact
 from analytics.presets import ALL_PRESETS
 from analytics.settings import SAMPLE_DIR, SAMPLE_SOURCE, load_settings
 
@@ -396,17 +397,18 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         low, high = forecast.HORIZONS[args.freq]
         if not low <= horizon <= high:
             raise store.StoreError(f"--horizon must be {low} to {high} for --freq {args.freq}")
-        names = forecast.series_names(con, selection, args.freq, by)
+        settings = load_settings()
+        names = forecast.series_names(con, selection, args.freq, by, settings)
         results = []
         for name in names:
             fit = forecast.forecast_series(
-                con, selection, args.freq, horizon, by, name, args.backtest
+                con, selection, args.freq, horizon, by, name, args.backtest, settings
             )
             if fit is not None:
                 results.append(fit)
                 if not args.json:
                     print(f"{name}: {fit.chosen}", file=sys.stderr)
-        short = None if results else forecast.history_shortfall(con, selection, args.freq)
+        short = None if results else forecast.history_shortfall(con, selection, args.freq, settings)
     finally:
         con.close()
     if not results:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import events, metrics
+from analytics.forecast.features import annual_fourier, trend_years
 from analytics.settings import Settings
 
 MIN_DAYS_WEEKLY = 28
@@ -121,8 +122,8 @@ def decompose_daily(daily: pd.DataFrame, value: str = "created") -> pd.DataFrame
 
     ``STL`` with a weekly period (robust to spikes) gives the weekly
     component, the residual and a smooth level; from two years on, the level
-    is split into annual Fourier terms (FORECASTING.md: a 365-day seasonal
-    period on three years overfits; ``MSTL`` did, and took 16 s) and the
+    is split into annual Fourier terms (a 365-day seasonal period on three
+    years overfits: :func:`analytics.forecast.features.annual_fourier`) and the
     trend. An empty frame below four weeks. Missing values (days without an
     answered ticket, for first response) are interpolated for the fit and
     left missing in ``observed``.
@@ -193,12 +194,8 @@ def _stl(
 
 def _annual_terms(days: pd.DatetimeIndex, level: np.ndarray, terms: int = 6) -> np.ndarray:
     """Return the annual Fourier part of a smooth level (a linear trend is taken out with it)."""
-    t = (days - days[0]).days.to_numpy() / 365.25
-    angle = 2 * np.pi * days.day_of_year.to_numpy() / 365.25
-    columns = [np.ones(len(days)), t]
-    for k in range(1, terms + 1):
-        columns += [np.sin(k * angle), np.cos(k * angle)]
-    x = np.column_stack(columns)
+    fourier = annual_fourier(days, terms).to_numpy()
+    x = np.column_stack([np.ones(len(days)), trend_years(days), fourier])
     beta = np.linalg.solve(x.T @ x, x.T @ level)
     return x[:, 2:] @ beta[2:]
 

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import access, charts, events, impact
+from analytics import access, charts, events
+from analytics.forecast import impact
 
 st.title("Events")
 selection = ui.selection()

@@ -116,20 +116,7 @@ with st.expander("Planned events", expanded=bool(st.session_state["fc_planned"])
                 )
             )
     planned = list(st.session_state["fc_planned"])
-    for row in calendar.itertuples():
-        if row.kind in ("holiday", "season"):
-            continue
-        planned.append(
-            forecast.PlannedEvent(
-                name=row.name,
-                kind=row.kind,
-                region=row.region,
-                start=row.starts_on,
-                end=row.ends_on,
-                uplift=0.0,
-                profile=forecast.profile_for(profiles, row.kind, row.region),
-            )
-        )
+    planned += forecast.calendar_planned(calendar, profiles)
     for event in planned:
         effect = (
             f"measured profile over {len(event.profile)} days"

@@ -115,7 +115,9 @@ card(
     delta_color="inverse",
 )
 
-surge = ui.cached(forecast.next_surge, selection, ui.settings().forecast.surge_margin)
+surge = ui.cached(
+    forecast.next_surge, selection, ui.settings().forecast.surge_margin, settings=ui.settings()
+)
 if surge:
     st.warning(f"Next surge: {ui.md_escape(surge)}", icon=":material/warning:")
 else:

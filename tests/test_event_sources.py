@@ -16,7 +16,8 @@ import streamlit as st
 from conftest import NYC311, ROOT
 from streamlit.testing.v1 import AppTest
 
-from analytics import cli, events, forecast, impact, importer, store
+from analytics import cli, events, forecast, importer, store
+from analytics.forecast import impact
 from analytics.sample import write_sample
 
 NYC = "nyc311"

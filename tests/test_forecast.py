@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import cli, events, forecast, importer, metrics, store
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 WEEKDAY = np.array([1.35, 1.15, 1.05, 1.0, 0.95, 0.5, 0.45])
 
@@ -403,8 +404,8 @@ def test_next_surge_reads_the_store(sample_db):
     try:
         start, end = metrics.period(date(2024, 1, 1), date(2024, 8, 20), "Europe/Paris")
         selection = metrics.Selection("sample", start, end, tz="Europe/Paris")
-        calm = forecast.next_surge(con, selection, margin=5.0)
-        line = forecast.next_surge(con, selection, margin=-0.5)
+        calm = forecast.next_surge(con, selection, margin=5.0, settings=load_settings())
+        line = forecast.next_surge(con, selection, margin=-0.5, settings=load_settings())
     finally:
         con.close()
     assert calm is None

@@ -18,7 +18,7 @@ from apptest import page_on
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, forecast, importer, store
-from analytics.envelope import Rejected, envelope
+from analytics.forecast.envelope import Rejected, envelope
 from analytics.planning import staffing
 from analytics.settings import load_settings
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import cli, events, impact, importer, store
+from analytics import cli, events, importer, store
+from analytics.forecast import impact
 from analytics.sample import write_sample
 
 TZ = "Europe/Paris"

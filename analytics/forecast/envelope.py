@@ -2,9 +2,8 @@
 
 Counts have a floor (zero) but no natural ceiling. A model fitted on
 ``log1p(count)`` that finds an explosive root, or whose variance blows up,
-returns ``expm1`` of a large number: after a level shift from 60 to 140
-tickets a day, forecasts reached 1e96 tickets a day and staffing asked for a
-thousand agents. The envelope is that missing ceiling, computed from the
+returns ``expm1`` of a large number: after a level shift, astronomical
+tickets a day, and staffing asks for thousands of agents. The envelope is that missing ceiling, computed from the
 history alone (no constant fitted to any one data set), over the last
 :data:`WINDOW_SEASONS` seasons (a year of days: a seasonal peak comes back
 within it):

@@ -1,0 +1,308 @@
+"""One series' forecast: backtest every model, choose one, forecast with calibrated intervals.
+
+The choice: the lowest mean MASE over the backtest's origins, at the
+requested horizon. Every model's forecast, at every backtest origin and at
+the end, goes through the envelope of the history it was fitted on
+(:mod:`analytics.forecast.envelope`); a model rejected at a scored origin or at
+the end is no candidate: the next best by backtest is used, and
+:attr:`SeriesForecast.note` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from analytics.forecast.backtest import (
+    CALIBRATION_ORIGINS,
+    backtest_predictions,
+    calibrate,
+    choose,
+    min_training,
+    needed_models,
+    origins_for,
+    score_origins,
+    score_table,
+)
+from analytics.forecast.envelope import Rejected, envelope
+from analytics.forecast.features import design, usable_columns
+from analytics.forecast.models import COMBOS, combine, run_model
+from analytics.forecast.series import (
+    DEFAULT_MODEL,
+    FORECAST_COLUMNS,
+    FREQS,
+    MODELS,
+    SEASON,
+    SeriesForecast,
+    ShortHistory,
+    arrival_span,
+    shortfall,
+)
+
+
+def _final_forecasts(
+    y: pd.Series,
+    x_all: pd.DataFrame,
+    freq: str,
+    horizon: int,
+    names: list[str],
+    final_cal: dict[str, dict[str, float] | None],
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Return every model's final forecast, refitted on the whole history and calibrated,
+    and the reason of each model whose forecast was rejected."""
+    m = SEASON[freq]
+    cols = usable_columns(x_all, len(y), freq)
+    xt, xf = x_all.iloc[: len(y)][cols], x_all.iloc[len(y) :][cols]
+    ceiling = envelope(y, m).bound_ceiling(horizon)
+    finals: dict[str, pd.DataFrame] = {}
+    rejected: dict[str, str] = {}
+    for model in needed_models(names, freq):
+        try:
+            finals[model] = run_model(model, y, xt, m, None).predict(xf, horizon)
+        except Rejected as exc:
+            rejected[model] = str(exc)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+    for combo, members in COMBOS[freq].items():
+        found = [finals[p] for p in members if p in finals]
+        if combo in names and found:
+            finals[combo] = combine(found)
+    for model, factors in final_cal.items():
+        if factors and model in finals:
+            finals[model] = calibrate(finals[model], factors, ceiling)
+    return finals, rejected
+
+
+def _calibration_frame(final_cal: Mapping[str, dict[str, float] | None]) -> pd.DataFrame:
+    """Return ``model, factor80, factor95, n_errors`` of the calibrated models."""
+    return pd.DataFrame(
+        [
+            {"model": k, "factor80": f["80"], "factor95": f["95"], "n_errors": int(f["n"])}
+            for k, f in final_cal.items()
+            if f
+        ],
+        columns=["model", "factor80", "factor95", "n_errors"],
+    )
+
+
+def _choice(
+    scores: pd.DataFrame | None, names: list[str], finals: Mapping[str, pd.DataFrame], freq: str
+) -> tuple[str, str]:
+    """Return the model the backtest alone prefers and the one used: the best candidate
+    with a final forecast (:func:`choose`); without scores, the default model if it
+    forecast, else seasonal naive."""
+    if scores is None:
+        preferred = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in names else names[0]
+        return preferred, preferred if preferred in finals else "seasonal_naive"
+    return choose(scores.drop(columns="rejected")), choose(scores, available=list(finals))
+
+
+def _rejections(
+    final: dict[str, str], rejected_at: dict[tuple[str, int], str], scored: list[int]
+) -> dict[str, str]:
+    """Return one reason per rejected model: its final fit's, else its scored origins'."""
+    out = dict(final)
+    for model in dict.fromkeys(m for m, c in rejected_at if c in scored):
+        if model not in out:
+            cuts = [c for c in scored if (model, c) in rejected_at]
+            out[model] = (
+                f"at {len(cuts)} of {len(scored)} backtest origins, "
+                f"{rejected_at[(model, cuts[-1])]}"
+            )
+    return out
+
+
+def _note(preferred: str, chosen: str, rejected: dict[str, str], backtested: bool) -> str:
+    """Return the sentence that says which models were rejected and what stands in."""
+    others = [f"{model}, {why}" for model, why in rejected.items() if model != preferred]
+    parts = []
+    if preferred != chosen and preferred in rejected:
+        if chosen == "seasonal_naive":
+            instead = "the baseline" + (", which nothing else beat" if backtested else "")
+        else:
+            instead = "the next best in the backtest"
+        parts.append(f"{preferred} rejected: {rejected[preferred]}. Using {chosen}, {instead}.")
+    if others:
+        parts.append(f"{'Also rejected' if parts else 'Rejected, not used'}: {'; '.join(others)}.")
+    return " ".join(parts)
+
+
+def _not_backtested(
+    y: pd.Series, freq: str, horizon: int, name: str, future_index: pd.DatetimeIndex, x_all
+) -> SeriesForecast:
+    """Return the forecast of a history too short for one backtest origin, with a note.
+
+    It is the default model (:data:`DEFAULT_MODEL`, the one the backtests on
+    real desks choose most: ``benchmarks/bench_forecast.py``), within the
+    envelope like every forecast, its intervals uncalibrated; seasonal naive
+    when the default is rejected.
+    """
+    unit = "day" if freq == "D" else "hour"
+    need = min_training(freq) + horizon
+    names = ["seasonal_naive", DEFAULT_MODEL[freq]]
+    finals, rejected = _final_forecasts(y, x_all, freq, horizon, names, {})
+    chosen = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in finals else "seasonal_naive"
+    finals = {k: _dated(v, future_index) for k, v in finals.items()}
+    what = (
+        f"the default model ({chosen}), with uncalibrated intervals"
+        if chosen != "seasonal_naive"
+        else "the seasonal naive forecast (the last week repeated)"
+    )
+    note = (
+        f"Not backtested: {len(y)} {unit}s of history, and a backtest {horizon} {unit}s ahead "
+        f"needs {need} ({min_training(freq)} to fit, {horizon} to score). This is {what}, "
+        "not a model chosen by its accuracy on this series."
+    )
+    scores, by_horizon = score_table(pd.DataFrame(), names, {}, 0, {}, [])
+    return SeriesForecast(
+        name=name,
+        freq=freq,
+        history=pd.DataFrame({"period": y.index, "created": y.to_numpy()}),
+        chosen=chosen,
+        scores=scores,
+        by_horizon=by_horizon,
+        forecast=finals[chosen],
+        models={k: v for k, v in finals.items() if k in names},
+        predictions=pd.DataFrame(columns=list(_PREDICTION_COLUMNS)),
+        calibration=_calibration_frame({}),
+        note=note,
+        rejected=rejected,
+    )
+
+
+def fit_series(
+    y: pd.Series,
+    freq: str,
+    horizon: int,
+    origins: int = 8,
+    *,
+    holidays: set[date] = frozenset(),
+    events: pd.DataFrame | None = None,
+    name: str = "total",
+    models: Iterable[str] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> SeriesForecast:
+    """Backtest every model on ``y`` (a count series with a regular DatetimeIndex), choose
+    one, and forecast ``horizon`` periods past the end with calibrated intervals.
+
+    ``origins`` scored origins, preceded by up to :data:`CALIBRATION_ORIGINS`
+    more whose errors only calibrate the intervals. ``origins`` = 0 skips the
+    scored backtest and uses :data:`DEFAULT_MODEL`, its intervals calibrated on
+    the calibration origins alone (the others keep their own). Models
+    only ever see data up to their origin, and so do the calibrations; the
+    slow ones estimate parameters at the first origin and re-filter the longer
+    series at the later ones. Seasonal naive is always backtested: it is the
+    fallback when no model beats it.
+
+    Every forecast stays within the envelope of its history (see the module
+    docstring); a rejected model gives way to the next best, and ``note`` says
+    so. Raises :class:`ShortHistory` below :data:`MIN_SEASONS` seasons of
+    arrivals; a history too short for one backtest origin at ``horizon`` gets
+    the default model's forecast, noted as not backtested.
+    """
+    y = _checked(y, freq)
+    names = [n for n in (models or MODELS[freq]) if n in MODELS[freq]]
+    names = list(dict.fromkeys(["seasonal_naive", *names]))
+    step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
+    future_index = pd.date_range(y.index[-1] + step, periods=horizon, freq=step)
+    x_all = design(y.index.append(future_index), freq, holidays, events, origin=y.index[0])
+    if not origins_for(len(y), freq, horizon, 1):
+        return _not_backtested(y, freq, horizon, name, future_index, x_all)
+    bt = _backtest(y, x_all, freq, horizon, origins, names, name, progress)
+    if progress:
+        progress(bt.done, f"{name}: fitting the final model")
+    # The final forecast refits on the whole history (every model, for display).
+    finals, final_rejected = _final_forecasts(y, x_all, freq, horizon, names, bt.final_cal)
+    rejected = _rejections(final_rejected, bt.rejected_at, bt.scored)
+    preferred, chosen = _choice(bt.scores if len(bt.err) else None, names, finals, freq)
+    finals = {k: _dated(v, future_index) for k, v in finals.items()}
+    if progress:
+        progress(1.0, f"{name}: done")
+    return SeriesForecast(
+        name=name,
+        freq=freq,
+        history=pd.DataFrame({"period": y.index, "created": y.to_numpy()}),
+        chosen=chosen,
+        scores=bt.scores.reset_index(drop=True),
+        by_horizon=bt.by_horizon,
+        forecast=finals[chosen],
+        models={k: v for k, v in finals.items() if k in names},
+        origins=len(bt.scored),
+        predictions=bt.err[list(_PREDICTION_COLUMNS)],
+        calibration=_calibration_frame(bt.final_cal),
+        note=_note(preferred, chosen, rejected, not bt.err.empty),
+        rejected=rejected,
+    )
+
+
+def _checked(y: pd.Series, freq: str) -> pd.Series:
+    """Return ``y`` as floats, or raise: ValueError for an unknown ``freq``,
+    :class:`ShortHistory` for too few seasons of arrivals."""
+    if freq not in FREQS:
+        raise ValueError(f"freq must be D or H, not {freq!r}")
+    y = y.astype(float)
+    short = shortfall(arrival_span(y), freq)
+    if short:
+        raise ShortHistory(short)
+    return y
+
+
+class _Backtest(NamedTuple):
+    """The backtest of one series: errors, scores, and what the final forecast needs."""
+
+    err: pd.DataFrame
+    final_cal: dict[str, dict[str, float] | None]
+    scores: pd.DataFrame
+    by_horizon: pd.DataFrame
+    rejected_at: dict[tuple[str, int], str]
+    scored: list[int]
+    done: float  # the share of the work done, for the progress bar
+
+
+def _backtest(
+    y: pd.Series,
+    x_all: pd.DataFrame,
+    freq: str,
+    horizon: int,
+    origins: int,
+    names: list[str],
+    name: str,
+    progress: Callable[[float, str], None] | None,
+) -> _Backtest:
+    """Return the backtest of ``names`` on ``y``: ``origins`` scored origins after up to
+    :data:`CALIBRATION_ORIGINS` that only calibrate the intervals."""
+    cuts = origins_for(len(y), freq, horizon, origins + CALIBRATION_ORIGINS)
+    scored = cuts[-origins:] if origins else []
+    # Without a scored backtest, the default model alone still runs the calibration
+    # origins, so that its intervals are calibrated too.
+    tested = names if origins else [n for n in names if n == DEFAULT_MODEL[freq]]
+    fit_s: dict[str, float] = {}
+    rejected_at: dict[tuple[str, int], str] = {}
+    total = len(cuts) + 1
+
+    def tick(k: int) -> None:
+        if progress:
+            progress(k / total, f"{name}: backtest origin {k + 1} of {len(cuts)}")
+
+    raw = backtest_predictions(
+        y, x_all, freq, horizon, cuts, tested, needed_models(tested, freq), fit_s, rejected_at, tick
+    )
+    for combo, members in COMBOS[freq].items():
+        fit_s[combo] = sum(fit_s.get(p, 0.0) for p in members)
+    err, final_cal = score_origins(y, freq, horizon, cuts, scored, raw)
+    scores, by_horizon = score_table(err, names, fit_s, len(cuts), rejected_at, scored)
+    return _Backtest(err, final_cal, scores, by_horizon, rejected_at, scored, len(cuts) / total)
+
+
+def _dated(forecast: pd.DataFrame, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """Return ``forecast`` with its ``period`` first, then :data:`FORECAST_COLUMNS`."""
+    return forecast.assign(period=index)[["period", *FORECAST_COLUMNS]]
+
+
+_PREDICTION_COLUMNS = (
+    "model", "origin", "step", "actual", "mean", "lo80", "hi80", "lo95", "hi95", "calibrated",
+)  # fmt: skip

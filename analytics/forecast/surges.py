@@ -1,0 +1,186 @@
+"""Surges: periods whose expected arrivals exceed what the team usually resolves.
+
+A surge is a run of forecast periods whose arrivals, over a trailing week
+(daily) or day (hourly), exceed the usual resolutions by a margin, or whose
+backlog would make new tickets wait beyond the target.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics import metrics
+from analytics.forecast.data import forecast_series
+from analytics.forecast.series import SEASON, Z80, SeriesForecast
+from analytics.settings import Settings
+
+
+def normal_capacity(fc: SeriesForecast, past_periods: int = 0) -> np.ndarray:
+    """Return what the team resolves in a normal period, for each forecast period
+    (or, with ``past_periods``, for that many last periods of history instead).
+
+    The median resolved count of the same weekday (daily) or hour of week
+    (hourly) over the last eight weeks of history.
+    """
+    hist = fc.history.tail(8 * SEASON[fc.freq]).copy()
+    if "resolved" not in hist:
+        hist["resolved"] = hist["created"]
+    period = pd.DatetimeIndex(hist["period"])
+    slot = period.day_of_week if fc.freq == "D" else period.day_of_week * 24 + period.hour
+    normal = hist.groupby(np.asarray(slot))["resolved"].median()
+    future = pd.DatetimeIndex(fc.forecast["period"])
+    if past_periods:
+        future = pd.DatetimeIndex(fc.history["period"])[-past_periods:]
+    fslot = future.day_of_week if fc.freq == "D" else future.day_of_week * 24 + future.hour
+    return normal.reindex(np.asarray(fslot)).fillna(hist["resolved"].median()).to_numpy()
+
+
+def surges(
+    fc: SeriesForecast,
+    forecast: pd.DataFrame | None = None,
+    margin: float = 0.2,
+    target_hours: float = 6.0,
+    open_backlog: float = 0.0,
+) -> pd.DataFrame:
+    """Return the surges of one series: runs of periods whose expected arrivals exceed
+    normal capacity by ``margin``, or whose simulated backlog waits beyond ``target_hours``.
+
+    Arrivals and capacity are compared over a trailing week (daily) or day
+    (hourly). Columns: ``series, start, end, peak_period, expected`` and
+    ``capacity`` (per period, over the peak's window), ``excess_pct``,
+    ``max_wait_h``, ``confidence`` (forecast probability that the peak window
+    exceeds the threshold) and ``reason``.
+    """
+    forecast = fc.forecast if forecast is None else forecast
+    capacity = normal_capacity(fc)
+    # Compared over a trailing week (daily) or day (hourly), so that a weekend
+    # the desk always works through on Monday is not a surge.
+    window = 7 if fc.freq == "D" else 24
+    arrived, usual, prob = _window_sums(fc, forecast, capacity, window, margin)
+    over = arrived > usual * (1 + margin)
+    waits, normal_wait = _waits(fc, forecast["mean"].to_numpy(), capacity, open_backlog)
+    late = waits > max(target_hours, normal_wait)
+    periods = pd.DatetimeIndex(forecast["period"])
+    rows = []
+    for i, j in _runs(over | late):
+        run = slice(i, j + 1)
+        peak = i + int(np.argmax(arrived[run] / np.maximum(usual[run], 1e-9)))
+        rows.append(
+            {
+                "series": fc.name,
+                "start": periods[i],
+                "end": periods[j],
+                "peak_period": periods[peak],
+                "expected": float(arrived[peak] / window),
+                "capacity": float(usual[peak] / window),
+                "excess_pct": float(100 * (arrived[peak] / max(usual[peak], 1e-9) - 1)),
+                "max_wait_h": float(waits[run].max()),
+                "confidence": float(prob[peak]) if over[peak] else float(over[run].mean()),
+                "per": "a day in the week" if fc.freq == "D" else "an hour in the day",
+                "reason": "arrivals above capacity" if over[run].any() else "backlog beyond target",
+            }
+        )
+    return pd.DataFrame(rows, columns=SURGE_COLUMNS)
+
+
+SURGE_COLUMNS = ["series", "start", "end", "peak_period", "expected", "capacity", "excess_pct",
+                 "max_wait_h", "confidence", "per", "reason"]  # fmt: skip
+
+
+def _window_sums(
+    fc: SeriesForecast, forecast: pd.DataFrame, capacity: np.ndarray, window: int, margin: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return, for each forecast period, the arrivals and the normal capacity summed over
+    the trailing ``window`` (history first), and the probability that the arrivals
+    exceed the capacity by ``margin``."""
+    mean = forecast["mean"].to_numpy()
+    past = fc.history["created"].to_numpy(dtype=float)[-(window - 1) :]
+    past_cap = normal_capacity(fc, past_periods=window - 1)
+    arrived = np.convolve(np.concatenate([past, mean]), np.ones(window), "valid")
+    usual = np.convolve(np.concatenate([past_cap, capacity]), np.ones(window), "valid")
+    # Spread of the window's sum: the forecast days' variances (from the 80% band) add up.
+    sd_day = (forecast["hi80"].to_numpy() - forecast["lo80"].to_numpy()) / (2 * Z80)
+    var = np.convolve(np.concatenate([np.zeros(window - 1), sd_day**2]), np.ones(window), "valid")
+    prob = 1 - stats.norm.cdf((usual * (1 + margin) - arrived) / np.sqrt(np.maximum(var, 1e-9)))
+    return arrived, usual, prob
+
+
+def _waits(
+    fc: SeriesForecast, mean: np.ndarray, capacity: np.ndarray, open_backlog: float
+) -> tuple[np.ndarray, float]:
+    """Return the wait in hours behind the backlog at each forecast period, and the worst
+    wait of the last eight weeks of history.
+
+    The backlog is served first in, first out at normal capacity from eight
+    weeks back: the worst wait of those normal weeks is what the desk lives with.
+    """
+    hours_per_period = 24.0 if fc.freq == "D" else 1.0
+    lookback = 8 * SEASON[fc.freq]
+    hist = fc.history["created"].to_numpy(dtype=float)[-lookback:]
+    caps = np.concatenate([normal_capacity(fc, past_periods=len(hist)), capacity])
+    per_period = max(float(np.mean(caps)), 1e-9)
+    backlog, waits = float(open_backlog), []
+    for a, c in zip(np.concatenate([hist, mean]), caps, strict=True):
+        backlog = max(0.0, backlog + a - c)
+        waits.append(backlog / per_period * hours_per_period)
+    waits = np.asarray(waits)
+    normal_wait = float(waits[: len(hist)].max()) if len(hist) else 0.0
+    return waits[len(hist) :], normal_wait
+
+
+def _runs(flag: np.ndarray) -> list[tuple[int, int]]:
+    """Return the first and last index of each run of True in ``flag``."""
+    out = []
+    i = 0
+    while i < len(flag):
+        if not flag[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(flag) and flag[j + 1]:
+            j += 1
+        out.append((i, j))
+        i = j + 1
+    return out
+
+
+def describe_surge(row) -> str:
+    """Return one line: when, where, how big, how sure."""
+    fmt = "%a %d %b" if row.per.endswith("week") else "%a %d %b %H:00"
+    when = f"{row.start:{fmt}}" + (f" to {row.end:{fmt}}" if row.end != row.start else "")
+    if row.reason != "arrivals above capacity":
+        return (
+            f"{when}, {row.series}: at the usual resolution pace the backlog makes new "
+            f"tickets wait up to {row.max_wait_h:,.0f} h, beyond the target and the worst "
+            "of the last eight weeks"
+        )
+    return (
+        f"{when}, {row.series}: about {row.expected:,.0f} tickets {row.per} to "
+        f"{row.peak_period:{fmt}} against {row.capacity:,.0f} usually resolved "
+        f"({row.excess_pct:+.0f}%), {row.confidence:.0%} likely"
+    )
+
+
+def next_surge(
+    con: duckdb.DuckDBPyConnection,
+    selection: metrics.Selection,
+    margin: float = 0.2,
+    horizon: int = 28,
+    *,
+    settings: Settings,
+) -> str | None:
+    """Return the overview's one line about the next daily surge of the total, or None.
+
+    Uses the default model without a backtest, so it costs one fit.
+    """
+    fc = forecast_series(con, selection, "D", horizon, "total", "total", 0, settings)
+    if fc is None:
+        return None
+    found = surges(fc, margin=margin, target_hours=settings.sla_target_hours * 4)
+    found = found[found["reason"] == "arrivals above capacity"]
+    if found.empty:
+        return None
+    return describe_surge(found.iloc[0])
