@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from analytics import events, importer, store
+from analytics import events, ingest, store
 
 CORPUS_FILE = Path(__file__).parent / "hostile" / "hostile_names.csv"
 # A name far longer than any label: it must wrap or cut, never break a page.
@@ -81,7 +81,7 @@ def write_store(db: Path, days: int = 70) -> Path:
                 n += 1
     con = store.connect(db)
     try:
-        importer.import_file(
+        ingest.import_file(
             con,
             path,
             source=SOURCE,

@@ -9,7 +9,7 @@ import hostile_text
 import pytest
 from conftest import choose, screenshot, wait_until_idle
 
-from analytics import importer, store
+from analytics import ingest, store
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def hostile_store(tmp_path):
                           rng.choice(CATEGORIES), rng.choice(REGIONS)])  # fmt: skip
     db = tmp_path / "hostile.duckdb"
     con = store.connect(db)
-    importer.import_file(
+    ingest.import_file(
         con,
         path,
         source="<b>desk</b>",

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from conftest import AppServer, screenshot
 
-from analytics import events, importer, metrics, report, store
+from analytics import events, ingest, metrics, report, store
 from analytics.simulate import write_sample
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ def server(tmp_path_factory):
     files = write_sample(out, start=date(2024, 1, 1), years=0.5, scale=0.1, seed=11)
     db = out / "page.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample")
     events.import_events_csv(con, files.events_csv)
     created = metrics.overview(con, report.week_selection("sample", date(2024, 5, 13), "UTC"))
     con.close()

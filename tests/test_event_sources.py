@@ -16,7 +16,7 @@ import streamlit as st
 from conftest import NYC311, ROOT
 from streamlit.testing.v1 import AppTest
 
-from analytics import cli, events, forecast, impact, importer, store
+from analytics import cli, events, forecast, impact, ingest, store
 from analytics.simulate import write_sample
 
 NYC = "nyc311"
@@ -49,8 +49,8 @@ def calendar_csv(path: Path) -> Path:
 def fill(con, folder: Path) -> None:
     """Import both sources, the sample's own events file, then :data:`CALENDAR`."""
     files = write_sample(folder / "sample", start=date(2022, 10, 3), years=0.5, scale=0.1)
-    importer.import_file(con, files.tickets_csv, source=SAMPLE)
-    importer.import_file(con, NYC311, source=NYC)
+    ingest.import_file(con, files.tickets_csv, source=SAMPLE)
+    ingest.import_file(con, NYC311, source=NYC)
     events.import_events_csv(con, files.events_csv, source=SAMPLE)  # as `make run` does
     events.import_events_csv(con, calendar_csv(folder / "calendar.csv"))
 

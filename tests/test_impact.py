@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import cli, events, impact, importer, store
+from analytics import cli, events, impact, ingest, store
 from analytics.simulate import write_sample
 
 TZ = "Europe/Paris"
@@ -29,7 +29,7 @@ def sample(tmp_path_factory):
     files = write_sample(folder / "sample", years=3, scale=0.4)
     db = folder / "impact.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample")
     events.import_events_csv(con, files.events_csv)
     truth = pd.read_csv(files.events_csv)
     yield con, db, truth

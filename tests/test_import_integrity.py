@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import exports
 import pytest
 
-from analytics import importer, store
-from analytics.importer import ImportFailed
+from analytics import ingest, store
+from analytics.ingest import ImportFailed
 
 HEADER = ["Ticket", "Opened", "Answered", "Solved", "State"]
 MAPPING = {
@@ -265,7 +265,7 @@ def test_store_accepts_the_next_import_after_a_failed_one(filled_store, monkeypa
 
 
 def test_import_of_a_missing_file_fails_cleanly(con, tmp_path):
-    with pytest.raises(importer.ImportFailed, match="no such file"):
+    with pytest.raises(ingest.ImportFailed, match="no such file"):
         _import(con, tmp_path / "nope.csv")
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import exports
 import pytest
 
-from analytics import importer, store
+from analytics import ingest, store
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 150_000
@@ -28,7 +28,7 @@ MAPPING = {"ticket_id": "Id", "created_at": "Created", "resolved_at": "Solved", 
 
 CHILD = """
 import sys
-from analytics import importer, store
+from analytics import ingest, store
 
 db, export, marker, source = sys.argv[1:5]
 
@@ -37,7 +37,7 @@ def progress(fraction, message):
         fh.write(message + "\\n")
 
 con = store.connect(db)
-importer.import_file(
+ingest.import_file(
     con,
     export,
     source=source,
@@ -152,7 +152,7 @@ def test_import_killed_mid_way_leaves_exactly_the_data_before_it(
         assert rows_rejected == ROWS // 10_000 + (ROWS % 10_000 > 7)
         assert len(after["tickets"]) == len(before["tickets"]) + rows_inserted
     # The killed writer's locks died with it: the next import goes straight through.
-    report = importer.import_file(
+    report = ingest.import_file(
         con, big_export, source="big", preset="generic", mapping=MAPPING, lock_timeout=5
     )
     assert report.tickets == ROWS - report.rows_rejected

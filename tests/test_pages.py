@@ -8,7 +8,7 @@ from conftest import NYC311, ROOT
 from streamlit.testing.v1 import AppTest
 
 import ui
-from analytics import importer, metrics, store
+from analytics import ingest, metrics, store
 
 APP = str(ROOT / "app.py")
 PAGES = (
@@ -34,7 +34,7 @@ def app_with_db(tmp_path, monkeypatch):
         db = tmp_path / "pages.duckdb"
         con = store.connect(db)
         for path in files:
-            importer.import_file(con, path)
+            ingest.import_file(con, path)
         con.close()
         monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
         # No users file: single-user mode, whatever the developer's data/ holds.

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from conftest import CHROMIUM, screenshot
 
-from analytics import events, importer, metrics, report, store
+from analytics import events, ingest, metrics, report, store
 from analytics.report import fmt_hours, fmt_number, fmt_pct
 from analytics.simulate import write_sample
 
@@ -30,7 +30,7 @@ def sample_db(tmp_path_factory):
     files = write_sample(out, start=date(2024, 1, 1), years=1.25, scale=0.1, seed=7)
     db = out / "report.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample")
     events.import_events_csv(con, files.events_csv)
     con.close()
     return db

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from analytics import access, dates, files, store
+from analytics import access, store
 from analytics.canonical import (
     INTEGER_FIELDS,
     MINUTES_FIELDS,
@@ -37,7 +37,8 @@ from analytics.canonical import (
     TIMESTAMP_FIELDS,
     value_map_rows,
 )
-from analytics.presets import (
+from analytics.ingest import dates, files
+from analytics.ingest.presets import (
     ALL_PRESETS,
     GENERIC,
     MappingError,
@@ -261,7 +262,7 @@ def import_file(
     source
         Dataset name; defaults to one derived from the file name.
     preset
-        Preset name (see :data:`analytics.presets.ALL_PRESETS`); detected from
+        Preset name (see :data:`analytics.ingest.presets.ALL_PRESETS`); detected from
         the header when omitted.
     tz
         IANA zone of timestamps written without an offset; defaults to the
