@@ -2,20 +2,22 @@
 
 :func:`import_file` is the only way tickets enter the store; the command line
 and the Data page both call it, and :func:`preview_file` shows what it would
-read. The modules behind them: :mod:`~analytics.ingest.files` opens a file
-(container, encoding, dialect, header), :mod:`~analytics.ingest.presets` maps
-a vendor's columns to the canonical ticket, :mod:`~analytics.ingest.dates`
-reads its timestamps.
+read. Its stages, one module each, run in order: ``read`` (open the file and
+stage its mapped columns as text), ``mapping`` (preset and columns), ``parse``
+(dates and types), ``validate`` (rejects, flags, the diff against the store)
+and ``write`` (one transaction). Beside them, ``files`` opens a file
+(container, encoding, dialect, header), ``presets`` says how each vendor's
+columns map to the canonical ticket, and ``dates`` reads timestamps.
 """
 
-from analytics.ingest.importer import (
+from analytics.ingest.importer import import_file, preview_file
+from analytics.ingest.model import (
     FilePreview,
     ImportFailed,
+    ImportOptions,
     ImportReport,
     Reject,
     default_source_name,
-    import_file,
-    preview_file,
 )
 from analytics.ingest.presets import (
     ALL_PRESETS,
@@ -29,6 +31,7 @@ __all__ = [
     "ALL_PRESETS",
     "FilePreview",
     "ImportFailed",
+    "ImportOptions",
     "ImportReport",
     "MappingError",
     "Preset",
