@@ -218,6 +218,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             header=False if args.no_header else None,
             dry_run=args.dry_run,
             progress=_terminal_progress if sys.stderr.isatty() and not args.json else None,
+            settings=load_settings(),
         )
     finally:
         con.close()

@@ -94,6 +94,7 @@ def run_child(kind: str, csv_path: Path, db_path: Path) -> dict:
     if kind == "import":
         sys.path.insert(0, str(ROOT))
         from analytics import ingest, store
+        from analytics.settings import load_settings
 
         start = time.perf_counter()
 
@@ -101,7 +102,9 @@ def run_child(kind: str, csv_path: Path, db_path: Path) -> dict:
             stages.append((time.perf_counter() - start, message))
 
         con = store.connect(db_path)
-        report = ingest.import_file(con, csv_path, source="bench", progress=progress)
+        report = ingest.import_file(
+            con, csv_path, source="bench", progress=progress, settings=load_settings()
+        )
         con.close()
         rows = report.tickets
     elif kind == "duckdb":

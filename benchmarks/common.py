@@ -58,6 +58,7 @@ def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path
     ``<version>`` being :func:`import_code_version`.
     """
     from analytics import ingest, store
+    from analytics.settings import load_settings
     from analytics.simulate import write_sample
 
     path = OUT / f"store_{tickets}_{import_code_version()}.duckdb"
@@ -73,7 +74,9 @@ def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path
     building.unlink(missing_ok=True)
     con = store.connect(building)
     try:
-        report = ingest.import_file(con, files.tickets_csv, source=SIM_SOURCE)
+        report = ingest.import_file(
+            con, files.tickets_csv, source=SIM_SOURCE, settings=load_settings()
+        )
         con.execute("checkpoint")
     finally:
         con.close()

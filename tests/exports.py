@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from analytics import ingest, store
+from analytics.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -114,6 +115,7 @@ def tickets(
 
 def import_(con, path: Path, **kwargs) -> ingest.ImportReport:
     """Import with the test defaults (no progress, the default settings)."""
+    kwargs.setdefault("settings", load_settings())
     return ingest.import_file(con, path, **kwargs)
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from analytics import events, ingest, store
+from analytics.settings import load_settings
 
 CORPUS_FILE = Path(__file__).parent / "hostile" / "hostile_names.csv"
 # A name far longer than any label: it must wrap or cut, never break a page.
@@ -88,7 +89,7 @@ def write_store(db: Path, days: int = 70) -> Path:
             preset="generic",
             mapping={"ticket_id": "id", "created_at": "created", "first_response_at": "first",
                      "resolved_at": "resolved", "region": "region", "team": "team",
-                     "channel": "channel", "category": "category", "priority": "priority"},
+                     "channel": "channel", "category": "category", "priority": "priority"}, settings=load_settings(),
         )  # fmt: skip
         calendar = db.with_name("events.csv")
         with calendar.open("w", newline="", encoding="utf-8") as handle:

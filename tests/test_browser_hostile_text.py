@@ -10,6 +10,7 @@ import pytest
 from conftest import choose, screenshot, wait_until_idle
 
 from analytics import ingest, store
+from analytics.settings import load_settings
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,7 @@ def hostile_store(tmp_path):
         source="<b>desk</b>",
         preset="generic",
         mapping={"ticket_id": "id", "created_at": "created", "first_response_at": "first",
-                 "resolved_at": "resolved", "category": "category", "region": "region"},
+                 "resolved_at": "resolved", "category": "category", "region": "region"}, settings=load_settings(),
     )  # fmt: skip
     con.close()
     return db

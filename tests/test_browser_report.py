@@ -6,6 +6,7 @@ import pytest
 from conftest import AppServer, screenshot
 
 from analytics import events, ingest, metrics, report, store
+from analytics.settings import load_settings
 from analytics.simulate import write_sample
 
 pytestmark = pytest.mark.browser
@@ -18,7 +19,7 @@ def server(tmp_path_factory):
     files = write_sample(out, start=date(2024, 1, 1), years=0.5, scale=0.1, seed=11)
     db = out / "page.duckdb"
     con = store.connect(db)
-    ingest.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     created = metrics.overview(con, report.week_selection("sample", date(2024, 5, 13), "UTC"))
     con.close()

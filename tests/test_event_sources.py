@@ -17,6 +17,7 @@ from conftest import NYC311, ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, events, forecast, impact, ingest, store
+from analytics.settings import load_settings
 from analytics.simulate import write_sample
 
 NYC = "nyc311"
@@ -49,8 +50,8 @@ def calendar_csv(path: Path) -> Path:
 def fill(con, folder: Path) -> None:
     """Import both sources, the sample's own events file, then :data:`CALENDAR`."""
     files = write_sample(folder / "sample", start=date(2022, 10, 3), years=0.5, scale=0.1)
-    ingest.import_file(con, files.tickets_csv, source=SAMPLE)
-    ingest.import_file(con, NYC311, source=NYC)
+    ingest.import_file(con, files.tickets_csv, source=SAMPLE, settings=load_settings())
+    ingest.import_file(con, NYC311, source=NYC, settings=load_settings())
     events.import_events_csv(con, files.events_csv, source=SAMPLE)  # as `make run` does
     events.import_events_csv(con, calendar_csv(folder / "calendar.csv"))
 

@@ -16,6 +16,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, events, forecast, ingest, metrics, store
+from analytics.settings import load_settings
 from analytics.simulate import write_sample
 
 WEEKDAY = np.array([1.35, 1.15, 1.05, 1.0, 0.95, 0.5, 0.45])
@@ -357,7 +358,7 @@ def sample_db(tmp_path_factory):
     files = write_sample(folder / "sample", start=date(2024, 1, 1), years=1.2, scale=0.1)
     db = folder / "store.duckdb"
     con = store.connect(db)
-    ingest.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     con.close()
     return db

@@ -261,7 +261,7 @@ def import_store(tmp_path, name: str, csv_path) -> str:
     con = store.connect(db)
     ingest.import_file(
         con, csv_path, source=name, preset="generic",
-        mapping={"ticket_id": "id", "created_at": "created", "resolved_at": "resolved"},
+        mapping={"ticket_id": "id", "created_at": "created", "resolved_at": "resolved"}, settings=load_settings(),
     )  # fmt: skip
     con.close()
     return str(db)

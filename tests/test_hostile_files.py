@@ -21,7 +21,7 @@ import exports
 import pytest
 
 from analytics import ingest, store
-from analytics.settings import Settings
+from analytics.settings import Settings, load_settings
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CASES = tomllib.loads((HOSTILE / "expected.toml").read_text(encoding="utf-8"))["case"]
@@ -239,14 +239,18 @@ def test_oversized_file_is_refused_before_anything_reads_it(filled, tmp_path):
     _sparse_over_limit(path)
     assert path.stat().st_blocks * 512 < MB  # sparse: nothing to read but the header
     with pytest.raises(ingest.ImportFailed, match="over the 500 MB limit"):
-        ingest.import_file(filled, path, preset="generic", mapping=DEFAULT_MAPPING)
+        ingest.import_file(
+            filled, path, preset="generic", mapping=DEFAULT_MAPPING, settings=load_settings()
+        )
     # The file's hash is computed on a thread; for a refused file it must not start.
     assert not [t for t in threading.enumerate() if t.name == "sha256" and t.is_alive()]
 
 
 def test_sql_in_column_names_and_cells_is_only_ever_data(filled):
     case = next(c for c in CASES if c["file"] == "sql_column_names.csv" and "mapping" in c)
-    report = ingest.import_file(filled, HOSTILE / case["file"], **_arguments(case))
+    report = ingest.import_file(
+        filled, HOSTILE / case["file"], settings=load_settings(), **_arguments(case)
+    )
     assert report.mapping == case["mapping"]
     stored = json.loads(
         filled.execute(
@@ -272,7 +276,9 @@ def test_sql_in_column_names_and_cells_is_only_ever_data(filled):
 
 def test_html_and_formulas_in_fields_are_stored_exactly_as_written(filled):
     case = next(c for c in CASES if c["file"] == "html_and_formulas.csv")
-    report = ingest.import_file(filled, HOSTILE / case["file"], **_arguments(case))
+    report = ingest.import_file(
+        filled, HOSTILE / case["file"], settings=load_settings(), **_arguments(case)
+    )
     rows = filled.execute(
         "select ticket_id, team, category, assignee, status_raw from tickets "
         "where source = 'hostile' order by ticket_id"

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from analytics import cli, events, impact, ingest, store
+from analytics.settings import load_settings
 from analytics.simulate import write_sample
 
 TZ = "Europe/Paris"
@@ -29,7 +30,7 @@ def sample(tmp_path_factory):
     files = write_sample(folder / "sample", years=3, scale=0.4)
     db = folder / "impact.duckdb"
     con = store.connect(db)
-    ingest.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     truth = pd.read_csv(files.events_csv)
     yield con, db, truth

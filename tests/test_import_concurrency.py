@@ -19,6 +19,7 @@ import exports
 import pytest
 
 from analytics import ingest, store
+from analytics.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 MAPPING = {"ticket_id": "Id", "created_at": "Created", "team": "Team"}
@@ -74,7 +75,13 @@ def test_two_sessions_importing_at_once_run_one_after_the_other(db, tmp_path):
         try:
             start.wait()
             reports[i] = ingest.import_file(
-                cur, files[i], source="s", preset="generic", mapping=MAPPING, progress=progress
+                cur,
+                files[i],
+                source="s",
+                preset="generic",
+                mapping=MAPPING,
+                progress=progress,
+                settings=load_settings(),
             )
         except BaseException as exc:
             errors.append(exc)
@@ -113,6 +120,7 @@ def test_session_waiting_too_long_for_the_store_is_refused_with_who_holds_it(db,
                 mapping=MAPPING,
                 lock_timeout=0.5,
                 progress=lambda fraction, message: waiting.append(message),
+                settings=load_settings(),
             )
         assert time.monotonic() - started >= 0.5
         with pytest.raises(store.StoreBusyError, match="the store is busy"):
@@ -123,7 +131,9 @@ def test_session_waiting_too_long_for_the_store_is_refused_with_who_holds_it(db,
     assert any(m.startswith(f"waiting: pid {os.getpid()} deleting source 'x'") for m in waiting)
     assert exports.table_dump(con) == before
     # Once the holder is gone the same import goes through.
-    report = ingest.import_file(cur, path, source="s", preset="generic", mapping=MAPPING)
+    report = ingest.import_file(
+        cur, path, source="s", preset="generic", mapping=MAPPING, settings=load_settings()
+    )
     assert report.rows_inserted == 90
     con.close()
 
@@ -146,7 +156,12 @@ def test_readers_see_the_store_before_or_after_an_import_never_half_of_it(db, tm
     thread.start()
     try:
         report = ingest.import_file(
-            con.cursor(), path, source="r", preset="generic", mapping=MAPPING
+            con.cursor(),
+            path,
+            source="r",
+            preset="generic",
+            mapping=MAPPING,
+            settings=load_settings(),
         )
     finally:
         done.set()
@@ -161,6 +176,7 @@ def test_readers_see_the_store_before_or_after_an_import_never_half_of_it(db, tm
 HOLDER = """
 import sys, time
 from analytics import ingest, store
+from analytics.settings import load_settings
 
 db, export, marker = sys.argv[1:4]
 
@@ -174,6 +190,7 @@ con = store.connect(db)
 ingest.import_file(
     con, export, source="p", preset="generic",
     mapping={"ticket_id": "Id", "created_at": "Created"}, progress=progress,
+    settings=load_settings(),
 )
 """
 
@@ -246,6 +263,7 @@ def test_import_lock_held_by_another_process_makes_an_import_wait_then_refuse(db
                 preset="generic",
                 mapping=MAPPING,
                 lock_timeout=0.5,
+                settings=load_settings(),
             )
         assert str(failure.value).startswith(
             f"the store is busy: pid {child.pid} importing 'other.csv' into source 'o' since "
@@ -255,7 +273,13 @@ def test_import_lock_held_by_another_process_makes_an_import_wait_then_refuse(db
         _kill(child)
     # flock dies with its process: no stale lock for the next import.
     report = ingest.import_file(
-        con, tmp_path / "x.csv", source="s", preset="generic", mapping=MAPPING, lock_timeout=1
+        con,
+        tmp_path / "x.csv",
+        source="s",
+        preset="generic",
+        mapping=MAPPING,
+        lock_timeout=1,
+        settings=load_settings(),
     )
     assert report.rows_inserted == 40
     assert store.write_lock_path(db).read_text() == ""  # the holder's line is cleared

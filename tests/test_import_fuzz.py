@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from analytics import ingest, store
+from analytics.settings import load_settings
 
 ZENDESK = ["Id", "Created at", "Via", "Solved at", "First reply time in minutes", "Status"]
 GENERIC = ["Id", "Created", "Solved", "Team", "Priority"]
@@ -186,7 +187,7 @@ def test_any_export_is_refused_cleanly_or_imported_whole(con, example, suffix):
         path = Path(folder) / f"export{suffix}"
         path.write_bytes(data)
         try:
-            report = ingest.import_file(con, path, **kwargs)
+            report = ingest.import_file(con, path, settings=load_settings(), **kwargs)
         except ingest.ImportFailed as exc:
             event(f"refused: {str(exc).split(':')[-1][:40]}")
             assert str(exc) and "\n" not in str(exc)

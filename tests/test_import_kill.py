@@ -21,6 +21,7 @@ import exports
 import pytest
 
 from analytics import ingest, store
+from analytics.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 150_000
@@ -29,6 +30,7 @@ MAPPING = {"ticket_id": "Id", "created_at": "Created", "resolved_at": "Solved", 
 CHILD = """
 import sys
 from analytics import ingest, store
+from analytics.settings import load_settings
 
 db, export, marker, source = sys.argv[1:5]
 
@@ -44,6 +46,7 @@ ingest.import_file(
     preset="generic",
     mapping={"ticket_id": "Id", "created_at": "Created", "resolved_at": "Solved", "team": "Team"},
     progress=progress,
+    settings=load_settings(),
 )
 con.close()
 """
@@ -153,7 +156,13 @@ def test_import_killed_mid_way_leaves_exactly_the_data_before_it(
         assert len(after["tickets"]) == len(before["tickets"]) + rows_inserted
     # The killed writer's locks died with it: the next import goes straight through.
     report = ingest.import_file(
-        con, big_export, source="big", preset="generic", mapping=MAPPING, lock_timeout=5
+        con,
+        big_export,
+        source="big",
+        preset="generic",
+        mapping=MAPPING,
+        lock_timeout=5,
+        settings=load_settings(),
     )
     assert report.tickets == ROWS - report.rows_rejected
     assert con.execute("select count(*) from tickets where source = 'big'").fetchone()[0] == (

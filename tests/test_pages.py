@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from analytics import ingest, metrics, store
+from analytics.settings import load_settings
 
 APP = str(ROOT / "app.py")
 PAGES = (
@@ -34,7 +35,7 @@ def app_with_db(tmp_path, monkeypatch):
         db = tmp_path / "pages.duckdb"
         con = store.connect(db)
         for path in files:
-            ingest.import_file(con, path)
+            ingest.import_file(con, path, settings=load_settings())
         con.close()
         monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
         # No users file: single-user mode, whatever the developer's data/ holds.

@@ -17,6 +17,7 @@ from conftest import CHROMIUM, screenshot
 
 from analytics import events, ingest, metrics, report, store
 from analytics.report import fmt_hours, fmt_number, fmt_pct
+from analytics.settings import load_settings
 from analytics.simulate import write_sample
 
 WEEK = "2025-W10"
@@ -30,7 +31,7 @@ def sample_db(tmp_path_factory):
     files = write_sample(out, start=date(2024, 1, 1), years=1.25, scale=0.1, seed=7)
     db = out / "report.duckdb"
     con = store.connect(db)
-    ingest.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     con.close()
     return db

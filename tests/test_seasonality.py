@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from analytics import events, ingest, metrics, seasonality, store
+from analytics.settings import load_settings
 from analytics.simulate import write_sample
 
 TZ = "Europe/Paris"
@@ -24,7 +25,7 @@ def desk(tmp_path_factory):
     folder = tmp_path_factory.mktemp("seasons")
     files = write_sample(folder / "sample", years=2, scale=0.25)
     con = store.connect(folder / "seasons.duckdb")
-    ingest.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     start, end = metrics.period(date(2023, 1, 2), date(2024, 12, 31), TZ)
     yield con, metrics.Selection("sample", start, end, TZ)

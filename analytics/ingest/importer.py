@@ -33,7 +33,7 @@ from analytics.ingest.model import (
     default_source_name,
 )
 from analytics.ingest.presets import MappingError, guess_mapping, resolve_mapping
-from analytics.settings import Settings, load_settings
+from analytics.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def preview_file(
     delimiter: str | None = None,
     header: bool | None = None,
     rows: int = 10,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> FilePreview:
     """Return the detected preset, guessed mapping and first raw rows of a file.
 
@@ -69,7 +69,6 @@ def preview_file(
     ImportFailed
         When the file cannot be read at all.
     """
-    settings = settings or load_settings()
     workdir = Path(tempfile.mkdtemp(prefix="backlog-radar-"))
     try:
         try:
@@ -115,8 +114,8 @@ def import_file(
     path: str | Path,
     options: ImportOptions | None = None,
     *,
+    settings: Settings,
     actor: access.User | None = None,
-    settings: Settings | None = None,
     progress: Progress | None = None,
     lock_timeout: float | None = None,
     **fields: Any,
@@ -125,6 +124,8 @@ def import_file(
 
     Parameters
     ----------
+    settings
+        The upload limits and the default time zone.
     options
         How to read the file (see :class:`ImportOptions`); keyword arguments
         named after its fields (``source="emea"``, ``dry_run=True``) override it.
@@ -149,7 +150,6 @@ def import_file(
     options = replace(options or ImportOptions(), **fields)
     actor = actor or access.SYSTEM
     access.require(actor, "import")
-    settings = settings or load_settings()
     request = _request(Path(path), options, settings, actor, progress, lock_timeout)
     try:
         return _import(con, request)
