@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analytics import access, events, exports, importer, metrics, report, store
+from analytics import access, events, exports, ingest, metrics, report, store
 from analytics.forecast import impact
-from analytics.presets import ALL_PRESETS
+from analytics.ingest import ALL_PRESETS
 from analytics.settings import SAMPLE_DIR, SAMPLE_SOURCE, load_settings
 
 
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (
-        importer.ImportFailed,
+        ingest.ImportFailed,
         store.StoreError,
         events.EventsError,
         impact.ImpactError,
@@ -185,7 +185,7 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         field, sep, column = pair.partition("=")
         if not sep or not field.strip():
-            raise importer.ImportFailed(f"--map takes FIELD=COLUMN, not {pair!r}")
+            raise ingest.ImportFailed(f"--map takes FIELD=COLUMN, not {pair!r}")
         mapping[field.strip()] = column
     return mapping
 
@@ -203,7 +203,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     mapping = _parse_map(args.map)
     con = store.connect(args.db)
     try:
-        report = importer.import_file(
+        report = ingest.import_file(
             con,
             args.file,
             actor=cli_actor(),
@@ -219,6 +219,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             header=False if args.no_header else None,
             dry_run=args.dry_run,
             progress=_terminal_progress if sys.stderr.isatty() and not args.json else None,
+            settings=load_settings(),
         )
     finally:
         con.close()
@@ -229,7 +230,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_report(report: importer.ImportReport) -> str:
+def format_report(report: ingest.ImportReport) -> str:
     """Return the report as a few lines of text for a terminal."""
     verb = "would import" if report.dry_run else "imported"
     lines = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from analytics import store
-from analytics.presets import ALL_PRESETS
+from analytics.ingest import ALL_PRESETS
 
 NOT_IN_SOURCE = "not in this source"
 

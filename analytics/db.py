@@ -129,14 +129,17 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
 
 @contextmanager
 def transaction(
-    con: duckdb.DuckDBPyConnection, *, changes_data: bool = True
+    con: duckdb.DuckDBPyConnection, *, changes_data: bool = True, fresh_cursor: bool = True
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Yield a fresh cursor inside a transaction; commit when the block ends, roll back on error.
+    """Yield a cursor inside a transaction; commit when the block ends, roll back on error.
 
     With ``changes_data`` the data version is bumped in the same transaction,
     so every cached query result keyed on it is invalidated by the commit.
+    Without ``fresh_cursor`` the transaction runs on ``con`` itself, which the
+    caller keeps open: the block can read the temporary tables ``con`` made,
+    since DuckDB keeps them private to one cursor.
     """
-    cur = con.cursor()
+    cur = con.cursor() if fresh_cursor else con
     try:
         cur.execute("begin transaction")
         yield cur
@@ -147,7 +150,8 @@ def transaction(
         cur.execute("rollback")
         raise
     finally:
-        cur.close()
+        if fresh_cursor:
+            cur.close()
 
 
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from common import OUT, ROOT, table  # noqa: E402
 
-from analytics import events, forecast, importer, metrics, store  # noqa: E402
+from analytics import events, forecast, ingest, metrics, store  # noqa: E402
 from analytics.settings import load_settings  # noqa: E402
 
 UCI = ROOT.parent / "shared" / "realdata" / "uci_servicenow_incidents" / "incident_event_log.zip"
@@ -46,7 +46,7 @@ def sample_store() -> Path:
     if not path.exists():
         files = write_sample(OUT / "forecast_sample", years=3.0, scale=1.0)
         con = store.connect(path)
-        importer.import_file(con, files.tickets_csv, source="sample")
+        ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
         events.import_events_csv(con, files.events_csv)
         con.close()
     return path
@@ -56,7 +56,7 @@ def uci_store() -> Path:
     path = OUT / "forecast_uci.duckdb"
     if not path.exists():
         con = store.connect(path)
-        importer.import_file(con, UCI)
+        ingest.import_file(con, UCI, settings=load_settings())
         con.close()
     return path
 

@@ -5,7 +5,7 @@ Generates (once, cached under ``benchmarks/out/``) a Zendesk ticket export of
 reading it, each run in a fresh subprocess so that peak memory
 (``ru_maxrss``) belongs to one path only:
 
-- ``import``: :func:`analytics.importer.import_file` into a fresh store
+- ``import``: :func:`analytics.ingest.import_file` into a fresh store
   (detection, date reading, validation, flags, upsert, one transaction);
 - ``duckdb``: ``create table t as select * from read_csv(...)`` into a fresh
   DuckDB file;
@@ -93,7 +93,8 @@ def run_child(kind: str, csv_path: Path, db_path: Path) -> dict:
     stages: list[tuple[float, str]] = []
     if kind == "import":
         sys.path.insert(0, str(ROOT))
-        from analytics import importer, store
+        from analytics import ingest, store
+        from analytics.settings import load_settings
 
         start = time.perf_counter()
 
@@ -101,7 +102,9 @@ def run_child(kind: str, csv_path: Path, db_path: Path) -> dict:
             stages.append((time.perf_counter() - start, message))
 
         con = store.connect(db_path)
-        report = importer.import_file(con, csv_path, source="bench", progress=progress)
+        report = ingest.import_file(
+            con, csv_path, source="bench", progress=progress, settings=load_settings()
+        )
         con.close()
         rows = report.tickets
     elif kind == "duckdb":

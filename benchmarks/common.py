@@ -31,11 +31,8 @@ SIM_START = date(2023, 1, 2)
 SIM_SOURCE = "sample"
 # The code whose changes change what a simulated store holds or how it is laid out.
 IMPORT_CODE = (
-    "analytics/importer.py",
-    "analytics/dates.py",
+    "analytics/ingest/*.py",
     "analytics/canonical.py",
-    "analytics/files.py",
-    "analytics/presets.py",
     "analytics/sample/*.py",
     "analytics/sql/import_*.sql",
     "analytics/sql/migrations/*.sql",
@@ -60,8 +57,9 @@ def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path
     Built on first use and cached as ``benchmarks/out/store_<tickets>_<version>.duckdb``,
     ``<version>`` being :func:`import_code_version`.
     """
-    from analytics import importer, store
+    from analytics import ingest, store
     from analytics.sample import write_sample
+    from analytics.settings import load_settings
 
     path = OUT / f"store_{tickets}_{import_code_version()}.duckdb"
     if path.exists():
@@ -76,7 +74,9 @@ def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path
     building.unlink(missing_ok=True)
     con = store.connect(building)
     try:
-        report = importer.import_file(con, files.tickets_csv, source=SIM_SOURCE)
+        report = ingest.import_file(
+            con, files.tickets_csv, source=SIM_SOURCE, settings=load_settings()
+        )
         con.execute("checkpoint")
     finally:
         con.close()

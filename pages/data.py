@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import access, exports, importer, store
+from analytics import access, exports, ingest, store
 from analytics.canonical import MAPPABLE_FIELDS
-from analytics.presets import ALL_PRESETS
+from analytics.ingest import ALL_PRESETS
 
 NOT_MAPPED = "(not mapped)"
 ENCODINGS = ["(detect)", "utf-8", "cp1252", "latin-1", "utf-16"]
@@ -49,7 +49,7 @@ def _staged(upload) -> Iterator[Path]:
         yield path
 
 
-def _preview(upload, preset: str | None, options: dict) -> importer.FilePreview:
+def _preview(upload, preset: str | None, options: dict) -> ingest.FilePreview:
     """Return the file's preview, read (and an archive unpacked) once per upload and options.
 
     Every widget on the form reruns the page; reading a large archive again on
@@ -60,12 +60,12 @@ def _preview(upload, preset: str | None, options: dict) -> importer.FilePreview:
     if key not in previews:
         with _staged(upload) as path:
             try:
-                previews[key] = importer.preview_file(
+                previews[key] = ingest.preview_file(
                     path, file_name=upload.name, preset=preset, settings=ui.settings(), **options
                 )
-            except importer.ImportFailed as exc:
+            except ingest.ImportFailed as exc:
                 previews[key] = exc
-    if isinstance(previews[key], importer.ImportFailed):
+    if isinstance(previews[key], ingest.ImportFailed):
         raise previews[key]
     return previews[key]
 
@@ -91,7 +91,7 @@ def _import_form(upload) -> None:
     )
     try:
         preview = _preview(upload, None if preset_choice == "(detect)" else preset_choice, options)
-    except importer.ImportFailed as exc:
+    except ingest.ImportFailed as exc:
         st.error(f"This file cannot be read: {ui.md_escape(exc)}")
         return
     if preview.detected:
@@ -138,7 +138,7 @@ def _import_form(upload) -> None:
 
     col1, col2, col3 = st.columns(3)
     source = col1.text_input(
-        "Source name", value=importer.default_source_name(upload.name), key=f"source_{key}"
+        "Source name", value=ingest.default_source_name(upload.name), key=f"source_{key}"
     )
     zones = ui.time_zones()
     default_zone = preview.preset.tz or ui.settings().default_tz
@@ -190,7 +190,7 @@ def _run_import(path: Path, arguments: dict, *, dry_run: bool, key: str) -> None
     bar = st.progress(0.0, text="Starting")
     try:
         with ui.cursor() as cur:
-            report = importer.import_file(
+            report = ingest.import_file(
                 cur,
                 path,
                 actor=user,
@@ -199,7 +199,7 @@ def _run_import(path: Path, arguments: dict, *, dry_run: bool, key: str) -> None
                 settings=ui.settings(),
                 **arguments,
             )
-    except (importer.ImportFailed, access.PermissionDenied) as exc:
+    except (ingest.ImportFailed, access.PermissionDenied) as exc:
         bar.empty()
         st.session_state.pop(f"report_{key}", None)
         st.error(f"Nothing was imported: {ui.md_escape(exc)}")
@@ -210,7 +210,7 @@ def _run_import(path: Path, arguments: dict, *, dry_run: bool, key: str) -> None
         st.rerun()  # so the sidebar's source picker lists the new source
 
 
-def _show_report(report: importer.ImportReport) -> None:
+def _show_report(report: ingest.ImportReport) -> None:
     if report.dry_run:
         st.info("Dry run: nothing was written. These are the counts an import would give.")
     else:

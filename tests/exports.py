@@ -17,7 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import importer, store
+from analytics import ingest, store
+from analytics.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -112,9 +113,10 @@ def tickets(
     return {row[1]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
 
 
-def import_(con, path: Path, **kwargs) -> importer.ImportReport:
+def import_(con, path: Path, **kwargs) -> ingest.ImportReport:
     """Import with the test defaults (no progress, the default settings)."""
-    return importer.import_file(con, path, **kwargs)
+    kwargs.setdefault("settings", load_settings())
+    return ingest.import_file(con, path, **kwargs)
 
 
 def memory_store() -> duckdb.DuckDBPyConnection:

@@ -15,7 +15,8 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from analytics import events, importer, store
+from analytics import events, ingest, store
+from analytics.settings import load_settings
 
 CORPUS_FILE = Path(__file__).parent / "hostile" / "hostile_names.csv"
 # A name far longer than any label: it must wrap or cut, never break a page.
@@ -81,14 +82,14 @@ def write_store(db: Path, days: int = 70) -> Path:
                 n += 1
     con = store.connect(db)
     try:
-        importer.import_file(
+        ingest.import_file(
             con,
             path,
             source=SOURCE,
             preset="generic",
             mapping={"ticket_id": "id", "created_at": "created", "first_response_at": "first",
                      "resolved_at": "resolved", "region": "region", "team": "team",
-                     "channel": "channel", "category": "category", "priority": "priority"},
+                     "channel": "channel", "category": "category", "priority": "priority"}, settings=load_settings(),
         )  # fmt: skip
         calendar = db.with_name("events.csv")
         with calendar.open("w", newline="", encoding="utf-8") as handle:

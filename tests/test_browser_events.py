@@ -4,8 +4,9 @@ import pytest
 from conftest import AppServer, choose, screenshot
 from playwright.sync_api import expect
 
-from analytics import events, importer, store
+from analytics import events, ingest, store
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 pytestmark = pytest.mark.browser
 EVENT = "Autumn outage"
@@ -18,7 +19,7 @@ def server(tmp_path_factory):
     files = write_sample(folder / "sample", years=2, scale=0.25)
     db = folder / "events.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv, source="sample")  # as `make run` does
     con.close()
     app = AppServer(db).start()

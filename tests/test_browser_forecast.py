@@ -6,8 +6,9 @@ from datetime import date
 import pytest
 from conftest import AppServer, screenshot, wait_until_idle
 
-from analytics import events, importer, store
+from analytics import events, ingest, store
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +19,7 @@ def server(tmp_path_factory):
     files = write_sample(folder / "sample", start=date(2024, 1, 1), years=1.2, scale=0.1)
     db = folder / "store.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     con.close()
     app = AppServer(db).start()

@@ -9,7 +9,8 @@ import hostile_text
 import pytest
 from conftest import choose, screenshot, wait_until_idle
 
-from analytics import importer, store
+from analytics import ingest, store
+from analytics.settings import load_settings
 
 pytestmark = pytest.mark.browser
 
@@ -38,13 +39,13 @@ def hostile_store(tmp_path):
                           rng.choice(CATEGORIES), rng.choice(REGIONS)])  # fmt: skip
     db = tmp_path / "hostile.duckdb"
     con = store.connect(db)
-    importer.import_file(
+    ingest.import_file(
         con,
         path,
         source="<b>desk</b>",
         preset="generic",
         mapping={"ticket_id": "id", "created_at": "created", "first_response_at": "first",
-                 "resolved_at": "resolved", "category": "category", "region": "region"},
+                 "resolved_at": "resolved", "category": "category", "region": "region"}, settings=load_settings(),
     )  # fmt: skip
     con.close()
     return db

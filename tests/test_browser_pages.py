@@ -13,7 +13,8 @@ import pytest
 from conftest import SERVICENOW_LOG, AppServer, choose, screenshot, wait_until_idle
 from playwright.sync_api import expect
 
-from analytics import importer, metrics, store
+from analytics import ingest, metrics, store
+from analytics.settings import load_settings
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,7 +30,7 @@ def real_store(tmp_path_factory):
     """A store holding the UCI ServiceNow log, and the overview figures a manager should see."""
     db = tmp_path_factory.mktemp("pages") / "pages.duckdb"
     con = store.connect(db)
-    importer.import_file(con, SERVICENOW_LOG)
+    ingest.import_file(con, SERVICENOW_LOG, settings=load_settings())
     span = metrics.source_span(con, SOURCE)
     start, end = metrics.period(span.first_created_at.date(), span.as_of.date(), "UTC")
     expected = {

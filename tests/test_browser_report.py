@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 from conftest import AppServer, screenshot
 
-from analytics import events, importer, metrics, report, store
+from analytics import events, ingest, metrics, report, store
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 pytestmark = pytest.mark.browser
 WEEK = "2024-W20"
@@ -18,7 +19,7 @@ def server(tmp_path_factory):
     files = write_sample(out, start=date(2024, 1, 1), years=0.5, scale=0.1, seed=11)
     db = out / "page.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     created = metrics.overview(con, report.week_selection("sample", date(2024, 5, 13), "UTC"))
     con.close()

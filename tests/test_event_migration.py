@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import events, importer, store
+from analytics import events, ingest, store
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 SCOPED_FROM = 5  # the migration that gave events a source
 
@@ -58,7 +59,7 @@ def test_existing_events_survive_and_the_samples_own_go_to_the_sample(
     path = tmp_path / "old.duckdb"
     con = old_store(path)
     source = "sample" if with_sample_source else "helpdesk"
-    importer.import_file(con, sample_files.tickets_csv, source=source)
+    ingest.import_file(con, sample_files.tickets_csv, source=source, settings=load_settings())
     old_events(con, sample_files.events_csv)
     before = con.execute("select event_id, name from events order by event_id").fetchall()
     con.close()

@@ -16,9 +16,10 @@ import streamlit as st
 from conftest import NYC311, ROOT
 from streamlit.testing.v1 import AppTest
 
-from analytics import cli, events, forecast, importer, store
+from analytics import cli, events, forecast, ingest, store
 from analytics.forecast import impact
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 NYC = "nyc311"
 SAMPLE = "sample"
@@ -50,8 +51,8 @@ def calendar_csv(path: Path) -> Path:
 def fill(con, folder: Path) -> None:
     """Import both sources, the sample's own events file, then :data:`CALENDAR`."""
     files = write_sample(folder / "sample", start=date(2022, 10, 3), years=0.5, scale=0.1)
-    importer.import_file(con, files.tickets_csv, source=SAMPLE)
-    importer.import_file(con, NYC311, source=NYC)
+    ingest.import_file(con, files.tickets_csv, source=SAMPLE, settings=load_settings())
+    ingest.import_file(con, NYC311, source=NYC, settings=load_settings())
     events.import_events_csv(con, files.events_csv, source=SAMPLE)  # as `make run` does
     events.import_events_csv(con, calendar_csv(folder / "calendar.csv"))
 

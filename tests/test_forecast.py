@@ -14,7 +14,7 @@ import streamlit as st
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from analytics import cli, events, forecast, importer, metrics, store
+from analytics import cli, events, forecast, ingest, metrics, store
 from analytics.sample import write_sample
 from analytics.settings import load_settings
 
@@ -353,7 +353,7 @@ def sample_db(tmp_path_factory):
     files = write_sample(folder / "sample", start=date(2024, 1, 1), years=1.2, scale=0.1)
     db = folder / "store.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     con.close()
     return db

@@ -17,7 +17,7 @@ import streamlit as st
 from apptest import page_on
 from streamlit.testing.v1 import AppTest
 
-from analytics import cli, forecast, importer, store
+from analytics import cli, forecast, ingest, store
 from analytics.forecast.envelope import Rejected, envelope
 from analytics.planning import staffing
 from analytics.settings import load_settings
@@ -260,9 +260,9 @@ def write_source(path, days: list[int], resolve_after: timedelta = timedelta(hou
 def import_store(tmp_path, name: str, csv_path) -> str:
     db = tmp_path / f"{name}.duckdb"
     con = store.connect(db)
-    importer.import_file(
+    ingest.import_file(
         con, csv_path, source=name, preset="generic",
-        mapping={"ticket_id": "id", "created_at": "created", "resolved_at": "resolved"},
+        mapping={"ticket_id": "id", "created_at": "created", "resolved_at": "resolved"}, settings=load_settings(),
     )  # fmt: skip
     con.close()
     return str(db)

@@ -20,8 +20,8 @@ from pathlib import Path
 import exports
 import pytest
 
-from analytics import importer, store
-from analytics.settings import Settings
+from analytics import ingest, store
+from analytics.settings import Settings, load_settings
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CASES = tomllib.loads((HOSTILE / "expected.toml").read_text(encoding="utf-8"))["case"]
@@ -206,14 +206,14 @@ def test_hostile_file_is_refused_or_imported_as_the_manifest_says(case, filled, 
     baseline = _baseline(filled)
     arguments = _arguments(case)
     if case["outcome"] == "refused":
-        with pytest.raises(importer.ImportFailed) as failure:
-            importer.import_file(filled, path, settings=_settings(case), **arguments)
+        with pytest.raises(ingest.ImportFailed) as failure:
+            ingest.import_file(filled, path, settings=_settings(case), **arguments)
         message = str(failure.value)
         assert case["message"] in message
         assert "\n" not in message and "Traceback" not in message
         assert exports.table_dump(filled) == before
     else:
-        report = importer.import_file(filled, path, settings=_settings(case), **arguments)
+        report = ingest.import_file(filled, path, settings=_settings(case), **arguments)
         assert (report.tickets, report.rows_rejected) == (case["tickets"], case["rejects"])
         if "reject_reason" in case:
             assert case["reject_reason"] in report.rejects[0].reason
@@ -229,8 +229,8 @@ def test_hostile_file_is_refused_or_imported_as_the_manifest_says(case, filled, 
     # The Data page previews a file before importing it: the same file may
     # fail there too, but only with the importer's own error.
     try:
-        importer.preview_file(path, preset=_arguments(case).get("preset"), settings=_settings(case))
-    except importer.ImportFailed as exc:
+        ingest.preview_file(path, preset=_arguments(case).get("preset"), settings=_settings(case))
+    except ingest.ImportFailed as exc:
         assert "\n" not in str(exc)
 
 
@@ -238,15 +238,19 @@ def test_oversized_file_is_refused_before_anything_reads_it(filled, tmp_path):
     path = tmp_path / "sparse_over_limit.csv"
     _sparse_over_limit(path)
     assert path.stat().st_blocks * 512 < MB  # sparse: nothing to read but the header
-    with pytest.raises(importer.ImportFailed, match="over the 500 MB limit"):
-        importer.import_file(filled, path, preset="generic", mapping=DEFAULT_MAPPING)
+    with pytest.raises(ingest.ImportFailed, match="over the 500 MB limit"):
+        ingest.import_file(
+            filled, path, preset="generic", mapping=DEFAULT_MAPPING, settings=load_settings()
+        )
     # The file's hash is computed on a thread; for a refused file it must not start.
     assert not [t for t in threading.enumerate() if t.name == "sha256" and t.is_alive()]
 
 
 def test_sql_in_column_names_and_cells_is_only_ever_data(filled):
     case = next(c for c in CASES if c["file"] == "sql_column_names.csv" and "mapping" in c)
-    report = importer.import_file(filled, HOSTILE / case["file"], **_arguments(case))
+    report = ingest.import_file(
+        filled, HOSTILE / case["file"], settings=load_settings(), **_arguments(case)
+    )
     assert report.mapping == case["mapping"]
     stored = json.loads(
         filled.execute(
@@ -272,7 +276,9 @@ def test_sql_in_column_names_and_cells_is_only_ever_data(filled):
 
 def test_html_and_formulas_in_fields_are_stored_exactly_as_written(filled):
     case = next(c for c in CASES if c["file"] == "html_and_formulas.csv")
-    report = importer.import_file(filled, HOSTILE / case["file"], **_arguments(case))
+    report = ingest.import_file(
+        filled, HOSTILE / case["file"], settings=load_settings(), **_arguments(case)
+    )
     rows = filled.execute(
         "select ticket_id, team, category, assignee, status_raw from tickets "
         "where source = 'hostile' order by ticket_id"

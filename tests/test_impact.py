@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import cli, events, importer, store
+from analytics import cli, events, ingest, store
 from analytics.forecast import impact
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 TZ = "Europe/Paris"
 ROLLOUTS = ("Asia", "North America", "Europe", "France")
@@ -30,7 +31,7 @@ def sample(tmp_path_factory):
     files = write_sample(folder / "sample", years=3, scale=0.4)
     db = folder / "impact.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     truth = pd.read_csv(files.events_csv)
     yield con, db, truth

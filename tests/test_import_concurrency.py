@@ -18,7 +18,8 @@ from pathlib import Path
 import exports
 import pytest
 
-from analytics import importer, store
+from analytics import ingest, store
+from analytics.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 MAPPING = {"ticket_id": "Id", "created_at": "Created", "team": "Team"}
@@ -59,7 +60,7 @@ def test_two_sessions_importing_at_once_run_one_after_the_other(db, tmp_path):
     # abort one of them on a write-write conflict.
     files = [_export(tmp_path / f"{name}.csv", 60_000, prefix="T") for name in ("a", "b")]
     spans: dict[int, list[float]] = {0: [], 1: []}
-    reports: dict[int, importer.ImportReport] = {}
+    reports: dict[int, ingest.ImportReport] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(2)
 
@@ -73,8 +74,14 @@ def test_two_sessions_importing_at_once_run_one_after_the_other(db, tmp_path):
         cur = con.cursor()
         try:
             start.wait()
-            reports[i] = importer.import_file(
-                cur, files[i], source="s", preset="generic", mapping=MAPPING, progress=progress
+            reports[i] = ingest.import_file(
+                cur,
+                files[i],
+                source="s",
+                preset="generic",
+                mapping=MAPPING,
+                progress=progress,
+                settings=load_settings(),
             )
         except BaseException as exc:
             errors.append(exc)
@@ -104,8 +111,8 @@ def test_session_waiting_too_long_for_the_store_is_refused_with_who_holds_it(db,
     with store.write_lock(holder, "deleting source 'x'"):
         cur = con.cursor()
         started = time.monotonic()
-        with pytest.raises(importer.ImportFailed) as failure:
-            importer.import_file(
+        with pytest.raises(ingest.ImportFailed) as failure:
+            ingest.import_file(
                 cur,
                 path,
                 source="s",
@@ -113,6 +120,7 @@ def test_session_waiting_too_long_for_the_store_is_refused_with_who_holds_it(db,
                 mapping=MAPPING,
                 lock_timeout=0.5,
                 progress=lambda fraction, message: waiting.append(message),
+                settings=load_settings(),
             )
         assert time.monotonic() - started >= 0.5
         with pytest.raises(store.StoreBusyError, match="the store is busy"):
@@ -123,7 +131,9 @@ def test_session_waiting_too_long_for_the_store_is_refused_with_who_holds_it(db,
     assert any(m.startswith(f"waiting: pid {os.getpid()} deleting source 'x'") for m in waiting)
     assert exports.table_dump(con) == before
     # Once the holder is gone the same import goes through.
-    report = importer.import_file(cur, path, source="s", preset="generic", mapping=MAPPING)
+    report = ingest.import_file(
+        cur, path, source="s", preset="generic", mapping=MAPPING, settings=load_settings()
+    )
     assert report.rows_inserted == 90
     con.close()
 
@@ -145,8 +155,13 @@ def test_readers_see_the_store_before_or_after_an_import_never_half_of_it(db, tm
     thread = threading.Thread(target=reader)
     thread.start()
     try:
-        report = importer.import_file(
-            con.cursor(), path, source="r", preset="generic", mapping=MAPPING
+        report = ingest.import_file(
+            con.cursor(),
+            path,
+            source="r",
+            preset="generic",
+            mapping=MAPPING,
+            settings=load_settings(),
         )
     finally:
         done.set()
@@ -160,7 +175,8 @@ def test_readers_see_the_store_before_or_after_an_import_never_half_of_it(db, tm
 
 HOLDER = """
 import sys, time
-from analytics import importer, store
+from analytics import ingest, store
+from analytics.settings import load_settings
 
 db, export, marker = sys.argv[1:4]
 
@@ -171,9 +187,10 @@ def progress(fraction, message):
         time.sleep(60)  # hold the store until the test kills this process
 
 con = store.connect(db)
-importer.import_file(
+ingest.import_file(
     con, export, source="p", preset="generic",
     mapping={"ticket_id": "Id", "created_at": "Created"}, progress=progress,
+    settings=load_settings(),
 )
 """
 
@@ -238,14 +255,15 @@ def test_import_lock_held_by_another_process_makes_an_import_wait_then_refuse(db
     try:
         con = store.connect(db)
         before = exports.table_dump(con)
-        with pytest.raises(importer.ImportFailed) as failure:
-            importer.import_file(
+        with pytest.raises(ingest.ImportFailed) as failure:
+            ingest.import_file(
                 con,
                 _export(tmp_path / "x.csv", 50),
                 source="s",
                 preset="generic",
                 mapping=MAPPING,
                 lock_timeout=0.5,
+                settings=load_settings(),
             )
         assert str(failure.value).startswith(
             f"the store is busy: pid {child.pid} importing 'other.csv' into source 'o' since "
@@ -254,8 +272,14 @@ def test_import_lock_held_by_another_process_makes_an_import_wait_then_refuse(db
     finally:
         _kill(child)
     # flock dies with its process: no stale lock for the next import.
-    report = importer.import_file(
-        con, tmp_path / "x.csv", source="s", preset="generic", mapping=MAPPING, lock_timeout=1
+    report = ingest.import_file(
+        con,
+        tmp_path / "x.csv",
+        source="s",
+        preset="generic",
+        mapping=MAPPING,
+        lock_timeout=1,
+        settings=load_settings(),
     )
     assert report.rows_inserted == 40
     assert store.write_lock_path(db).read_text() == ""  # the holder's line is cleared

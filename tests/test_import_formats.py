@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import exports
 import pytest
 
-from analytics import importer, store
-from analytics.importer import ImportFailed
+from analytics import ingest, store
+from analytics.ingest import ImportFailed
+from analytics.settings import load_settings
 
 HEADER = ["Ticket", "Opened", "Closed", "Team", "Priority", "Owner"]
 MAPPING = {
@@ -271,7 +272,7 @@ def test_date_order_contradicted_by_the_data_is_refused(con, tmp_path):
 
 
 def test_preview_shows_the_preset_mapping_and_first_rows(tmp_path):
-    preview = importer.preview_file(exports.zendesk(tmp_path), rows=2)
+    preview = ingest.preview_file(exports.zendesk(tmp_path), rows=2, settings=load_settings())
     assert (preview.preset.name, preview.detected) == ("zendesk", True)
     assert preview.mapping["channel"] == "Via"
     assert len(preview.rows) == 2 and preview.rows[0][0] == "101"
@@ -280,6 +281,8 @@ def test_preview_shows_the_preset_mapping_and_first_rows(tmp_path):
 
 def test_preview_reads_quoted_line_breaks_beside_short_rows(tmp_path):
     text = exports.csv_text(HEADER, [["T-1", "2024-03-12", "", "Ops", "High", "Bob\nSmith"]])
-    preview = importer.preview_file(exports.write_text(tmp_path / "p.csv", text + "T-2\n"))
+    preview = ingest.preview_file(
+        exports.write_text(tmp_path / "p.csv", text + "T-2\n"), settings=load_settings()
+    )
     assert [row[0] for row in preview.rows] == ["T-1", "T-2"]
     assert preview.rows[0][5] == "Bob\nSmith"

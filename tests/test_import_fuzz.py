@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from analytics import importer, store
+from analytics import ingest, store
+from analytics.settings import load_settings
 
 ZENDESK = ["Id", "Created at", "Via", "Solved at", "First reply time in minutes", "Status"]
 GENERIC = ["Id", "Created", "Solved", "Team", "Priority"]
@@ -141,7 +142,7 @@ def con():
     connection.close()
 
 
-def _check_committed(con, report: importer.ImportReport, before: dict) -> None:
+def _check_committed(con, report: ingest.ImportReport, before: dict) -> None:
     """Assert that the import's imports row matches what the store holds."""
     row = con.execute(
         "select source, rows_inserted, rows_updated, rows_rejected from imports where import_id = ?",
@@ -186,8 +187,8 @@ def test_any_export_is_refused_cleanly_or_imported_whole(con, example, suffix):
         path = Path(folder) / f"export{suffix}"
         path.write_bytes(data)
         try:
-            report = importer.import_file(con, path, **kwargs)
-        except importer.ImportFailed as exc:
+            report = ingest.import_file(con, path, settings=load_settings(), **kwargs)
+        except ingest.ImportFailed as exc:
             event(f"refused: {str(exc).split(':')[-1][:40]}")
             assert str(exc) and "\n" not in str(exc)
             assert exports.table_dump(con) == before

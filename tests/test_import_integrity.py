@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import exports
 import pytest
 
-from analytics import importer, store
-from analytics.importer import ImportFailed
+from analytics import db, ingest, store
+from analytics.ingest import ImportFailed
 
 HEADER = ["Ticket", "Opened", "Answered", "Solved", "State"]
 MAPPING = {
@@ -227,7 +227,7 @@ def _fail_after_upsert(exc):
 def test_failure_after_the_upsert_leaves_the_store_as_it_was(filled_store, monkeypatch, exc):
     con, newer = filled_store
     before = exports.table_dump(con)
-    monkeypatch.setattr(store, "bump_data_version", _fail_after_upsert(exc))
+    monkeypatch.setattr(db, "bump_data_version", _fail_after_upsert(exc))
     with pytest.raises(type(exc)):
         _import(con, newer)
     assert exports.table_dump(con) == before
@@ -255,7 +255,7 @@ def test_failing_insert_after_deleting_changed_tickets_leaves_the_store_as_it_wa
 def test_store_accepts_the_next_import_after_a_failed_one(filled_store, monkeypatch):
     con, newer = filled_store
     with monkeypatch.context() as patch:
-        patch.setattr(store, "bump_data_version", _fail_after_upsert(RuntimeError("boom")))
+        patch.setattr(db, "bump_data_version", _fail_after_upsert(RuntimeError("boom")))
         with pytest.raises(RuntimeError):
             _import(con, newer)
     version = store.data_version(con)
@@ -265,7 +265,7 @@ def test_store_accepts_the_next_import_after_a_failed_one(filled_store, monkeypa
 
 
 def test_import_of_a_missing_file_fails_cleanly(con, tmp_path):
-    with pytest.raises(importer.ImportFailed, match="no such file"):
+    with pytest.raises(ingest.ImportFailed, match="no such file"):
         _import(con, tmp_path / "nope.csv")
 
 

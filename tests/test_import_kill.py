@@ -20,7 +20,8 @@ from pathlib import Path
 import exports
 import pytest
 
-from analytics import importer, store
+from analytics import ingest, store
+from analytics.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 150_000
@@ -28,7 +29,8 @@ MAPPING = {"ticket_id": "Id", "created_at": "Created", "resolved_at": "Solved", 
 
 CHILD = """
 import sys
-from analytics import importer, store
+from analytics import ingest, store
+from analytics.settings import load_settings
 
 db, export, marker, source = sys.argv[1:5]
 
@@ -37,13 +39,14 @@ def progress(fraction, message):
         fh.write(message + "\\n")
 
 con = store.connect(db)
-importer.import_file(
+ingest.import_file(
     con,
     export,
     source=source,
     preset="generic",
     mapping={"ticket_id": "Id", "created_at": "Created", "resolved_at": "Solved", "team": "Team"},
     progress=progress,
+    settings=load_settings(),
 )
 con.close()
 """
@@ -152,8 +155,14 @@ def test_import_killed_mid_way_leaves_exactly_the_data_before_it(
         assert rows_rejected == ROWS // 10_000 + (ROWS % 10_000 > 7)
         assert len(after["tickets"]) == len(before["tickets"]) + rows_inserted
     # The killed writer's locks died with it: the next import goes straight through.
-    report = importer.import_file(
-        con, big_export, source="big", preset="generic", mapping=MAPPING, lock_timeout=5
+    report = ingest.import_file(
+        con,
+        big_export,
+        source="big",
+        preset="generic",
+        mapping=MAPPING,
+        lock_timeout=5,
+        settings=load_settings(),
     )
     assert report.tickets == ROWS - report.rows_rejected
     assert con.execute("select count(*) from tickets where source = 'big'").fetchone()[0] == (

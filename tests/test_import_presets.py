@@ -367,7 +367,7 @@ def test_preset_exports_need_no_options(tmp_path, writer):
 def test_generic_table_without_mapping_is_refused_with_a_guess(tmp_path):
     con = store.connect()
     path = exports.generic(tmp_path)
-    from analytics.importer import ImportFailed
+    from analytics.ingest import ImportFailed
 
     with pytest.raises(ImportFailed, match="map the columns"):
         exports.import_(con, path)

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from reference_metrics import Reference, load_tickets
 
-from analytics import importer, metrics, store
+from analytics import ingest, metrics, store
 from analytics.metrics import Selection, period
 from analytics.settings import DEFAULT_SETTINGS_FILE, load_settings
 
@@ -129,9 +129,9 @@ def con(tmp_path_factory: pytest.TempPathFactory):
 
     folder = tmp_path_factory.mktemp("metrics")
     connection = store.connect(folder / "metrics.duckdb")
-    importer.import_file(connection, SERVICENOW_LOG, source="uci", settings=SETTINGS)
+    ingest.import_file(connection, SERVICENOW_LOG, source="uci", settings=SETTINGS)
     sample = write_sample(folder / "sample", start=SAMPLE_START, years=1.0, scale=0.3, seed=11)
-    importer.import_file(connection, sample.tickets_csv, source="sample", settings=SETTINGS)
+    ingest.import_file(connection, sample.tickets_csv, source="sample", settings=SETTINGS)
     yield connection
     connection.close()
 

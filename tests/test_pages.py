@@ -8,7 +8,8 @@ from conftest import NYC311, ROOT
 from streamlit.testing.v1 import AppTest
 
 import ui
-from analytics import importer, metrics, store
+from analytics import ingest, metrics, store
+from analytics.settings import load_settings
 from ui import filters
 
 APP = str(ROOT / "app.py")
@@ -35,7 +36,7 @@ def app_with_db(tmp_path, monkeypatch):
         db = tmp_path / "pages.duckdb"
         con = store.connect(db)
         for path in files:
-            importer.import_file(con, path)
+            ingest.import_file(con, path, settings=load_settings())
         con.close()
         monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
         # No users file: single-user mode, whatever the developer's data/ holds.

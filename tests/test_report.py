@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime
 import pytest
 from conftest import CHROMIUM, screenshot
 
-from analytics import events, importer, metrics, report, settings, store
+from analytics import events, ingest, metrics, report, settings, store
 from analytics.report import fmt_hours, fmt_number, fmt_pct
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 WEEK = "2025-W10"
 MONDAY = date(2025, 3, 3)
@@ -30,7 +31,7 @@ def sample_db(tmp_path_factory):
     files = write_sample(out, start=date(2024, 1, 1), years=1.25, scale=0.1, seed=7)
     db = out / "report.duckdb"
     con = store.connect(db)
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     con.close()
     return db

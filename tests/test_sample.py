@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
-from analytics import events, importer, metrics, store
+from analytics import events, ingest, metrics, store
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +15,7 @@ def sample(tmp_path_factory):
     out = tmp_path_factory.mktemp("sample")
     files = write_sample(out, start=date(2024, 1, 1), years=1.0, scale=0.2, seed=3)
     con = store.connect()
-    report = importer.import_file(con, files.tickets_csv, source="sample")
+    report = ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     imported_events = events.import_events_csv(con, files.events_csv)
     yield con, files, report, imported_events
     con.close()
@@ -63,7 +64,7 @@ def test_the_story_events_are_in_the_calendar(sample):
 
 def test_reimporting_the_sample_changes_nothing(sample):
     con, files, _, _ = sample
-    again = importer.import_file(con, files.tickets_csv, source="sample")
+    again = ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     assert (again.rows_inserted, again.rows_updated) == (0, 0)
     assert again.rows_unchanged == again.tickets
 

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import events, importer, metrics, seasonality, store
+from analytics import events, ingest, metrics, seasonality, store
 from analytics.sample import write_sample
+from analytics.settings import load_settings
 
 TZ = "Europe/Paris"
 
@@ -24,7 +25,7 @@ def desk(tmp_path_factory):
     folder = tmp_path_factory.mktemp("seasons")
     files = write_sample(folder / "sample", years=2, scale=0.25)
     con = store.connect(folder / "seasons.duckdb")
-    importer.import_file(con, files.tickets_csv, source="sample")
+    ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     start, end = metrics.period(date(2023, 1, 2), date(2024, 12, 31), TZ)
     yield con, metrics.Selection("sample", start, end, TZ)

@@ -237,20 +237,11 @@ def open_input(
                 head = gz.read(HEAD_BYTES)
         except _UNPACK_ERRORS as exc:
             raise InputFileError(f"{name} is not a readable gzip file: {exc}") from exc
-        return _open_text(
-            path,
-            workdir,
-            name,
-            head,
-            encoding,
-            delimiter,
-            quote,
-            header,
-            max_unpacked_bytes,
-            opener=gzip.open,
-        )
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
+        opener = gzip.open
+    else:
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        opener = None
     return _open_text(
         path,
         workdir,
@@ -261,7 +252,7 @@ def open_input(
         quote,
         header,
         max_unpacked_bytes,
-        opener=None,
+        opener=opener,
     )
 
 

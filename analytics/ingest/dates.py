@@ -166,27 +166,7 @@ def parse_expression(field: str, profile: ColumnDates, order: str | None) -> str
     v = f'"{field}"'
     branches: list[tuple[str, str]] = []
     if profile.iso:
-        naive = f"timezone($tz, try_cast({v} as timestamp))"
-        aware = (
-            f"try_cast(regexp_replace({v}, '\\s*([+-]\\d{{2}}):?(\\d{{2}})$', '\\1:\\2') "
-            "as timestamptz)"
-        )
-        # Zendesk's "2024-03-12 14:05:00 +0100" is read by strptime at half the
-        # cost of the pattern rewrite; any other value (or a failed read) falls
-        # through to the rewrite, so the result is the same for every value.
-        aware = (
-            f"coalesce(case when {v}[-5] in ('+', '-') and {v}[-6] = ' ' "
-            f"then try_strptime({v}, '%Y-%m-%d %H:%M:%S %z') end, {aware})"
-        )
-        if profile.iso_offset == profile.iso:
-            iso_expr = aware
-        elif profile.iso_offset == 0:
-            iso_expr = naive
-        else:
-            iso_expr = (
-                f"case when regexp_full_match({v}, '{ISO_OFFSET}') then {aware} else {naive} end"
-            )
-        branches.append((ISO, iso_expr))
+        branches.append((ISO, _iso_expression(v, profile)))
     if profile.numeric:
         day, month = ("%d", "%m") if order == "dmy" else ("%m", "%d")
         year = "%y" if profile.short_year == profile.numeric else "%Y"
@@ -221,3 +201,26 @@ def parse_expression(field: str, profile: ColumnDates, order: str | None) -> str
         return expr
     whens = " ".join(f"when regexp_full_match({v}, '{pat}') then {expr}" for pat, expr in branches)
     return f"case {whens} end"
+
+
+def _iso_expression(v: str, profile: ColumnDates) -> str:
+    """Return the expression reading the ISO 8601 values of column ``v`` (quoted), offset or not."""
+    naive = f"timezone($tz, try_cast({v} as timestamp))"
+    aware = (
+        f"try_cast(regexp_replace({v}, '\\s*([+-]\\d{{2}}):?(\\d{{2}})$', '\\1:\\2') "
+        "as timestamptz)"
+    )
+    # Zendesk's "2024-03-12 14:05:00 +0100" is read by strptime more cheaply
+    # than by the pattern rewrite; any other value (or a failed read) falls
+    # through to the rewrite, so the result is the same for every value.
+    aware = (
+        f"coalesce(case when {v}[-5] in ('+', '-') and {v}[-6] = ' ' "
+        f"then try_strptime({v}, '%Y-%m-%d %H:%M:%S %z') end, {aware})"
+    )
+    if profile.iso_offset == profile.iso:
+        iso_expr = aware
+    elif profile.iso_offset == 0:
+        iso_expr = naive
+    else:
+        iso_expr = f"case when regexp_full_match({v}, '{ISO_OFFSET}') then {aware} else {naive} end"
+    return iso_expr
