@@ -1,0 +1,52 @@
+"""The command line: ``python -m analytics COMMAND ...``.
+
+Every command is a thin client of the library, like the app. Errors are one
+line on stderr and a non-zero exit status; ``--json`` prints one JSON object
+on stdout with stable keys.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from analytics import access, events, ingest, report, store
+from analytics.cli import analysis, data, users
+from analytics.cli.parser import build_parser
+from analytics.forecast import impact
+
+COMMANDS = {
+    "add-user": users.cmd_add_user,
+    "remove-user": users.cmd_remove_user,
+    "unlock-user": users.cmd_unlock_user,
+    "users": users.cmd_users,
+    "audit": users.cmd_audit,
+    "import": data.cmd_import,
+    "sources": data.cmd_sources,
+    "delete-source": data.cmd_delete_source,
+    "sample": data.cmd_sample,
+    "import-events": data.cmd_import_events,
+    "metrics": analysis.cmd_metrics,
+    "impact": analysis.cmd_impact,
+    "report": analysis.cmd_report,
+    "forecast": analysis.cmd_forecast,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the process exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (
+        ingest.ImportFailed,
+        store.StoreError,
+        events.EventsError,
+        impact.ImpactError,
+        report.ReportError,
+        access.AccessError,
+    ) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+__all__ = ["COMMANDS", "build_parser", "main"]

@@ -1,0 +1,150 @@
+"""Commands that ask the data: metrics, impact, forecast, report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from analytics import exports, metrics, report, store
+from analytics.forecast import impact
+from analytics.settings import SAMPLE_SOURCE, load_settings
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        source = default_source(con, args.source)
+        span = metrics.source_span(con, source)
+        first = args.first_day or span.first_created_at.astimezone(ZoneInfo(args.tz)).date()
+        last = args.last_day or span.as_of.astimezone(ZoneInfo(args.tz)).date()
+        start, end = metrics.period(first, last, args.tz)
+        selection = metrics.Selection(
+            source=source, start=start, end=end, tz=args.tz, business_hours=args.business_hours
+        )
+        figures = metrics.overview(con, selection).to_dict()
+    finally:
+        con.close()
+    print(
+        json.dumps(
+            {"source": source, "from": first.isoformat(), "to": last.isoformat(), **figures},
+            default=float,
+        )
+    )
+    return 0
+
+
+def default_source(con, requested: str | None) -> str:
+    """Return the source a command works on: the one named, the only one, or the sample."""
+    names = [s.source for s in store.list_sources(con)]
+    source = requested or (
+        names[0] if len(names) == 1 else SAMPLE_SOURCE if SAMPLE_SOURCE in names else None
+    )
+    if source is None:
+        raise store.StoreError(
+            "name a source with --source" + (f" ({', '.join(names)})" if names else "")
+        )
+    if source not in names:
+        raise store.StoreError(f"no source named {source!r}")
+    return source
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        source = default_source(con, args.source)
+        event = impact.find_event(con, args.event, args.region, source)
+        result = impact.estimate(con, source, event["event_id"], tz=args.tz)
+        if args.save:
+            impact.save_effects(con, result)
+    finally:
+        con.close()
+    arr, did, frt = result.arrivals, result.did, result.first_response
+    print(
+        json.dumps(
+            {
+                "event": event["name"],
+                "region": event["region"],
+                "source": source,
+                "method": f"intervention: {arr.model}",
+                "effect_pct": arr.effect_pct,
+                "low_pct": arr.low_pct,
+                "high_pct": arr.high_pct,
+                "duration_days": arr.duration_days,
+                "first_response_h": None if frt is None else frt.effect_abs,
+                "first_response_low_h": None if frt is None else frt.low_abs,
+                "first_response_high_h": None if frt is None else frt.high_abs,
+                "did": None if did is None else did.to_dict(),
+                "sentence": result.sentence(),
+            },
+            default=str,
+        )
+    )
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from analytics import forecast
+
+    con = store.connect(args.db)
+    try:
+        source = default_source(con, args.source)
+        span = metrics.source_span(con, source)
+        zone = ZoneInfo(args.tz)
+        first = args.first_day or span.first_created_at.astimezone(zone).date()
+        last = args.last_day or span.as_of.astimezone(zone).date()
+        start, end = metrics.period(first, last, args.tz)
+        selection = metrics.Selection(source=source, start=start, end=end, tz=args.tz)
+        by = args.by or "total"
+        horizon = args.horizon or (28 if args.freq == "D" else 48)
+        low, high = forecast.HORIZONS[args.freq]
+        if not low <= horizon <= high:
+            raise store.StoreError(f"--horizon must be {low} to {high} for --freq {args.freq}")
+        settings = load_settings()
+        names = forecast.series_names(con, selection, args.freq, by, settings)
+        results = []
+        for name in names:
+            fit = forecast.forecast_series(
+                con, selection, args.freq, horizon, by, name, args.backtest, settings
+            )
+            if fit is not None:
+                results.append(fit)
+                if not args.json:
+                    print(f"{name}: {fit.chosen}", file=sys.stderr)
+        short = None if results else forecast.history_shortfall(con, selection, args.freq, settings)
+    finally:
+        con.close()
+    if not results:
+        raise store.StoreError(short or "no series of this selection can be forecast")
+    if args.out:
+        frames = [r.forecast.assign(series=r.name, model=r.chosen) for r in results]
+        table = pd.concat(frames)[
+            ["series", "model", "period", "mean", "lo80", "hi80", "lo95", "hi95"]
+        ]
+        args.out.write_text(exports.csv_text(table), encoding="utf-8")
+    payload = {"series": [r.to_dict() for r in results]}
+    if args.json:
+        print(json.dumps(payload))
+    elif not args.out:
+        for r in results:
+            print(f"{r.name} ({r.chosen}):")
+            if r.note:
+                print(f"note: {r.note}")
+            numbers = r.forecast.select_dtypes("number").columns
+            print(r.forecast.round(dict.fromkeys(numbers, 1)).to_string(index=False))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    con = store.connect(args.db)
+    try:
+        source = default_source(con, args.source)
+        data = report.collect(con, source, args.week, args.region, args.tz, load_settings())
+    finally:
+        con.close()
+    path = report.write(report.compose(data, args.lang), args.out, args.fmt)
+    print(path)
+    return 0

@@ -1,0 +1,159 @@
+"""The command line's arguments: one function per group of commands."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from analytics import access
+from analytics.ingest import ALL_PRESETS
+from analytics.settings import SAMPLE_DIR, Settings, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every command."""
+    settings = load_settings()
+    parser = argparse.ArgumentParser(prog="python -m analytics", description="Backlog Radar")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_data_commands(commands, settings)
+    add_analysis_commands(commands, settings)
+    add_user_commands(commands, settings)
+    return parser
+
+
+def add_data_commands(commands, settings: Settings) -> None:
+    """Add import, sources, delete-source, import-events and sample."""
+    db_help = f"DuckDB database file (default: {settings.db_path})"
+    imp = commands.add_parser("import", help="import a helpdesk export into the store")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    imp.add_argument("--source", help="dataset name (default: from the file name)")
+    imp.add_argument("--preset", choices=sorted(ALL_PRESETS), help="default: detected")
+    imp.add_argument("--tz", help="IANA time zone of timestamps without an offset")
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="map a canonical field to a column (repeatable); column names may hold spaces",
+    )
+    imp.add_argument("--first-response-activity", action="append", default=[], metavar="A")
+    imp.add_argument("--resolved-activity", action="append", default=[], metavar="A")
+    imp.add_argument("--date-order", choices=["dmy", "mdy"])
+    imp.add_argument("--encoding", help="default: detected (utf-8, cp1252, latin-1, utf-16)")
+    imp.add_argument("--delimiter", help="default: detected among , ; tab |")
+    imp.add_argument("--no-header", action="store_true", help="the first row is data")
+    imp.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    imp.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+    src = commands.add_parser("sources", help="list the sources in the store")
+    src.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    src.add_argument("--json", action="store_true")
+
+    dele = commands.add_parser("delete-source", help="delete a source and everything it holds")
+    dele.add_argument("name")
+    dele.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
+    ev = commands.add_parser("import-events", help="add or replace events from a CSV file")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    ev.add_argument(
+        "--source",
+        metavar="NAME",
+        help="the source the events belong to, or 'all' (the default) for every source; "
+        "a row's own source cell wins",
+    )
+
+    sample = commands.add_parser("sample", help="simulate the built-in sample desk")
+    sample.add_argument("--out", type=Path, default=SAMPLE_DIR)
+    sample.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 2))
+    sample.add_argument("--years", type=float, default=3.0)
+    sample.add_argument("--scale", type=float, default=1.0)
+    sample.add_argument("--seed", type=int, default=42)
+
+
+def add_analysis_commands(commands, settings: Settings) -> None:
+    """Add metrics, impact, forecast and report."""
+    db_help = f"DuckDB database file (default: {settings.db_path})"
+    met = commands.add_parser("metrics", help="print the overview figures of a selection")
+    met.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    met.add_argument("--source", help="default: the only source, or 'sample'")
+    met.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="DATE")
+    met.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="DATE")
+    met.add_argument("--tz", default="UTC", help="display time zone: day boundaries")
+    met.add_argument("--business-hours", action="store_true", help="durations in business hours")
+    met.add_argument("--json", action="store_true", help="one JSON object (the default output)")
+
+    imp_ = commands.add_parser("impact", help="measure the impact of a calendar event")
+    imp_.add_argument("--event", required=True, help="the event's name in the calendar")
+    imp_.add_argument("--region", help="when several events share the name")
+    imp_.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    imp_.add_argument("--source", help="default: the only source, or 'sample'")
+    imp_.add_argument("--tz", default=settings.default_tz, help="time zone of the days")
+    imp_.add_argument("--save", action="store_true", help="save the effect for the forecast")
+    imp_.add_argument("--json", action="store_true", help="one JSON object (the default output)")
+
+    fc = commands.add_parser("forecast", help="forecast arrivals, backtested per series")
+    fc.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    fc.add_argument("--source", help="default: the only source, or 'sample'")
+    fc.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="DATE",
+                    help="first day of history used")  # fmt: skip
+    fc.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="DATE",
+                    help="last day of history used: forecast as of then")  # fmt: skip
+    fc.add_argument("--freq", choices=["D", "H"], default="D", help="daily or hourly")
+    fc.add_argument("--horizon", type=int, help="periods ahead (default 28 days or 48 hours)")
+    fc.add_argument("--by", choices=["region", "channel", "category"], help="one series per value")
+    fc.add_argument("--backtest", type=int, default=8, metavar="K",
+                    help="rolling origins (0: no backtest, default model)")  # fmt: skip
+    fc.add_argument("--tz", default="UTC", help="time zone of days and hours")
+    fc.add_argument("--json", action="store_true", help="print one JSON object")
+    fc.add_argument("--out", type=Path, metavar="FILE.csv", help="write the forecasts as CSV")
+
+    rep = commands.add_parser("report", help="write the weekly executive report (HTML or PDF)")
+    rep.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    rep.add_argument("--source", help="default: the only source, or 'sample'")
+    rep.add_argument("--week", help="ISO week such as 2026-W47 (default: the last complete one)")
+    rep.add_argument("--region", help="one region (default: all)")
+    rep.add_argument("--lang", choices=["en", "fr"], default="en")
+    rep.add_argument("--format", dest="fmt", choices=["html", "pdf"], default="html")
+    rep.add_argument("--tz", default=settings.default_tz, help="time zone of the days")
+    rep.add_argument("--out", type=Path, required=True, help="folder to write the file in")
+
+
+def add_user_commands(commands, settings: Settings) -> None:
+    """Add add-user, remove-user, unlock-user, users and audit."""
+    db_help = f"DuckDB database file (default: {settings.db_path})"
+    users_help = f"local users file (default: {settings.access.users_file})"
+    add = commands.add_parser("add-user", help="add a local user, or change one's role/password")
+    add.add_argument("name")
+    add.add_argument("--role", choices=access.ROLES, required=True)
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of prompting",
+    )
+    add.add_argument(
+        "--keep-password", action="store_true", help="change only the role of an existing user"
+    )
+    add.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
+    add.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
+    rm = commands.add_parser("remove-user", help="remove a local user")
+    rm.add_argument("name")
+    rm.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
+    rm.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
+    un = commands.add_parser("unlock-user", help="forgive a user's failed sign-ins")
+    un.add_argument("name")
+    un.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+
+    us = commands.add_parser("users", help="list the local users and their roles")
+    us.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
+    us.add_argument("--json", action="store_true")
+
+    au = commands.add_parser("audit", help="print the audit log, newest first")
+    au.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    au.add_argument("--limit", type=int, default=50)
+    au.add_argument("--action", help="only this action (e.g. import, delete_source, sign_in)")
+    au.add_argument("--json", action="store_true")
