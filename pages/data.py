@@ -72,16 +72,7 @@ def _preview(upload, preset: str | None, options: dict) -> ingest.FilePreview:
 
 def _import_form(upload) -> None:
     key = upload.file_id
-    with st.expander("Reading options", expanded=False):
-        col1, col2, col3 = st.columns(3)
-        encoding = col1.selectbox("Encoding", ENCODINGS, key=f"enc_{key}")
-        delimiter = col2.selectbox("Delimiter", list(DELIMITERS), key=f"delim_{key}")
-        header = col3.checkbox("First row is a header", value=True, key=f"header_{key}")
-    options = {
-        "encoding": None if encoding == "(detect)" else encoding,
-        "delimiter": DELIMITERS[delimiter],
-        "header": None if header else False,
-    }
+    options = _reading_options(key)
     preset_names = ["(detect)", *ALL_PRESETS]
     preset_choice = st.selectbox(
         "Export format",
@@ -94,6 +85,40 @@ def _import_form(upload) -> None:
     except ingest.ImportFailed as exc:
         st.error(f"This file cannot be read: {ui.md_escape(exc)}")
         return
+    _show_preview(preview)
+    arguments = {
+        **_mapping_choices(preview, key),
+        **_target_choices(upload, preview, key),
+        "preset": preview.preset.name,
+        "file_name": upload.name,
+        **options,
+    }
+    validate, run = st.columns([1, 1])
+    if validate.button("Validate (dry run)", key=f"dry_{key}", icon=":material/fact_check:"):
+        with _staged(upload) as path:
+            _run_import(path, arguments, dry_run=True, key=key)
+    if run.button("Import", key=f"import_{key}", type="primary", icon=":material/download:"):
+        with _staged(upload) as path:
+            _run_import(path, arguments, dry_run=False, key=key)
+    report = st.session_state.get(f"report_{key}")
+    if report is not None:
+        _show_report(report)
+
+
+def _reading_options(key: str) -> dict:
+    with st.expander("Reading options", expanded=False):
+        col1, col2, col3 = st.columns(3)
+        encoding = col1.selectbox("Encoding", ENCODINGS, key=f"enc_{key}")
+        delimiter = col2.selectbox("Delimiter", list(DELIMITERS), key=f"delim_{key}")
+        header = col3.checkbox("First row is a header", value=True, key=f"header_{key}")
+    return {
+        "encoding": None if encoding == "(detect)" else encoding,
+        "delimiter": DELIMITERS[delimiter],
+        "header": None if header else False,
+    }
+
+
+def _show_preview(preview: ingest.FilePreview) -> None:
     if preview.detected:
         st.success(f"Recognised as **{ui.md_escape(preview.preset.label)}**.")
     elif preview.preset.name in ("generic", "event-log"):
@@ -107,6 +132,8 @@ def _import_form(upload) -> None:
     )
     ui.grid(pd.DataFrame(preview.rows, columns=_unique(preview.columns)), height=220)
 
+
+def _mapping_choices(preview: ingest.FilePreview, key: str) -> dict:
     st.subheader("Column mapping", divider="gray")
     columns = [NOT_MAPPED, *preview.columns]
     fields = [
@@ -135,7 +162,14 @@ def _import_form(upload) -> None:
         resolved = st.text_input(
             "Activities that mean resolution (comma-separated)", key=f"res_{key}"
         ).split(",")
+    return {
+        "mapping": mapping,
+        "first_response_activities": [a.strip() for a in first_response if a.strip()] or None,
+        "resolved_activities": [a.strip() for a in resolved if a.strip()] or None,
+    }
 
+
+def _target_choices(upload, preview: ingest.FilePreview, key: str) -> dict:
     col1, col2, col3 = st.columns(3)
     source = col1.text_input(
         "Source name", value=ingest.default_source_name(upload.name), key=f"source_{key}"
@@ -154,27 +188,11 @@ def _import_form(upload) -> None:
         key=f"order_{key}",
         help="Only needed when every day and month in the file is 12 or less.",
     )
-    arguments = dict(
-        source=source.strip() or None,
-        preset=preview.preset.name,
-        tz=tz,
-        mapping=mapping,
-        first_response_activities=[a.strip() for a in first_response if a.strip()] or None,
-        resolved_activities=[a.strip() for a in resolved if a.strip()] or None,
-        date_order=None if date_order == "(detect)" else date_order,
-        file_name=upload.name,
-        **options,
-    )
-    validate, run = st.columns([1, 1])
-    if validate.button("Validate (dry run)", key=f"dry_{key}", icon=":material/fact_check:"):
-        with _staged(upload) as path:
-            _run_import(path, arguments, dry_run=True, key=key)
-    if run.button("Import", key=f"import_{key}", type="primary", icon=":material/download:"):
-        with _staged(upload) as path:
-            _run_import(path, arguments, dry_run=False, key=key)
-    report = st.session_state.get(f"report_{key}")
-    if report is not None:
-        _show_report(report)
+    return {
+        "source": source.strip() or None,
+        "tz": tz,
+        "date_order": None if date_order == "(detect)" else date_order,
+    }
 
 
 def _unique(names: list[str]) -> list[str]:
