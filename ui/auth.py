@@ -112,7 +112,9 @@ def signed_in() -> access.User | None:
     return _permit_uploads(None, None)
 
 
+@st.cache_resource
 def _secret() -> bytes:
+    # Read once per process, like the settings it comes from.
     cfg = settings().access
     return sessions.load_secret(cfg.secret_file, cfg.session_secret)
 

@@ -42,8 +42,9 @@ def store_connection():
     return store.connect(settings().db_path)
 
 
+@functools.cache
 def secret() -> bytes:
-    """Return the key that signs session cookies."""
+    """Return the key that signs session cookies (read once per process)."""
     cfg = settings().access
     return sessions.load_secret(cfg.secret_file, cfg.session_secret)
 

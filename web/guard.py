@@ -45,14 +45,14 @@ class Guard:
             return
         headers = _headers(scope)
         path = scope.get("path", "")
-        refusal = self._refusal(scope, headers, path)
+        session = session_from_cookie(headers.get("cookie"))
+        refusal = self._refusal(scope, headers, path, session)
         if refusal is not None:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             else:
                 await refusal(scope, receive, _with_security_headers(send))
             return
-        session = session_from_cookie(headers.get("cookie"))
         if path == SIGN_OUT_PATH and scope["type"] == "http" and session is not None:
             response = await sign_out(Request(scope, receive))
             await response(scope, receive, _with_security_headers(send))
@@ -63,23 +63,22 @@ class Guard:
         scope = {**scope, "headers": raw}
         await self.app(scope, receive, _with_security_headers(send))
 
-    def _refusal(self, scope, headers: dict[str, str], path: str) -> Response | None:
+    def _refusal(self, scope, headers: dict[str, str], path: str, session) -> Response | None:
         if not host_allowed(headers.get("host")):
             return PlainTextResponse("This host name is not served here.", status_code=421)
         if path.startswith(HIDDEN_PREFIXES):
             return PlainTextResponse("Not found.", status_code=404)
         if path.startswith(UPLOAD_PREFIX) and scope.get("method") in ("PUT", "POST"):
-            return self._upload_refusal(headers, path)
+            return self._upload_refusal(headers, path, session)
         if path.startswith(UPLOAD_PREFIX) and scope.get("method") == "DELETE":
             UPLOADS.release(*_upload_ids(path))
-        if scope["type"] == "http" and _wants_sign_in(scope, headers, path):
+        if scope["type"] == "http" and session is None and _wants_sign_in(scope, headers, path):
             target = path + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
             return RedirectResponse(f"{SIGN_IN_PATH}?next={quote(target)}", status_code=303)
         return None
 
-    def _upload_refusal(self, headers: dict[str, str], path: str) -> Response | None:
+    def _upload_refusal(self, headers: dict[str, str], path: str, session) -> Response | None:
         session_id, file_id = _upload_ids(path)
-        session = session_from_cookie(headers.get("cookie"))
         if not UPLOADS.allows(session_id, session.sid if session else None):
             return PlainTextResponse("Uploads need the analyst role.", status_code=403)
         limit = settings().max_upload_mb * 1024**2
@@ -105,13 +104,13 @@ def _upload_ids(path: str) -> tuple[str, str]:
 
 
 def _wants_sign_in(scope, headers: dict[str, str], path: str) -> bool:
-    """Return True for a page request that must sign in first (local users only)."""
+    """Return True for a page request without a sign-in that must sign in first (local users)."""
     if scope.get("method") != "GET" or path.startswith(ASSET_PREFIXES):
         return False
     if "text/html" not in headers.get("accept", "") or not local_users_configured():
         return False
     # With an identity provider too, the app's own sign-in screen offers both.
-    return not oidc_configured() and session_from_cookie(headers.get("cookie")) is None
+    return not oidc_configured()
 
 
 def _with_security_headers(send):
