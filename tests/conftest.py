@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -12,6 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from analytics.sample import SampleFiles, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -37,6 +40,32 @@ def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def sample_desk(tmp_path_factory) -> Callable[..., SampleFiles]:
+    """Return a function writing the simulated desk's export for given parameters, once per run.
+
+    Tests that need the same desk (``start``, ``years``, ``scale``, ``seed``,
+    as :func:`analytics.sample.write_sample` takes them) share one copy: it is
+    built by the first worker that asks and read by the others. Treat its
+    files as read-only.
+    """
+    shared = tmp_path_factory.getbasetemp().parent / "sample-desks"
+    shared.mkdir(exist_ok=True)
+
+    def desk(**params) -> SampleFiles:
+        key = "-".join(f"{k}={params[k]}" for k in sorted(params)) or "default"
+        folder = shared / key
+        with (shared / f"{key}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one worker writes, the others wait for it
+            done = folder / "done"
+            if not done.exists():
+                write_sample(folder, **params)
+                done.write_text("ok")
+        return SampleFiles(folder / "tickets.csv", folder / "events.csv")
+
+    return desk
 
 
 def _free_port() -> int:

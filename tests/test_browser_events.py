@@ -5,7 +5,6 @@ from conftest import AppServer, choose, screenshot
 from playwright.sync_api import expect
 
 from analytics import events, ingest, store
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 pytestmark = pytest.mark.browser
@@ -13,10 +12,10 @@ EVENT = "Autumn outage"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, sample_desk):
     """The app on a small two-year sample desk with its story's events."""
     folder = tmp_path_factory.mktemp("browser_events")
-    files = write_sample(folder / "sample", years=2, scale=0.25)
+    files = sample_desk(years=2, scale=0.25)
     db = folder / "events.duckdb"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())

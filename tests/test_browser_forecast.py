@@ -7,16 +7,15 @@ import pytest
 from conftest import AppServer, screenshot, wait_until_idle
 
 from analytics import events, ingest, store
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, sample_desk):
     folder = tmp_path_factory.mktemp("forecast_browser")
-    files = write_sample(folder / "sample", start=date(2024, 1, 1), years=1.2, scale=0.1)
+    files = sample_desk(start=date(2024, 1, 1), years=1.2, scale=0.1)
     db = folder / "store.duckdb"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())

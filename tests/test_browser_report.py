@@ -6,7 +6,6 @@ import pytest
 from conftest import AppServer, screenshot
 
 from analytics import events, ingest, metrics, report, store
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 pytestmark = pytest.mark.browser
@@ -14,9 +13,9 @@ WEEK = "2024-W20"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, sample_desk):
     out = tmp_path_factory.mktemp("report_page")
-    files = write_sample(out, start=date(2024, 1, 1), years=0.5, scale=0.1, seed=11)
+    files = sample_desk(start=date(2024, 1, 1), years=0.5, scale=0.1, seed=11)
     db = out / "page.duckdb"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())

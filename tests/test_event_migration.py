@@ -13,7 +13,6 @@ import duckdb
 import pytest
 
 from analytics import events, ingest, store
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 SCOPED_FROM = 5  # the migration that gave events a source
@@ -47,9 +46,9 @@ def old_events(con: duckdb.DuckDBPyConnection, csv_path: Path) -> None:
 
 
 @pytest.fixture
-def sample_files(tmp_path):
+def sample_files(tmp_path, sample_desk):
     """The default three-year story, thinly: every kind of the sample's events."""
-    return write_sample(tmp_path / "sample", scale=0.02)
+    return sample_desk(scale=0.02)
 
 
 @pytest.mark.parametrize("with_sample_source", [True, False])

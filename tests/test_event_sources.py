@@ -18,7 +18,6 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import cli, events, forecast, ingest, store
 from analytics.forecast import impact
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 NYC = "nyc311"
@@ -48,9 +47,8 @@ def calendar_csv(path: Path) -> Path:
     return path
 
 
-def fill(con, folder: Path) -> None:
+def fill(con, files, folder: Path) -> None:
     """Import both sources, the sample's own events file, then :data:`CALENDAR`."""
-    files = write_sample(folder / "sample", start=date(2022, 10, 3), years=0.5, scale=0.1)
     ingest.import_file(con, files.tickets_csv, source=SAMPLE, settings=load_settings())
     ingest.import_file(con, NYC311, source=NYC, settings=load_settings())
     events.import_events_csv(con, files.events_csv, source=SAMPLE)  # as `make run` does
@@ -58,11 +56,11 @@ def fill(con, folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory) -> Path:
+def db(tmp_path_factory, sample_desk) -> Path:
     folder = tmp_path_factory.mktemp("event_sources")
     path = folder / "two.duckdb"
     con = store.connect(path)
-    fill(con, folder)
+    fill(con, sample_desk(start=date(2022, 10, 3), years=0.5, scale=0.1), folder)
     con.close()
     return path
 

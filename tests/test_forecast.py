@@ -15,7 +15,6 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, events, forecast, ingest, metrics, store
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 WEEKDAY = np.array([1.35, 1.15, 1.05, 1.0, 0.95, 0.5, 0.45])
@@ -347,10 +346,10 @@ def test_saved_event_effect_profiles_are_read_for_planned_events():
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
+def sample_db(tmp_path_factory, sample_desk):
     """A small simulated desk (14 months, a tenth of the volume) in a store file."""
     folder = tmp_path_factory.mktemp("forecast")
-    files = write_sample(folder / "sample", start=date(2024, 1, 1), years=1.2, scale=0.1)
+    files = sample_desk(start=date(2024, 1, 1), years=1.2, scale=0.1)
     db = folder / "store.duckdb"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())

@@ -17,7 +17,6 @@ import pytest
 
 from analytics import cli, events, ingest, store
 from analytics.forecast import impact
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 TZ = "Europe/Paris"
@@ -25,10 +24,10 @@ ROLLOUTS = ("Asia", "North America", "Europe", "France")
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def sample(tmp_path_factory, sample_desk):
     """A 3-year sample at 0.4 scale in a store file, with the story's events."""
     folder = tmp_path_factory.mktemp("impact")
-    files = write_sample(folder / "sample", years=3, scale=0.4)
+    files = sample_desk(years=3, scale=0.4)
     db = folder / "impact.duckdb"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())

@@ -121,16 +121,15 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory):
+def con(tmp_path_factory: pytest.TempPathFactory, sample_desk):
     """One store holding the UCI log (source ``uci``) and a small sample (``sample``)."""
     if not SERVICENOW_LOG.exists():
         pytest.skip(f"real data not found: {SERVICENOW_LOG}")
-    from analytics.sample import write_sample
 
     folder = tmp_path_factory.mktemp("metrics")
     connection = store.connect(folder / "metrics.duckdb")
     ingest.import_file(connection, SERVICENOW_LOG, source="uci", settings=SETTINGS)
-    sample = write_sample(folder / "sample", start=SAMPLE_START, years=1.0, scale=0.3, seed=11)
+    sample = sample_desk(start=SAMPLE_START, years=1.0, scale=0.3, seed=11)
     ingest.import_file(connection, sample.tickets_csv, source="sample", settings=SETTINGS)
     yield connection
     connection.close()

@@ -17,7 +17,6 @@ from conftest import CHROMIUM, screenshot
 
 from analytics import events, ingest, metrics, report, settings, store
 from analytics.report import fmt_hours, fmt_number, fmt_pct
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 WEEK = "2025-W10"
@@ -26,9 +25,9 @@ TZ = "UTC"
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
+def sample_db(tmp_path_factory, sample_desk):
     out = tmp_path_factory.mktemp("report")
-    files = write_sample(out, start=date(2024, 1, 1), years=1.25, scale=0.1, seed=7)
+    files = sample_desk(start=date(2024, 1, 1), years=1.25, scale=0.1, seed=7)
     db = out / "report.duckdb"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())

@@ -5,15 +5,13 @@ from datetime import date
 import pytest
 
 from analytics import events, ingest, metrics, store
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def sample(sample_desk):
     """A small sample (one year, reduced volume) written as a Zendesk export, then imported."""
-    out = tmp_path_factory.mktemp("sample")
-    files = write_sample(out, start=date(2024, 1, 1), years=1.0, scale=0.2, seed=3)
+    files = sample_desk(start=date(2024, 1, 1), years=1.0, scale=0.2, seed=3)
     con = store.connect()
     report = ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     imported_events = events.import_events_csv(con, files.events_csv)

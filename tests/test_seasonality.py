@@ -13,17 +13,16 @@ import pandas as pd
 import pytest
 
 from analytics import events, ingest, metrics, seasonality, store
-from analytics.sample import write_sample
 from analytics.settings import load_settings
 
 TZ = "Europe/Paris"
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory):
+def desk(tmp_path_factory, sample_desk):
     """Two years of the sample desk at a small scale, with its events, and the whole period."""
     folder = tmp_path_factory.mktemp("seasons")
-    files = write_sample(folder / "sample", years=2, scale=0.25)
+    files = sample_desk(years=2, scale=0.25)
     con = store.connect(folder / "seasons.duckdb")
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)

@@ -32,10 +32,10 @@ NYC311 = exports.REALDATA / "nyc311_sample" / "nyc311_2023-02-28.csv"
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> Path:
+def sample_db(tmp_path_factory, sample_desk) -> Path:
     """Half a year of the simulated desk at a tenth of its volume, in a store file."""
     folder = tmp_path_factory.mktemp("whatif")
-    files = sim.write_sample(folder / "sample", start=date(2024, 1, 1), years=0.5, scale=0.1)
+    files = sample_desk(start=date(2024, 1, 1), years=0.5, scale=0.1)
     con = store.connect(folder / "store.duckdb")
     try:
         exports.import_(con, files.tickets_csv, source="sample")
