@@ -34,7 +34,7 @@ if user.can("manage_users"):
     pages["Admin"] = [st.Page("pages/access.py", title="Access", icon=":material/shield_person:")]
 page = st.navigation(pages)
 
-with ui.frame():
+with ui.frame(user):
     st.sidebar.title("Backlog Radar")
     st.session_state["selection"] = ui.sidebar(user)
     page.run()

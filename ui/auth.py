@@ -11,7 +11,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import web
 from analytics import access, sessions
-from ui.cache import connection, settings
+from ui.cache import connection, frame_user, settings
 from ui.text import md_escape
 
 
@@ -142,7 +142,7 @@ def _permit_uploads(user: access.User | None, sid: str | None) -> access.User | 
 
 def current_user() -> access.User:
     """Return who is using this session; otherwise draw the sign-in screen and stop the run."""
-    user = signed_in()
+    user = frame_user() or signed_in()
     if user is None:
         sign_in_screen()
         st.stop()

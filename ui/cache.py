@@ -124,11 +124,20 @@ def in_frame() -> bool:
     return getattr(_frame, "active", False)
 
 
+def frame_user():
+    """Return who app.py let into this run (see :func:`frame`), or None outside the frame."""
+    return getattr(_frame, "user", None) if in_frame() else None
+
+
 @contextlib.contextmanager
-def frame():
-    """Mark the current script run as passing through app.py's frame (used by app.py)."""
-    _frame.active, _frame.version = True, None
+def frame(user=None):
+    """Mark the current script run as passing through app.py's frame, for ``user``.
+
+    app.py checks who is asking once per run; the pages then ask the frame
+    instead of checking the sign-in (and its revocation) a second time.
+    """
+    _frame.active, _frame.version, _frame.user = True, None, user
     try:
         yield
     finally:
-        _frame.active, _frame.version = False, None
+        _frame.active, _frame.version, _frame.user = False, None, None
