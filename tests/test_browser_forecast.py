@@ -72,6 +72,7 @@ def test_a_planned_event_changes_the_forecast_and_raises_a_surge_alert(server, p
     page.get_by_test_id("stAlertContentWarning").filter(has_text="total").first.wait_for()
     new = set(page.get_by_test_id("stAlertContentWarning").all_inner_texts()) - alerts_before
     assert any("total" in text and "likely" in text for text in new), new
-    assert page.get_by_text("Forecast with planned events").count() >= 1
+    # The chart's legend is drawn after the cards: wait for it rather than count it.
+    page.get_by_text("Forecast with planned events").first.wait_for()
     assert page.get_by_test_id("stException").count() == 0
     screenshot(page, "forecast_with_event")
