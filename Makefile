@@ -2,14 +2,14 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DB := data/backlog_radar.duckdb
+DB := data/backlog_radar.sqlite
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # statsmodels' fits are small: BLAS threads only fight each other (and the
 # second test worker) on a 2-core machine, and run 5-10x slower for it.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: run test test-fast lint bench sample chromium clean
+.PHONY: run test test-fast lint bench sample chromium postgresql clean
 
 run: $(VENV)/.installed $(DB)
 	$(PY) -m streamlit run serve.py --server.port $(PORT) --server.address localhost
@@ -18,6 +18,8 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	# convert-store reads stores written before DuckLake with the DuckDB that wrote them.
+	$(PY) -m pip install --quiet --no-deps --target $(VENV)/legacy-duckdb duckdb==2.0.1
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
@@ -32,7 +34,7 @@ $(DB): | $(VENV)/.installed
 	$(PY) -m analytics import-events data/sample/events.csv --source sample --db $(DB)
 
 sample: $(VENV)/.installed
-	rm -f $(DB) $(DB).wal
+	rm -rf $(DB) $(DB)-wal $(DB)-shm $(DB).files
 	$(MAKE) $(DB)
 
 # Browser tests and the PDF report drive Debian's Chromium, never a downloaded
@@ -45,15 +47,25 @@ chromium:
 		else echo "Chromium or pdftotext is missing: install chromium and poppler-utils"; exit 1; fi; \
 	fi
 
+# The shared store's tests run Debian's PostgreSQL server, a throwaway cluster
+# of their own in a temporary folder (tests/pg.py); never a system cluster.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null; then \
+			$(SUDO) apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; \
+		else echo "PostgreSQL is missing: install postgresql"; exit 1; fi; \
+	fi
+
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint chromium
+test: lint chromium postgresql
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 # Everything but the browser tests (marked slow): a few minutes, for the edit-test loop.
-test-fast: lint
+test-fast: lint postgresql
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not slow"
 
 bench: $(VENV)/.installed
@@ -64,4 +76,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_pages_browser.py
 
 clean:
-	rm -rf $(VENV) data/sample $(DB) $(DB).wal tests/artifacts
+	rm -rf $(VENV) data/sample $(DB) $(DB)-wal $(DB)-shm $(DB).files tests/artifacts

@@ -5,6 +5,11 @@ import streamlit as st
 import ui
 
 st.set_page_config(page_title="Backlog Radar", page_icon=":material/radar:", layout="wide")
+# The store first: sign-in reads it too. A catalog that is down is one line,
+# and the next run tries again.
+if problem := ui.store_problem():
+    st.error(ui.md_escape(problem), icon=":material/cloud_off:")
+    st.stop()
 # Nobody sees a page, or the navigation, before signing in (or single-user mode).
 refused = ui.open_access_refusal() is not None
 user = None if refused else ui.signed_in()
@@ -36,5 +41,6 @@ page = st.navigation(pages)
 
 with ui.frame(user):
     st.sidebar.title("Backlog Radar")
+    ui.old_store_notice(user)
     st.session_state["selection"] = ui.sidebar(user)
     page.run()

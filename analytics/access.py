@@ -43,6 +43,9 @@ PERMISSIONS = {
     "save_effects": "analyst",
     "save_staffing": "analyst",
     "delete_source": "admin",
+    "undo_import": "admin",
+    "maintain": "admin",
+    "convert_store": "admin",
     "manage_users": "admin",
 }
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
@@ -97,10 +100,15 @@ def record(
     target: str | None = None,
     detail: Mapping | None = None,
 ) -> None:
-    """Append one audit row; call it inside the transaction of the write it records."""
+    """Append one audit row; call it inside the transaction of the write it records.
+
+    The row also labels the transaction's snapshot (who, what, on what), which
+    the snapshots list shows.
+    """
     cur.execute(
         db.load_sql("audit_insert"),
         {
+            "audit_id": db.next_id(cur, "audit"),
             "actor": actor.name,
             "role": actor.role,
             "via": actor.via,
@@ -109,6 +117,7 @@ def record(
             "detail": json.dumps(dict(detail or {}), default=str),
         },
     )
+    db.commit_message(cur, action, target, actor=actor.name)
 
 
 def audited_write(
@@ -138,7 +147,7 @@ def audit_log(
     """Return the latest ``limit`` audit rows, newest first (``occurred_at, actor, role, via, action,
     target, detail``): only those of ``action`` if given, without sign-ins if ``writes_only``."""
     params = {"limit": int(limit), "action": action, "writes_only": writes_only}
-    return con.cursor().execute(db.load_sql("audit_recent"), params).df().drop(columns="audit_id")
+    return db.cursor(con).execute(db.load_sql("audit_recent"), params).df().drop(columns="audit_id")
 
 
 # --- passwords ------------------------------------------------------------------------
@@ -348,7 +357,7 @@ def sign_in_refusal(
     now = now or datetime.now(UTC)
     since = now - timedelta(seconds=window_s)
     row = (
-        con.cursor()
+        db.cursor(con)
         .execute(
             db.load_sql("sign_in_failures"),
             {"since": since, "name": name, "address": address},

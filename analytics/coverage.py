@@ -32,7 +32,7 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str
     ``{"first_response": "This source has no first-response times: its export
     format (NYC 311-style open-data service requests) does not record them."}``
     """
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         tickets, has_first_response, has_resolution, has_done, presets = cur.execute(
             store.load_sql("source_inputs"), {"source": source}
         ).fetchone()

@@ -39,6 +39,16 @@ class EventsError(Exception):
     """An events file or row is invalid; the message names the line."""
 
 
+class CalendarChanged(EventsError):
+    """Someone else saved the calendar after this edit began; nothing was saved."""
+
+
+CHANGED_UNDER_YOU = (
+    "the calendar changed since you opened it (someone else saved it meanwhile); "
+    "nothing was saved: reload it and make your edit again"
+)
+
+
 def scope(value: object, default: str | None = None) -> str | None:
     """Return the source an event belongs to, None for every source.
 
@@ -73,7 +83,7 @@ def events_in_range(
     theirs. ``source`` reads ``all`` for an event of every source.
     """
     params = {"first_day": first_day, "last_day": last_day, "regions": list(regions)}
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         return cur.execute(store.load_sql("events_in_range"), {**params, "source": source}).df()
 
 
@@ -153,7 +163,9 @@ def import_events_csv(
         for row in rows:
             key = {k: row[k] for k in ("source", "name", "region", "starts_on")}
             cur.execute(store.load_sql("event_delete_same"), key)
-            cur.execute(store.load_sql("event_insert"), row)
+            cur.execute(
+                store.load_sql("event_insert"), {**row, "event_id": store.next_id(cur, "event")}
+            )
         detail = {"imported": len(rows), "source": scope(source) or ALL_SOURCES}
         access.record(cur, actor, "edit_events", path.name, detail)
     return len(rows)
@@ -169,7 +181,7 @@ def all_events(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pd.
     Columns are :data:`EDITOR_COLUMNS`; ``source`` reads ``all`` for an event
     of every source. ``source=None`` gives the whole calendar.
     """
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         return cur.execute(store.load_sql("events_all"), {"source": source}).df()
 
 
@@ -261,6 +273,7 @@ def save_events(
     *,
     source: str | None = None,
     actor: access.User = access.SYSTEM,
+    based_on: pd.DataFrame | None = None,
 ) -> dict[str, int]:
     """Make the calendar of ``source`` equal to an edited table; return ``added, changed, deleted``.
 
@@ -270,12 +283,32 @@ def save_events(
     the table is validated first (:func:`validate_events`), and nothing is
     written if any row is invalid. ``actor`` must be allowed to edit events;
     the change is recorded in the audit log.
+
+    ``based_on`` is the calendar the edit began from. When the stored one
+    differs (another session saved in between), or another writer commits
+    first, nothing is written.
+
+    Raises
+    ------
+    CalendarChanged
+        When the calendar changed under the edit.
     """
     access.require(actor, "edit_events")
     rows = validate_events(frame, source)
+    try:
+        return store.retrying(lambda: _save(con, rows, source, actor, based_on), attempts=1)
+    except duckdb.Error as exc:
+        if store.is_conflict(exc):
+            raise CalendarChanged(CHANGED_UNDER_YOU) from exc
+        raise
+
+
+def _save(con, rows: list[dict], source: str | None, actor, based_on) -> dict[str, int]:
     counts = {"added": 0, "changed": 0, "deleted": 0}
     with store.transaction(con) as cur:
         before = cur.execute(store.load_sql("events_all"), {"source": source}).df()
+        if based_on is not None and _rows(before) != _rows(based_on):
+            raise CalendarChanged(CHANGED_UNDER_YOU)
         before = before.set_index("event_id")
         kept = {r["event_id"] for r in rows if r["event_id"] is not None}
         for event_id in before.index.difference(list(kept)):
@@ -285,13 +318,19 @@ def save_events(
         for row in rows:
             fields_ = {k: row[k] for k in FIELDS}
             if row["event_id"] is None or row["event_id"] not in before.index:
-                cur.execute(store.load_sql("event_insert"), fields_)
+                new_id = store.next_id(cur, "event")
+                cur.execute(store.load_sql("event_insert"), {**fields_, "event_id": new_id})
                 counts["added"] += 1
             elif _stored(before.loc[row["event_id"]]) != fields_:
                 cur.execute(store.load_sql("event_update"), row)
                 counts["changed"] += 1
         access.record(cur, actor, "edit_events", source or "calendar", counts)
     return counts
+
+
+def _rows(calendar: pd.DataFrame) -> list[tuple]:
+    """Return a calendar's rows in a form two reads of the same calendar agree on."""
+    return sorted((int(row["event_id"]), *_stored(row).values()) for _, row in calendar.iterrows())
 
 
 def _stored(old: pd.Series) -> dict:
@@ -353,7 +392,9 @@ def add_public_holidays(
     with store.transaction(con) as cur:
         for row in rows:
             fields_ = {**row, "source": owner, "region": region or "all", "notes": notes}
-            cur.execute(store.load_sql("event_insert"), fields_)
+            cur.execute(
+                store.load_sql("event_insert"), {**fields_, "event_id": store.next_id(cur, "event")}
+            )
         detail = {"region": region, "source": owner or ALL_SOURCES, "rows": len(rows)}
         access.record(cur, actor, "edit_events", f"holidays {country}", detail)
     return len(rows)

@@ -108,5 +108,5 @@ def revoke(cur: duckdb.DuckDBPyConnection, session: Session, actor: access.User)
 
 def is_revoked(con: duckdb.DuckDBPyConnection, session: Session) -> bool:
     """Return True when ``session`` has signed out."""
-    row = con.cursor().execute(db.load_sql("session_revoked"), {"sid": session.sid}).fetchone()
+    row = db.cursor(con).execute(db.load_sql("session_revoked"), {"sid": session.sid}).fetchone()
     return bool(row and row[0])

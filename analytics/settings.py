@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "backlog_radar.duckdb"
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "backlog_radar.sqlite"
 DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "backlog_radar.toml"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 SAMPLE_SOURCE = "sample"
@@ -109,7 +109,17 @@ class Settings:
     Attributes
     ----------
     db_path
-        DuckDB database file (``BACKLOG_RADAR_DB``).
+        The embedded store's SQLite catalog file (``BACKLOG_RADAR_DB``); its
+        Parquet files sit beside it in ``<file>.files/``.
+    catalog
+        A PostgreSQL catalog URL (``BACKLOG_RADAR_CATALOG``, ``[store] catalog``):
+        a store shared by several hosts. Takes precedence over ``db_path``.
+    data_path
+        The folder of the store's Parquet files (``BACKLOG_RADAR_DATA_PATH``,
+        ``[store] data_path``); required with ``catalog``.
+    snapshot_retention_days
+        How long ``maintain`` keeps old snapshots, which undo an import
+        (``[store] snapshot_retention_days``).
     max_upload_mb
         Largest file an import accepts, in megabytes (``BACKLOG_RADAR_MAX_UPLOAD_MB``).
         The browser upload limit in ``.streamlit/config.toml`` should match it.
@@ -133,6 +143,9 @@ class Settings:
     """
 
     db_path: Path = DEFAULT_DB_PATH
+    catalog: str | None = None
+    data_path: Path | None = None
+    snapshot_retention_days: float = 30.0
     max_upload_mb: int = 500
     max_unpacked_mb: int = 2048
     default_tz: str = "UTC"
@@ -155,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{settings_file}: {exc}") from exc
     sla = data.get("sla", {})
+    store = data.get("store", {})
     hours = data.get("business_hours", {})
     schedules = {
         name: parse_schedule(name, spec) for name, spec in hours.get("schedules", {}).items()
@@ -165,7 +179,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if unknown:
         raise SettingsError(f"business_hours.teams names unknown schedules: {', '.join(unknown)}")
     return Settings(
-        db_path=Path(env.get("BACKLOG_RADAR_DB", str(DEFAULT_DB_PATH))),
+        db_path=Path(env.get("BACKLOG_RADAR_DB") or store.get("db") or DEFAULT_DB_PATH),
+        catalog=env.get("BACKLOG_RADAR_CATALOG") or store.get("catalog") or None,
+        data_path=_optional_path(env.get("BACKLOG_RADAR_DATA_PATH") or store.get("data_path")),
+        snapshot_retention_days=float(store.get("snapshot_retention_days", 30.0)),
         max_upload_mb=int(env.get("BACKLOG_RADAR_MAX_UPLOAD_MB", str(Settings.max_upload_mb))),
         max_unpacked_mb=int(
             env.get("BACKLOG_RADAR_MAX_UNPACKED_MB", str(Settings.max_unpacked_mb))
@@ -178,6 +195,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         forecast=_forecast_settings(data.get("forecast", {}), data.get("staffing", {})),
         access=_access_settings(data.get("access", {}), env),
     )
+
+
+def _optional_path(value: str | None) -> Path | None:
+    # Relative to the project, like users_file: cron and the app agree whatever their directory.
+    return PROJECT_ROOT / value if value else None
 
 
 def _access_settings(access: Mapping, env: Mapping[str, str]) -> AccessSettings:

@@ -22,15 +22,21 @@ from analytics import access
 from analytics.db import (
     MIGRATIONS_DIR,
     SQL_DIR,
+    OldStoreError,
     StoreError,
     StoreLockedError,
-    bump_data_version,
+    commit_message,
     connect,
+    cursor,
     data_version,
+    is_conflict,
     load_sql,
+    location,
     migrate,
     migrations,
+    next_id,
     read_holder,
+    retrying,
     schema_version,
     transaction,
     write_lock_path,
@@ -44,12 +50,18 @@ __all__ = [
     "StoreBusyError",
     "StoreError",
     "StoreLockedError",
-    "bump_data_version",
+    "OldStoreError",
+    "commit_message",
+    "cursor",
+    "is_conflict",
+    "location",
+    "next_id",
+    "retrying",
     "connect",
     "data_version",
-    "database_path",
     "delete_source",
     "list_sources",
+    "open_configured",
     "load_sql",
     "migrate",
     "migrations",
@@ -92,6 +104,11 @@ class SourceSummary:
     last_import_at: datetime | None
 
 
+def open_configured(settings) -> duckdb.DuckDBPyConnection:
+    """Return a connection to the store ``settings`` name (a ``Settings``: db_path, catalog, data_path)."""
+    return connect(settings.db_path, catalog=settings.catalog, data_path=settings.data_path)
+
+
 def list_sources(con: duckdb.DuckDBPyConnection) -> list[SourceSummary]:
     """Return one summary per source, sorted by name."""
     rows = con.execute(load_sql("sources")).fetchall()
@@ -123,7 +140,7 @@ def delete_source(
     """
     actor = actor or access.SYSTEM
     access.require(actor, "delete_source")
-    cur = con.cursor()
+    cur = cursor(con)
     try:
         with write_lock(cur, f"deleting source {source!r}", timeout=lock_timeout):
             return _delete_source(cur, source, actor)
@@ -147,26 +164,16 @@ def _delete_source(cur: duckdb.DuckDBPyConnection, source: str, actor: access.Us
         )
         cur.execute("delete from imports where source = ?", [source])
         # The source's own calendar goes with it; events of every source stay.
-        events = cur.execute(
-            "delete from events where source = ? returning event_id", [source]
-        ).fetchall()
+        events = cur.execute("select event_id from events where source = ?", [source]).fetchall()
+        cur.execute("delete from events where source = ?", [source])
         access.record(
             cur, actor, "delete_source", source, {"tickets": deleted, "events": len(events)}
         )
-        bump_data_version(cur)
         cur.execute("commit")
     except Exception:
         cur.execute("rollback")
         raise
     return deleted
-
-
-def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """Return the database file behind ``con``, or None for an in-memory store."""
-    row = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchone()
-    return Path(row[0]) if row and row[0] else None
 
 
 @contextlib.contextmanager
@@ -181,10 +188,12 @@ def write_lock(
 
     Two locks, taken in order: a ``threading.Lock`` per database for the
     sessions of one app process (they share one DuckDB connection through
-    cursors), then an ``fcntl.flock`` on ``<db>.import.lock`` for other
+    cursors), then an ``fcntl.flock`` on the store's lock file (beside a
+    SQLite catalog, in the data folder of a PostgreSQL one) for other
     processes. ``flock`` is released by the kernel when its holder dies, so a
     killed import never leaves a stale lock; the file itself stays, and while
-    locked it names the holder. An in-memory store has only the first lock.
+    locked it names the holder. DuckLake's own conflict check stays the last
+    word: two writers on different hosts that both commit see one fail.
 
     ``what`` describes the holder in other writers' messages ("importing
     x.csv into source emea"). A writer that finds the lock taken calls
@@ -196,8 +205,8 @@ def write_lock(
     StoreBusyError
         When the lock is still held after ``timeout`` seconds.
     """
-    path = database_path(con)
-    key = str(path.resolve()) if path else ":memory:"
+    lock_path = write_lock_path(con)
+    key = str(lock_path)
     with _process_locks_guard:
         lock = _process_locks.setdefault(key, threading.Lock())
     deadline = time.monotonic() + timeout
@@ -210,10 +219,10 @@ def write_lock(
     try:
         description = f"pid {os.getpid()} {what} since {_now()}"
         _process_holders[key] = description
-        if path is None or fcntl is None:
+        if fcntl is None:
             yield
         else:
-            with _file_lock(write_lock_path(path), description, deadline, timeout, on_wait):
+            with _file_lock(lock_path, description, deadline, timeout, on_wait):
                 yield
     finally:
         _process_holders.pop(key, None)

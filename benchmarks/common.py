@@ -1,22 +1,26 @@
 """Helpers shared by the benchmarks: cached simulated stores, peak memory, tables.
 
 Stores are built once under ``benchmarks/out/`` (gitignored) and reused; the
-file name carries the requested size, so ``--tickets`` picks its own cache, and
+folder name carries the requested size, so ``--tickets`` picks its own cache, and
 the version of the code that builds it (see :func:`import_code_version`), so a
-change to the import (say, the order it stores rows in) builds a fresh store
-instead of serving one the current code would not write. Old versions are
-left in place; delete ``benchmarks/out/store_*`` to reclaim the space.
+change to the import (say, the order it stores rows in) or to the store's
+format builds a fresh store instead of serving one the current code would not
+write. Old versions are left in place; delete ``benchmarks/out/store_*`` and
+``benchmarks/out/lake_*`` to reclaim the space.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -29,8 +33,19 @@ if str(ROOT) not in sys.path:
 TICKETS_PER_SCALE_YEAR = 118_000
 SIM_START = date(2023, 1, 2)
 SIM_SOURCE = "sample"
+# The release before the store moved to DuckLake ("today's" native store and
+# import), and the DuckDB it runs on, installed apart from the app's.
+RELEASE_COMMIT = "71ee6d6"
+RELEASE_DUCKDB = "2.0.1"
+LEGACY_DUCKDB = ROOT / ".venv" / "legacy-duckdb"
+# What a cached store is: a DuckLake store (SQLite catalog plus Parquet files).
+# Part of the cache key, so that no store of the native DuckDB format is reused.
+STORE_FORMAT = "ducklake-sqlite"
 # The code whose changes change what a simulated store holds or how it is laid out.
 IMPORT_CODE = (
+    "analytics/db.py",
+    "analytics/lake.py",
+    "analytics/store.py",
     "analytics/ingest/*.py",
     "analytics/canonical.py",
     "analytics/sample/*.py",
@@ -40,10 +55,11 @@ IMPORT_CODE = (
 
 
 def import_code_version() -> str:
-    """Return a short hash of the import code and the DuckDB version, to key cached stores."""
+    """Return a short hash of the store format, the import code and the DuckDB version,
+    to key cached stores."""
     import duckdb
 
-    digest = hashlib.sha256(duckdb.__version__.encode())
+    digest = hashlib.sha256(f"{STORE_FORMAT} {duckdb.__version__}".encode())
     for pattern in IMPORT_CODE:
         for path in sorted(ROOT.glob(pattern)):
             digest.update(path.relative_to(ROOT).as_posix().encode())
@@ -52,16 +68,23 @@ def import_code_version() -> str:
 
 
 def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path:
-    """Return a DuckDB store holding about ``tickets`` simulated tickets (source ``sample``).
+    """Return the catalog file of a DuckLake store holding about ``tickets`` simulated tickets.
 
-    Built on first use and cached as ``benchmarks/out/store_<tickets>_<version>.duckdb``,
-    ``<version>`` being :func:`import_code_version`.
+    The store is the app's embedded one, as an import leaves it: a SQLite
+    catalog (``store.sqlite``) and its Parquet files beside it
+    (``store.sqlite.files/``), the tickets of source ``sample`` imported by
+    :func:`analytics.ingest.import_file` in one transaction. Nothing else is
+    run on it (no ``checkpoint``: on DuckLake that is file maintenance the app
+    does not do after an import). Built on first use and cached in
+    ``benchmarks/out/lake_<tickets>_<version>/``, ``<version>`` being
+    :func:`import_code_version`; open it with ``store.connect(path)``.
     """
     from analytics import ingest, store
     from analytics.sample import write_sample
     from analytics.settings import load_settings
 
-    path = OUT / f"store_{tickets}_{import_code_version()}.duckdb"
+    folder = OUT / f"lake_{tickets}_{import_code_version()}"
+    path = folder / "store.sqlite"
     if path.exists():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
@@ -70,25 +93,84 @@ def simulated_store(tickets: int, *, years: float = 3.0, seed: int = 42) -> Path
     files = write_sample(
         OUT / f"sample_{tickets}", start=SIM_START, years=years, scale=scale, seed=seed
     )
-    building = path.with_suffix(".building")
-    building.unlink(missing_ok=True)
-    con = store.connect(building)
+    building = folder.with_name(folder.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir()
+    con = store.connect(building / path.name)
     try:
         report = ingest.import_file(
             con, files.tickets_csv, source=SIM_SOURCE, settings=load_settings()
         )
-        con.execute("checkpoint")
     finally:
         con.close()
-    # Renamed only once complete, so an interrupted build is never reused.
-    building.rename(path)
+    # Renamed only once complete, so an interrupted build is never reused. The
+    # catalog names its files relative to the data path, which every open
+    # gives anew (``lake.open_lake``), so the store reads them where they are now.
+    building.rename(folder)
     shutil.rmtree(files.tickets_csv.parent)
     print(
-        f"built {path.name}: {report.tickets:,} tickets at scale {scale:.3f} "
+        f"built {folder.name}: {report.tickets:,} tickets at scale {scale:.3f} "
         f"in {time.perf_counter() - began:.0f} s",
         file=sys.stderr,
     )
     return path
+
+
+def disk_mb(*paths: Path) -> float:
+    """Return the size on disk of ``paths`` (files, or folders counted whole) in MB."""
+    total = 0
+    for path in paths:
+        if path.is_dir():
+            total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        elif path.exists():
+            total += path.stat().st_size
+    return total / 1024**2
+
+
+@contextlib.contextmanager
+def release_tree(parent: Path) -> Iterator[Path]:
+    """Yield a temporary ``git worktree`` of the release in ``parent``, removed afterwards."""
+    if not (LEGACY_DUCKDB / "duckdb").is_dir():
+        raise SystemExit(
+            f"DuckDB {RELEASE_DUCKDB} for the release is missing: run "
+            f".venv/bin/pip install --quiet --target {LEGACY_DUCKDB} duckdb=={RELEASE_DUCKDB}"
+        )
+    tree = parent / "release-tree"
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(ROOT),
+            "worktree",
+            "add",
+            "--quiet",
+            "--detach",
+            str(tree),
+            RELEASE_COMMIT,
+        ],
+        check=True,
+    )
+    try:
+        yield tree
+    finally:
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
+        )
+
+
+def release_env(tree: Path) -> dict[str, str]:
+    """Return the environment of a child running the release: its DuckDB first, then its tree."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(LEGACY_DUCKDB), str(tree)])}
+
+
+def use_release(tree: str | Path) -> None:
+    """In a child started with :func:`release_env`: import ``analytics`` from the release's tree,
+    and exit unless the DuckDB imported is the release's."""
+    sys.path.insert(0, str(tree))
+    import duckdb
+
+    if duckdb.__version__ != RELEASE_DUCKDB:
+        raise SystemExit(f"the release runs on DuckDB {RELEASE_DUCKDB}, not {duckdb.__version__}")
 
 
 def peak_rss_mb() -> float:

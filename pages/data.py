@@ -1,4 +1,5 @@
-"""Data: upload helpdesk exports, check how they map, import them; list and delete sources."""
+"""Data: upload helpdesk exports, check how they map, import them; list and delete sources;
+the store's recent changes, and undoing an import."""
 
 import contextlib
 import shutil
@@ -10,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from analytics import access, exports, ingest, store
+from analytics import access, exports, ingest, snapshots, store
 from analytics.canonical import MAPPABLE_FIELDS
 from analytics.ingest import ALL_PRESETS
 
@@ -319,29 +320,70 @@ else:
 if message := st.session_state.pop("deleted_message", None):
     st.success(message)
 
-st.header("Change log", divider="blue")
-st.caption("The latest writes to the store: who, when, what (admins see all on the Access page).")
-with ui.cursor() as cur:
-    log = access.audit_log(cur, limit=15, writes_only=True)
-if log.empty:
+st.header("Recent changes", divider="blue")
+st.caption(
+    "Every import, deletion and edit is one snapshot of the store: who, what, when "
+    "(sign-ins left out; admins see the whole audit log on the Access page)."
+)
+recent = ui.cached(snapshots.list_snapshots, 20)
+if not recent:
     st.write("No change recorded yet.")
 else:
     # Plain DOM text, like the sources: a short list that people read, not browse.
     ui.text_table(
-        log.assign(
-            occurred_at=log["occurred_at"].dt.strftime("%Y-%m-%d %H:%M UTC"),
-            detail=log["detail"].astype(str),
-        )
-        .rename(
-            columns={
-                "occurred_at": "When",
-                "actor": "Who",
-                "role": "Role",
-                "via": "Via",
-                "action": "Action",
-                "target": "On",
-                "detail": "Detail",
+        pd.DataFrame(
+            {
+                "When": [f"{s.at:%Y-%m-%d %H:%M} UTC" for s in recent],
+                "Who": [s.author or "" for s in recent],
+                "What": [s.what for s in recent],
+                "On": [s.target or "" for s in recent],
+                "Changes": [s.changes for s in recent],
             }
-        )
-        .set_index("When")
+        ).set_index("When")
     )
+
+
+def _forget_undo() -> None:
+    st.session_state.pop("undo_pending", None)
+
+
+# The dialog stays open across reruns while an undo is pending, until done or dismissed.
+@st.dialog("Undo an import", on_dismiss=_forget_undo)
+def _confirm_undo(shot: snapshots.Snapshot) -> None:
+    st.text(
+        f"Put the tickets of source {shot.target} back as they were before import "
+        f"#{shot.import_id}, and forget that import?"
+    )
+    if st.button("Undo", type="primary", key="confirm_undo"):
+        try:
+            with ui.cursor() as cur:
+                done = snapshots.undo_import(cur, shot.import_id, actor=user)
+        except (store.StoreError, access.PermissionDenied) as exc:
+            st.error(f"Nothing was undone: {ui.md_escape(exc)}")
+            return
+        _forget_undo()
+        st.session_state["undo_message"] = ui.md_escape(
+            f"Undid import #{done.import_id} ({done.file_name}) of source {done.source}: "
+            f"{done.tickets_removed:,} tickets removed, {done.tickets_restored:,} restored."
+        )
+        st.rerun()
+
+
+# Only the roles that may undo get the control; undo_import checks the role again on its own.
+undoable = {s.import_id: s for s in recent if s.undoable}
+if user.can("undo_import") and undoable:
+    col1, col2 = st.columns([3, 1])
+    chosen = col1.selectbox(
+        "Import to undo",
+        list(undoable),
+        format_func=lambda i: (
+            f"#{i} into {undoable[i].target}, {undoable[i].at:%Y-%m-%d %H:%M} UTC"
+        ),
+        key="undo_choice",
+    )
+    if col2.button("Undo import…", key="undo_import", icon=":material/undo:"):
+        st.session_state["undo_pending"] = chosen
+    if (pending := st.session_state.get("undo_pending")) in undoable:
+        _confirm_undo(undoable[pending])
+if message := st.session_state.pop("undo_message", None):
+    st.success(message)

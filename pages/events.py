@@ -33,7 +33,12 @@ def _refresh_editor() -> None:
 # The selected source's calendar: its own events and every source's. Other
 # sources' events are neither shown nor touched by a save.
 source = None if selection is None else selection.source
-calendar = ui.cached(events.all_events, source)
+# The editor shows the calendar as it was when it opened, and saving checks
+# nobody saved another version meanwhile (events.save_events' based_on).
+_pinned = f"events_base_{source}_{st.session_state.get('editor_version', 0)}"
+if _pinned not in st.session_state:
+    st.session_state[_pinned] = ui.cached(events.all_events, source)
+calendar = st.session_state[_pinned]
 # Where a new event can go: the selected source, or every source.
 scopes = list(dict.fromkeys([*([source] if source else []), events.ALL_SOURCES]))
 scopes += sorted(set(calendar["source"]) - set(scopes))
@@ -111,9 +116,13 @@ if can_edit:
     if cols[0].button("Save changes", icon=":material/save:", key="save_events"):
         try:
             with ui.cursor() as cur:
-                counts = events.save_events(cur, edited, source=source, actor=user)
+                counts = events.save_events(
+                    cur, edited, source=source, actor=user, based_on=calendar
+                )
         except (events.EventsError, access.PermissionDenied) as exc:
             st.error(f"Nothing was saved: {ui.md_escape(exc)}")
+            if isinstance(exc, events.CalendarChanged):
+                st.button("Reload the calendar", on_click=_refresh_editor, key="reload_events")
         else:
             _message(
                 f"Saved: {counts['added']} added, {counts['changed']} changed, "

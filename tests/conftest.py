@@ -16,6 +16,9 @@ import pytest
 
 from analytics.sample import SampleFiles, write_sample
 
+# Real PostgreSQL: pg_server, pg_catalog and store_location (tests/pg.py).
+pytest_plugins = ["pg"]
+
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -159,7 +162,7 @@ def app_server_factory(tmp_path: Path) -> Iterator:
     servers: list[AppServer] = []
 
     def start(db_path: Path | None = None, **options) -> AppServer:
-        server = AppServer(db_path or tmp_path / "app.duckdb", **options).start()
+        server = AppServer(db_path or tmp_path / "app.sqlite", **options).start()
         servers.append(server)
         return server
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -84,6 +87,31 @@ def zip_of(dst: Path, members: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
+    return dst
+
+
+def copy_store(src: Path, dst: Path) -> Path:
+    """Copy the embedded store whose catalog is ``src`` (catalog and data files) to ``dst``; return ``dst``.
+
+    The catalog is copied with SQLite's backup, which includes what its
+    write-ahead log holds, in a child process: Python's SQLite closing a file
+    that DuckDB's SQLite has open in this process would drop DuckDB's locks.
+    The copy reads its files from ``<dst>.files``.
+    """
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; s = sqlite3.connect(sys.argv[1]); d = sqlite3.connect(sys.argv[2]);"
+            " s.backup(d); d.execute('pragma journal_mode = wal'); d.close(); s.close()",
+            str(src),
+            str(dst),
+        ],
+        check=True,
+    )
+    files = src.with_name(src.name + ".files")
+    if files.exists():
+        shutil.copytree(files, dst.with_name(dst.name + ".files"))
     return dst
 
 

@@ -98,9 +98,9 @@ def test_a_failed_write_leaves_no_audit_row(con):
 
 def test_only_an_admin_deletes_a_source(con, tmp_path):
     con.execute(
-        "insert into imports (source, file_name, sha256, preset, mapping, options, rows_read, "
+        "insert into imports (import_id, source, file_name, sha256, preset, mapping, options, rows_read, "
         "rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_flagged, started_at, "
-        "finished_at, outcome) values ('desk', 'f.csv', 'x', 'generic', '{}', '{}', 0, 0, 0, 0, "
+        "finished_at, outcome) values (1, 'desk', 'f.csv', 'x', 'generic', '{}', '{}', 0, 0, 0, 0, "
         "0, 0, now(), now(), 'ok')"
     )
     for user in (VIEWER, ANALYST):
@@ -232,7 +232,7 @@ def test_a_corrupt_users_file_is_reported(tmp_path):
 
 
 def test_cli_adds_lists_and_removes_users(tmp_path, capsys, monkeypatch):
-    users, db = tmp_path / "users.json", tmp_path / "store.duckdb"
+    users, db = tmp_path / "users.json", tmp_path / "store.sqlite"
     monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
     argv = ["--users-file", str(users), "--db", str(db)]
     assert cli.main(["add-user", "alice", "--role", "admin", "--password-stdin", *argv]) == 0

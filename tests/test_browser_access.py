@@ -28,7 +28,7 @@ ROLES = {"alice": "admin", "ana": "analyst", "vic": "viewer"}
 @pytest.fixture
 def signed_store(tmp_path):
     """Return (database, users file) holding one small source, one event and three users."""
-    db, users = tmp_path / "app.duckdb", tmp_path / "app-users.json"
+    db, users = tmp_path / "app.sqlite", tmp_path / "app-users.json"
     con = store.connect(db)
     import_(con, zendesk(tmp_path), source="desk")
     events.save_events(
@@ -46,7 +46,7 @@ def signed_store(tmp_path):
 
 @pytest.fixture
 def single_user_app(app_server_factory, tmp_path):
-    return app_server_factory(tmp_path / "single.duckdb")
+    return app_server_factory(tmp_path / "single.sqlite")
 
 
 @pytest.fixture
@@ -170,11 +170,11 @@ def test_a_write_forged_by_a_viewer_is_refused_by_the_server(app, browser):
 
     open_page(second, "Data")
     log = second.get_by_test_id("stTable").last
-    log.get_by_text("edit_events").first.wait_for()
+    log.get_by_text("edit events").first.wait_for()
     rows = log.locator("tbody tr").evaluate_all(
         "rows => rows.map(r => [...r.querySelectorAll('th, td')].map(c => c.innerText.trim()))"
     )
-    edits = [row[1] for row in rows if "edit_events" in row]
+    edits = [row[1] for row in rows if "edit events" in row]
     assert edits == ["ana", "system"]  # the replay by the analyst, the fixture's calendar
     assert "vic" not in [row[1] for row in rows]  # the viewer's replay wrote nothing
     screenshot(second, "access_change_log")
@@ -198,7 +198,7 @@ def test_an_analyst_imports_but_cannot_delete(app, page, tmp_path):
     assert page.get_by_role("button", name="Delete source…").count() == 0
 
 
-def test_an_admin_deletes_a_source_and_the_change_log_says_who(app, page):
+def test_an_admin_deletes_a_source_and_the_recent_changes_say_who(app, page):
     sign_in(page, app, "alice")
     signed_in_as(page, "alice")
     open_page(page, "Data")
@@ -208,7 +208,7 @@ def test_an_admin_deletes_a_source_and_the_change_log_says_who(app, page):
     wait_until_idle(page)
     page.get_by_text("No source yet.").wait_for()
     log = page.get_by_test_id("stTable").last
-    log.get_by_text("delete_source").wait_for()
+    log.get_by_text("delete source").wait_for()
     assert "alice" in log.inner_text()
     open_page(page, "Access")
     page.get_by_text("Local users").wait_for()
@@ -232,7 +232,7 @@ def provider():
 
 
 def test_sign_in_through_an_openid_connect_provider(provider, app_server_factory, page, tmp_path):
-    db = tmp_path / "oidc.duckdb"
+    db = tmp_path / "oidc.sqlite"
     con = store.connect(db)
     import_(con, zendesk(tmp_path), source="desk")
     con.close()
@@ -267,11 +267,11 @@ def test_sign_in_through_an_openid_connect_provider(provider, app_server_factory
 
 
 def test_no_sign_in_means_localhost_only(app_server_factory, page, tmp_path):
-    local = app_server_factory(tmp_path / "local.duckdb")
+    local = app_server_factory(tmp_path / "local.sqlite")
     page.goto(local.url)
     page.get_by_text("Single-user mode").wait_for()
 
-    exposed = AppServer(tmp_path / "exposed.duckdb", address="0.0.0.0").start()
+    exposed = AppServer(tmp_path / "exposed.sqlite", address="0.0.0.0").start()
     try:
         page.goto(exposed.url)
         page.get_by_text("Backlog Radar refuses to serve 0.0.0.0 without sign-in").wait_for()
@@ -375,7 +375,7 @@ def test_a_reload_and_a_new_tab_stay_signed_in(app, page):
 
 
 def test_a_page_under_another_host_name_gets_nothing(app_server_factory, browser, tmp_path):
-    server = app_server_factory(tmp_path / "rebind.duckdb")  # single-user: no sign-in at all
+    server = app_server_factory(tmp_path / "rebind.sqlite")  # single-user: no sign-in at all
     # The attacker's name resolves to this machine, as after a DNS rebinding.
     rebinding = browser.browser_type.launch(
         executable_path=str(CHROMIUM),

@@ -16,7 +16,7 @@ def server(tmp_path_factory, sample_desk):
     """The app on a small two-year sample desk with its story's events."""
     folder = tmp_path_factory.mktemp("browser_events")
     files = sample_desk(years=2, scale=0.25)
-    db = folder / "events.duckdb"
+    db = folder / "events.sqlite"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv, source="sample")  # as `make run` does

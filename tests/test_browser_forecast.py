@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 def server(tmp_path_factory, sample_desk):
     folder = tmp_path_factory.mktemp("forecast_browser")
     files = sample_desk(start=date(2024, 1, 1), years=1.2, scale=0.1)
-    db = folder / "store.duckdb"
+    db = folder / "store.sqlite"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)

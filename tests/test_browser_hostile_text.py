@@ -37,7 +37,7 @@ def hostile_store(tmp_path):
             resolved = first + timedelta(hours=rng.expovariate(1 / 20))
             out.writerow([f"T{i}", created.isoformat(), first.isoformat(), resolved.isoformat(),
                           rng.choice(CATEGORIES), rng.choice(REGIONS)])  # fmt: skip
-    db = tmp_path / "hostile.duckdb"
+    db = tmp_path / "hostile.sqlite"
     con = store.connect(db)
     ingest.import_file(
         con,
@@ -111,7 +111,7 @@ FROM_DATA = re.compile("|".join(re.escape(m) for m in hostile_text.MARKERS), re.
 
 @pytest.fixture
 def names_store(tmp_path):
-    return hostile_text.write_store(tmp_path / "names.duckdb")
+    return hostile_text.write_store(tmp_path / "names.sqlite")
 
 
 def drawn_markup(page) -> list[str]:

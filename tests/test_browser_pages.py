@@ -6,9 +6,9 @@ the metric functions on the same database), the charts drawn, no error box.
 """
 
 import re
-import shutil
 from urllib.parse import quote
 
+import exports
 import pytest
 from conftest import SERVICENOW_LOG, AppServer, choose, screenshot, wait_until_idle
 from playwright.sync_api import expect
@@ -28,7 +28,7 @@ SOURCE = "incident_event_log"
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
     """A store holding the UCI ServiceNow log, and the overview figures a manager should see."""
-    db = tmp_path_factory.mktemp("pages") / "pages.duckdb"
+    db = tmp_path_factory.mktemp("pages") / "pages.sqlite"
     con = store.connect(db)
     ingest.import_file(con, SERVICENOW_LOG, settings=load_settings())
     span = metrics.source_span(con, SOURCE)
@@ -195,8 +195,8 @@ def test_a_shared_link_opened_first_after_a_restart_shows_the_page_in_its_frame(
     # the app: this deep link used to open without the frame, with the file
     # names as navigation and a narrow page. On a copy of the store: the
     # module's server holds the file's lock.
-    db = tmp_path / "restarted.duckdb"
-    shutil.copyfile(real_store[0], db)
+    db = tmp_path / "restarted.sqlite"
+    exports.copy_store(real_store[0], db)
     fresh = AppServer(db).start()
     try:
         page.goto(f"{fresh.url}/response_times?source={SOURCE}&period=All")

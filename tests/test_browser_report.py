@@ -16,7 +16,7 @@ WEEK = "2024-W20"
 def server(tmp_path_factory, sample_desk):
     out = tmp_path_factory.mktemp("report_page")
     files = sample_desk(start=date(2024, 1, 1), years=0.5, scale=0.1, seed=11)
-    db = out / "page.duckdb"
+    db = out / "page.sqlite"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)

@@ -30,7 +30,7 @@ needs_nyc = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def nyc_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("coverage") / "nyc.duckdb"
+    db = tmp_path_factory.mktemp("coverage") / "nyc.sqlite"
     con = store.connect(db)
     exports.import_(con, NYC311)
     con.close()

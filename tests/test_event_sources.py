@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import exports
 import pandas as pd
 import pytest
 import streamlit as st
@@ -58,7 +59,7 @@ def fill(con, files, folder: Path) -> None:
 @pytest.fixture(scope="module")
 def db(tmp_path_factory, sample_desk) -> Path:
     folder = tmp_path_factory.mktemp("event_sources")
-    path = folder / "two.duckdb"
+    path = folder / "two.sqlite"
     con = store.connect(path)
     fill(con, sample_desk(start=date(2022, 10, 3), years=0.5, scale=0.1), folder)
     con.close()
@@ -68,8 +69,8 @@ def db(tmp_path_factory, sample_desk) -> Path:
 @pytest.fixture
 def con(db, tmp_path):
     """A writable copy of the two-source store, for tests that change it."""
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(db.read_bytes())
+    copy = tmp_path / "copy.sqlite"
+    exports.copy_store(db, copy)
     connection = store.connect(copy)
     yield connection
     connection.close()
@@ -138,7 +139,7 @@ def test_the_overview_draws_no_band_of_another_source(db, monkeypatch, source, d
 def test_export_then_import_keeps_each_events_source(con, tmp_path):
     path = tmp_path / "events.csv"
     path.write_text(events.export_events_csv(con), encoding="utf-8")
-    other = store.connect(tmp_path / "other.duckdb")
+    other = store.connect(tmp_path / "other.sqlite")
     try:
         assert events.import_events_csv(other, path) == len(events.all_events(con))
         columns = ["name", "kind", "region", "source", "starts_on", "ends_on", "notes"]
@@ -176,8 +177,8 @@ def test_a_row_names_its_source_and_a_blank_cell_takes_the_default(cell, default
 def test_the_cli_imports_for_the_source_it_is_given(db, tmp_path, capsys):
     path = tmp_path / "own.csv"
     path.write_text("name,kind,start\nBorough fair,marketing campaign,2023-02-27\n", "utf-8")
-    copy = tmp_path / "cli.duckdb"
-    copy.write_bytes(db.read_bytes())
+    copy = tmp_path / "cli.sqlite"
+    exports.copy_store(db, copy)
     assert cli.main(["import-events", str(path), "--source", NYC, "--db", str(copy)]) == 0
     assert f"rows without a source: source '{NYC}'" in capsys.readouterr().out
     con = store.connect(copy)
@@ -235,7 +236,7 @@ def test_deleting_a_source_deletes_its_own_events_only(con):
 @pytest.fixture
 def events_page(con, monkeypatch):
     """Return the Events page of source nyc311 in AppTest, on a copy of the store."""
-    path = store.database_path(con)
+    path = store.location(con).catalog_file
     con.close()
     monkeypatch.setenv("BACKLOG_RADAR_DB", str(path))
     monkeypatch.setenv("BACKLOG_RADAR_USERS", str(path.parent / "no-users.json"))

@@ -136,8 +136,8 @@ def test_the_pages_render_on_an_empty_store(tmp_path, monkeypatch, page):
     from conftest import ROOT
     from streamlit.testing.v1 import AppTest
 
-    store.connect(tmp_path / "empty.duckdb").close()
-    monkeypatch.setenv("BACKLOG_RADAR_DB", str(tmp_path / "empty.duckdb"))
+    store.connect(tmp_path / "empty.sqlite").close()
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(tmp_path / "empty.sqlite"))
     st.cache_resource.clear()
     st.cache_data.clear()
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -318,8 +317,6 @@ def test_a_surge_is_flagged_where_arrivals_outrun_usual_resolutions(synthetic_fi
 
 
 def test_saved_event_effect_profiles_are_read_for_planned_events():
-    con = duckdb.connect()
-    assert forecast.event_profiles(con) == {}  # a store without the tables
     con = store.connect()
     assert forecast.event_profiles(con) == {}
     for effect_id, method, estimated, effects in (
@@ -350,7 +347,7 @@ def sample_db(tmp_path_factory, sample_desk):
     """A small simulated desk (14 months, a tenth of the volume) in a store file."""
     folder = tmp_path_factory.mktemp("forecast")
     files = sample_desk(start=date(2024, 1, 1), years=1.2, scale=0.1)
-    db = folder / "store.duckdb"
+    db = folder / "store.sqlite"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)

@@ -258,7 +258,7 @@ def write_source(path, days: list[int], resolve_after: timedelta = timedelta(hou
 
 
 def import_store(tmp_path, name: str, csv_path) -> str:
-    db = tmp_path / f"{name}.duckdb"
+    db = tmp_path / f"{name}.sqlite"
     con = store.connect(db)
     ingest.import_file(
         con, csv_path, source=name, preset="generic",

@@ -144,7 +144,7 @@ GENERATORS: dict[str, Callable[[Path], None]] = {
 @pytest.fixture
 def filled(tmp_path: Path):
     """A store file holding one earlier import (three tickets, one reject)."""
-    con = store.connect(tmp_path / "store.duckdb")
+    con = store.connect(tmp_path / "store.sqlite")
     path = exports.write_csv(
         tmp_path / "baseline.csv",
         ["Id", "Created"],

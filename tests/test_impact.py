@@ -28,7 +28,7 @@ def sample(tmp_path_factory, sample_desk):
     """A 3-year sample at 0.4 scale in a store file, with the story's events."""
     folder = tmp_path_factory.mktemp("impact")
     files = sample_desk(years=3, scale=0.4)
-    db = folder / "impact.duckdb"
+    db = folder / "impact.sqlite"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
@@ -185,10 +185,10 @@ def test_saved_effects_replace_the_previous_estimate_of_the_same_event(sample, e
 
 def test_an_event_after_the_data_cannot_be_measured(sample):
     con, _, _ = sample
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         cur.execute(
-            "insert into events (name, kind, region, starts_on) values "
-            "('Next launch', 'product launch', 'all', ?)",
+            "insert into events (event_id, name, kind, region, starts_on) values "
+            "(900, 'Next launch', 'product launch', 'all', ?)",
             [date(2026, 3, 1)],
         )
     event = impact.find_event(con, "Next launch")

@@ -201,7 +201,7 @@ def test_dry_run_counts_but_writes_nothing(con, tmp_path):
 @pytest.fixture
 def filled_store(tmp_path):
     """A store file that already holds one import, plus a newer export to import."""
-    con = store.connect(tmp_path / "store.duckdb")
+    con = store.connect(tmp_path / "store.sqlite")
     _import(con, exports.write_csv(tmp_path / "a.csv", HEADER, FIRST_EXPORT))
     newer = [
         ["T-2", "2024-03-12 10:00:00", "", "2024-03-13 10:00:00", "Solved"],
@@ -213,12 +213,13 @@ def filled_store(tmp_path):
 
 
 def _fail_after_upsert(exc):
-    def bump(cur):
-        # The upsert has run inside the transaction: prove it, then fail.
+    def label(cur, *args, **kwargs):
+        # Labelling the snapshot is the write's last step: the upsert has run
+        # inside the transaction. Prove it, then fail.
         assert cur.execute("select count(*) from tickets").fetchone()[0] == 4
         raise exc
 
-    return bump
+    return label
 
 
 @pytest.mark.parametrize(
@@ -227,7 +228,7 @@ def _fail_after_upsert(exc):
 def test_failure_after_the_upsert_leaves_the_store_as_it_was(filled_store, monkeypatch, exc):
     con, newer = filled_store
     before = exports.table_dump(con)
-    monkeypatch.setattr(db, "bump_data_version", _fail_after_upsert(exc))
+    monkeypatch.setattr(db, "commit_message", _fail_after_upsert(exc))
     with pytest.raises(type(exc)):
         _import(con, newer)
     assert exports.table_dump(con) == before
@@ -255,7 +256,7 @@ def test_failing_insert_after_deleting_changed_tickets_leaves_the_store_as_it_wa
 def test_store_accepts_the_next_import_after_a_failed_one(filled_store, monkeypatch):
     con, newer = filled_store
     with monkeypatch.context() as patch:
-        patch.setattr(db, "bump_data_version", _fail_after_upsert(RuntimeError("boom")))
+        patch.setattr(db, "commit_message", _fail_after_upsert(RuntimeError("boom")))
         with pytest.raises(RuntimeError):
             _import(con, newer)
     version = store.data_version(con)

@@ -1,15 +1,17 @@
 """A process killed (SIGKILL) in the middle of an import leaves the store as it was.
 
-A child process imports a generated export into a store file that already
-holds data and reports each stage through the importer's progress callback
-into a marker file. The test kills it with SIGKILL as soon as the chosen stage
-is reached (or, for the commit, as soon as DuckDB's write-ahead log grows),
-then reopens the store and compares every table with the snapshot taken
-before the import.
+A child process imports a generated export into a store that already holds
+data and reports each stage through the importer's progress callback into a
+marker file. The test kills it with SIGKILL as soon as the chosen stage is
+reached (or, for the commit, as soon as the import's first Parquet file is in
+the data folder, before the catalog has recorded it), then reopens the store
+and compares every table with what it held before the import. On both
+catalogs: SQLite and a real PostgreSQL.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,13 +34,14 @@ import sys
 from analytics import ingest, store
 from analytics.settings import load_settings
 
-db, export, marker, source = sys.argv[1:5]
+import json
+location, export, marker, source = sys.argv[1:5]
 
 def progress(fraction, message):
     with open(marker, "a", encoding="utf-8") as fh:
         fh.write(message + "\\n")
 
-con = store.connect(db)
+con = store.connect(**json.loads(location))
 ingest.import_file(
     con,
     export,
@@ -67,10 +70,9 @@ def big_export(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def filled_db(tmp_path) -> Path:
-    """A store file holding an earlier import of the same source, closed."""
-    db = tmp_path / "store.duckdb"
-    con = store.connect(db)
+def filled_db(store_location, tmp_path) -> dict:
+    """The ``store.connect`` arguments of a store holding an earlier import of the same source."""
+    con = store.connect(**store_location)
     path = exports.write_csv(
         tmp_path / "earlier.csv",
         ["Id", "Created", "Solved", "Team"],
@@ -83,23 +85,29 @@ def filled_db(tmp_path) -> Path:
     )
     exports.import_(con, path, preset="generic", mapping=MAPPING, source="big")
     con.close()
-    return db
+    return store_location
 
 
-def _kill_at(db: Path, export: Path, marker: Path, stage: str) -> bool:
+def _parquet_files(location: dict) -> int:
+    folder = location.get("data_path") or Path(location["path"]).with_name("store.sqlite.files")
+    return sum(1 for _ in Path(folder).rglob("*.parquet"))
+
+
+def _kill_at(db: dict, export: Path, marker: Path, stage: str) -> bool:
     """Run the child import and SIGKILL it at ``stage``; return True if it was killed.
 
     ``stage`` is a progress message, or ``"commit"``: after ``writing``, the
-    moment the write-ahead log next to the database first holds bytes.
+    moment a new Parquet file is in the data folder.
     """
+    location = json.dumps({k: str(v) if v is not None else None for k, v in db.items()})
+    files_before = _parquet_files(db)
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db), str(export), str(marker), "big"],
+        [sys.executable, "-c", CHILD, location, str(export), str(marker), "big"],
         cwd=ROOT,
         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    wal = db.with_name(db.name + ".wal")
     wanted = "writing" if stage == "commit" else stage
     deadline = time.monotonic() + 180
     try:
@@ -107,7 +115,7 @@ def _kill_at(db: Path, export: Path, marker: Path, stage: str) -> bool:
             if child.poll() is not None:
                 break
             reached = marker.exists() and wanted in marker.read_text(encoding="utf-8")
-            if reached and (stage != "commit" or (wal.exists() and wal.stat().st_size > 0)):
+            if reached and (stage != "commit" or _parquet_files(db) > files_before):
                 os.kill(child.pid, signal.SIGKILL)
                 child.wait(timeout=30)
                 return True
@@ -129,13 +137,13 @@ def _kill_at(db: Path, export: Path, marker: Path, stage: str) -> bool:
 def test_import_killed_mid_way_leaves_exactly_the_data_before_it(
     stage, big_export, filled_db, tmp_path
 ):
-    con = store.connect(filled_db)
+    con = store.connect(**filled_db)
     before = exports.table_dump(con)
     con.close()
 
     killed = _kill_at(filled_db, big_export, tmp_path / "progress.txt", stage)
 
-    con = store.connect(filled_db)
+    con = store.connect(**filled_db)
     after = exports.table_dump(con)
     if killed and stage != "commit":
         assert after == before

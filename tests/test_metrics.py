@@ -127,7 +127,7 @@ def con(tmp_path_factory: pytest.TempPathFactory, sample_desk):
         pytest.skip(f"real data not found: {SERVICENOW_LOG}")
 
     folder = tmp_path_factory.mktemp("metrics")
-    connection = store.connect(folder / "metrics.duckdb")
+    connection = store.connect(folder / "metrics.sqlite")
     ingest.import_file(connection, SERVICENOW_LOG, source="uci", settings=SETTINGS)
     sample = sample_desk(start=SAMPLE_START, years=1.0, scale=0.3, seed=11)
     ingest.import_file(connection, sample.tickets_csv, source="sample", settings=SETTINGS)
@@ -439,7 +439,7 @@ def test_a_week_without_an_answer_has_zero_counts_and_zero_sla(tmp_path):
     # Three tickets of one week, none answered, all past the 6-hour target
     # by the export's last event: every count is 0 (not missing) and the SLA
     # is 0 %, in the trend and in the breakdown alike.
-    con = store.connect(tmp_path / "store.duckdb")
+    con = store.connect(tmp_path / "store.sqlite")
     rows = [
         ["1", "2024-03-12 09:00:00", "", ""],
         ["2", "2024-03-13 10:00:00", "", ""],
@@ -478,7 +478,7 @@ def test_a_week_without_an_answer_has_zero_counts_and_zero_sla(tmp_path):
 def test_slowest_tickets_break_ties_at_the_cut_by_ticket_id(tmp_path, limit):
     # Waits of 5 h (one ticket), 3 h (four tickets, stored out of id order)
     # and 1 h (one): the tickets tied at the cut are kept in id order.
-    con = store.connect(tmp_path / "store.duckdb")
+    con = store.connect(tmp_path / "store.sqlite")
     rows = [
         ["T-9", "2024-03-12 09:00:00", "2024-03-12 12:00:00"],
         ["T-2", "2024-03-12 10:00:00", "2024-03-12 15:00:00"],

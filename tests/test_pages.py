@@ -33,7 +33,7 @@ def app_with_db(tmp_path, monkeypatch):
     """Return a function that builds an AppTest on a fresh database, optionally filled."""
 
     def build(*files: Path) -> AppTest:
-        db = tmp_path / "pages.duckdb"
+        db = tmp_path / "pages.sqlite"
         con = store.connect(db)
         for path in files:
             ingest.import_file(con, path, settings=load_settings())
@@ -102,7 +102,7 @@ def test_overview_cards_follow_the_period_and_filters(app_with_db, tmp_path):
     at.pills(key="period").set_value("All").run()
     assert not at.exception
     cards = {m.label: m.value for m in at.metric}
-    everything = expected_overview(tmp_path / "pages.duckdb")
+    everything = expected_overview(tmp_path / "pages.sqlite")
     assert cards["Tickets created"] == f"{everything.created:,}" == "4,999"
     # 311 exports carry no first response
     assert cards["Median first response"] == "—"  # and "not in this source" under it
@@ -110,7 +110,7 @@ def test_overview_cards_follow_the_period_and_filters(app_with_db, tmp_path):
     assert not at.multiselect  # the filters are drawn only while their expander is open
     open_filters(at).multiselect(key="filter_region").set_value(["BROOKLYN"]).run()
     cards = {m.label: m.value for m in at.metric}
-    brooklyn = expected_overview(tmp_path / "pages.duckdb", regions=("BROOKLYN",))
+    brooklyn = expected_overview(tmp_path / "pages.sqlite", regions=("BROOKLYN",))
     assert cards["Tickets created"] == f"{brooklyn.created:,}"
     assert brooklyn.created < everything.created
     assert at.query_params["region"] in ("BROOKLYN", ["BROOKLYN"])
@@ -164,7 +164,7 @@ def test_a_filter_still_applies_when_its_expander_is_closed(app_with_db, tmp_pat
     at.session_state["filters"] = False
     at.run()
     assert not at.exception and not at.multiselect
-    brooklyn = expected_overview(tmp_path / "pages.duckdb", regions=("BROOKLYN",))
+    brooklyn = expected_overview(tmp_path / "pages.sqlite", regions=("BROOKLYN",))
     cards = {m.label: m.value for m in at.metric}
     assert cards["Tickets created"] == f"{brooklyn.created:,}"
     assert "Filtered: Region BROOKLYN" in [c.value for c in at.sidebar.caption]

@@ -17,7 +17,7 @@ PASSWORD = "a-long-password"
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     """Return (AppTest on app.py, users file, database) with one source and three users."""
-    db, users = tmp_path / "pages.duckdb", tmp_path / "users.json"
+    db, users = tmp_path / "pages.sqlite", tmp_path / "users.json"
     con = store.connect(db)
     import_(con, zendesk(tmp_path), source="desk")
     for name, role in (("alice", "admin"), ("ana", "analyst"), ("vic", "viewer")):
@@ -98,7 +98,7 @@ def test_a_role_change_in_the_users_file_applies_at_once(app):
     as_user(at, "ana", "analyst").run()
     at.switch_page("pages/data.py").run()
     assert at.get("file_uploader")
-    con = store.connect(db.with_name("audit.duckdb"))
+    con = store.connect(db.with_name("audit.sqlite"))
     access.set_user(users, "ana", "viewer", None, cur=con, actor=access.SYSTEM)
     at.run()
     assert not at.get("file_uploader")
@@ -168,7 +168,7 @@ def test_an_admin_unlocks_a_locked_out_user_on_the_access_page(app):
 
 
 def test_no_first_user_is_made_in_the_browser(tmp_path, monkeypatch):
-    db = tmp_path / "single.duckdb"
+    db = tmp_path / "single.sqlite"
     store.connect(db).close()
     monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
     monkeypatch.setenv("BACKLOG_RADAR_USERS", str(tmp_path / "none.json"))

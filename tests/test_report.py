@@ -28,7 +28,7 @@ TZ = "UTC"
 def sample_db(tmp_path_factory, sample_desk):
     out = tmp_path_factory.mktemp("report")
     files = sample_desk(start=date(2024, 1, 1), years=1.25, scale=0.1, seed=7)
-    db = out / "report.duckdb"
+    db = out / "report.sqlite"
     con = store.connect(db)
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)

@@ -71,7 +71,7 @@ def test_the_cli_imports_the_sample_with_no_options(sample, tmp_path, capsys):
     from analytics.cli import main
 
     _, files, report, _ = sample
-    db = tmp_path / "cli.duckdb"
+    db = tmp_path / "cli.sqlite"
     assert main(["import", str(files.tickets_csv), "--db", str(db), "--json"]) == 0
     con = store.connect(db)
     try:

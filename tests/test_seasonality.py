@@ -23,7 +23,7 @@ def desk(tmp_path_factory, sample_desk):
     """Two years of the sample desk at a small scale, with its events, and the whole period."""
     folder = tmp_path_factory.mktemp("seasons")
     files = sample_desk(years=2, scale=0.25)
-    con = store.connect(folder / "seasons.duckdb")
+    con = store.connect(folder / "seasons.sqlite")
     ingest.import_file(con, files.tickets_csv, source="sample", settings=load_settings())
     events.import_events_csv(con, files.events_csv)
     start, end = metrics.period(date(2023, 1, 2), date(2024, 12, 31), TZ)
@@ -151,8 +151,7 @@ def test_the_seasonality_page_draws_every_chart_on_the_sample(desk, monkeypatch)
     from streamlit.testing.v1 import AppTest
 
     con, _ = desk
-    db = con.execute("select path from duckdb_databases() where database_name = current_database()")
-    monkeypatch.setenv("BACKLOG_RADAR_DB", db.fetchone()[0])
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(store.location(con).catalog_file))
     st.cache_resource.clear()
     st.cache_data.clear()
     try:

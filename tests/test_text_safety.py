@@ -26,7 +26,7 @@ WIDGETS = ("button", "button_group", "checkbox", "date_input", "download_button"
 
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory):
-    return write_store(tmp_path_factory.mktemp("hostile_names") / "names.duckdb")
+    return write_store(tmp_path_factory.mktemp("hostile_names") / "names.sqlite")
 
 
 @pytest.fixture

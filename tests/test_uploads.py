@@ -32,7 +32,7 @@ sys.addaudithook(_watch)
 @pytest.fixture
 def data_page(tmp_path, monkeypatch):
     """Return AppTest on the Data page of an empty single-user store."""
-    db = tmp_path / "uploads.duckdb"
+    db = tmp_path / "uploads.sqlite"
     store.connect(db).close()
     monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
     monkeypatch.setenv("BACKLOG_RADAR_USERS", str(tmp_path / "no-users.json"))

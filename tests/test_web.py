@@ -44,13 +44,13 @@ def sign_in(server, name: str, password: str, *, next_path: str = "/", headers=N
 @pytest.fixture
 def single(app_server_factory, tmp_path):
     """The app in single-user mode (no users file), on loopback."""
-    return app_server_factory(tmp_path / "single.duckdb")
+    return app_server_factory(tmp_path / "single.sqlite")
 
 
 @pytest.fixture
 def team(app_server_factory, tmp_path):
     """The app with a users file (alice, admin; vic, viewer) and one small source."""
-    db, users = tmp_path / "team.duckdb", tmp_path / "team-users.json"
+    db, users = tmp_path / "team.sqlite", tmp_path / "team-users.json"
     con = store.connect(db)
     import_(con, zendesk(tmp_path), source="desk")
     access.set_user(users, "alice", "admin", PASSWORD, cur=con, actor=access.SYSTEM)

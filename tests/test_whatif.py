@@ -36,12 +36,12 @@ def sample_db(tmp_path_factory, sample_desk) -> Path:
     """Half a year of the simulated desk at a tenth of its volume, in a store file."""
     folder = tmp_path_factory.mktemp("whatif")
     files = sample_desk(start=date(2024, 1, 1), years=0.5, scale=0.1)
-    con = store.connect(folder / "store.duckdb")
+    con = store.connect(folder / "store.sqlite")
     try:
         exports.import_(con, files.tickets_csv, source="sample")
     finally:
         con.close()
-    return folder / "store.duckdb"
+    return folder / "store.sqlite"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def nyc_db(tmp_path_factory) -> Path:
     """The NYC 311 slice (one day of requests, five boroughs) in a store file."""
     if not NYC311.exists():
         pytest.skip(f"real data not found at {NYC311} (../shared/realdata beside the repo)")
-    db = tmp_path_factory.mktemp("nyc") / "store.duckdb"
+    db = tmp_path_factory.mktemp("nyc") / "store.sqlite"
     con = store.connect(db)
     exports.import_(con, NYC311)
     con.close()
@@ -302,7 +302,7 @@ def test_a_what_if_stops_when_its_browser_tab_closes(app_server_factory, browser
     script.write_text(SESSION_PROBE, encoding="utf-8")
     outcome = tmp_path / "outcome.txt"
     server = app_server_factory(
-        tmp_path / "probe.duckdb", script=script, env={"WHATIF_OUTCOME": str(outcome)}
+        tmp_path / "probe.sqlite", script=script, env={"WHATIF_OUTCOME": str(outcome)}
     )
     context = browser.new_context()
     page = context.new_page()

@@ -32,8 +32,10 @@ from ui.cache import (
     events_for,
     frame,
     metric,
+    old_store_notice,
     settings,
     sources_frame,
+    store_problem,
 )
 from ui.filters import COMMON_ZONES, PERIODS, selection, sidebar, time_zones
 from ui.text import md_escape
@@ -59,6 +61,7 @@ __all__ = [
     "metric",
     "not_in_source",
     "oidc_configured",
+    "old_store_notice",
     "open_access_refusal",
     "refusal_screen",
     "selection",
@@ -68,6 +71,7 @@ __all__ = [
     "sign_in_screen",
     "signed_in",
     "sources_frame",
+    "store_problem",
     "text_table",
     "time_zones",
     "user_badge",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import threading
 import zoneinfo
@@ -12,8 +13,9 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import events, metrics, store
+from analytics import convert, events, lake, metrics, store
 from analytics.settings import Settings, load_settings
+from ui.text import md_escape
 
 CACHE_TTL = 600
 
@@ -24,18 +26,35 @@ def settings() -> Settings:
     return load_settings()
 
 
+def _says_store_failures(function):
+    """Wrap ``function`` so that the store failing under it (its catalog gone, a data
+    file removed) ends the run with one line instead of a traceback."""
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except duckdb.Error as exc:
+            if (line := lake.describe_failure(exc)) is None:
+                raise
+            st.error(md_escape(line), icon=":material/cloud_off:")
+            st.stop()
+
+    return guarded
+
+
 @st.cache_resource
 def connection() -> duckdb.DuckDBPyConnection:
-    return store.connect(settings().db_path)
+    return store.open_configured(settings())
 
 
+@_says_store_failures
 def cursor() -> duckdb.DuckDBPyConnection:
     """Return a fresh cursor on the store (one per query or per import)."""
-    cur = connection().cursor()
-    cur.execute("set TimeZone = 'UTC'")
-    return cur
+    return store.cursor(connection())
 
 
+@_says_store_failures
 def data_version() -> int:
     """Return the store's data version, read once per run of the app's frame.
 
@@ -51,6 +70,7 @@ def data_version() -> int:
     return version
 
 
+@_says_store_failures
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
 def sources_frame(version: int) -> pd.DataFrame:
     """Return the sources summary as a frame; ``version`` keys the cache."""
@@ -60,6 +80,7 @@ def sources_frame(version: int) -> pd.DataFrame:
     return pd.DataFrame([r.__dict__ for r in rows])
 
 
+@_says_store_failures
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
 def source_facts(source: str, version: int) -> tuple[metrics.SourceSpan, dict[str, list[str]]]:
     del version
@@ -78,6 +99,7 @@ def _cached_call(path: str, version: int, args: tuple, kwargs: tuple, _checks: t
     return function(connection(), *args, **dict(kwargs), **dict(_checks))
 
 
+@_says_store_failures
 def cached(function, *args, **kwargs):
     """Return ``function(connection, *args, **kwargs)``, cached on the store's data version.
 
@@ -105,6 +127,7 @@ def _events(
     return events.events_in_range(connection(), first_day, last_day, regions, source=source)
 
 
+@_says_store_failures
 def events_for(selection: metrics.Selection) -> pd.DataFrame:
     """Return the selected source's events overlapping the selection, for chart bands.
 
@@ -117,6 +140,41 @@ def events_for(selection: metrics.Selection) -> pd.DataFrame:
 
 
 _frame = threading.local()
+
+
+def store_problem() -> str | None:
+    """Return one line saying why the store cannot serve this run, or None when it can.
+
+    The catalog may be unreachable (a PostgreSQL server stopped: the next run
+    tries again, no restart needed), or the configured path may be a store
+    of the format before DuckLake.
+    """
+    try:
+        with cursor() as cur:
+            store.data_version(cur)
+    except (lake.CatalogError, store.OldStoreError) as exc:
+        connection.clear()
+        return str(exc)
+    except duckdb.Error as exc:
+        if (line := lake.describe_failure(exc)) is None:
+            raise
+        return line
+    return None
+
+
+def old_store_notice(user) -> None:
+    """Tell an admin when a store of the format before DuckLake sits unconverted beside this one."""
+    if not user.can("convert_store"):
+        return
+    old = convert.old_store_beside(settings(), con=connection())
+    if old is not None:
+        st.sidebar.warning(
+            md_escape(
+                f"A store of the earlier format is at {old}. Its data is not shown here: "
+                f"convert it once with python -m analytics convert-store {old}"
+            ),
+            icon=":material/move_up:",
+        )
 
 
 def in_frame() -> bool:

@@ -39,7 +39,7 @@ def settings() -> Settings:
 @functools.cache
 def store_connection():
     """Return the process's connection to the store (the app's own, as DuckDB shares it)."""
-    return store.connect(settings().db_path)
+    return store.open_configured(settings())
 
 
 @functools.cache

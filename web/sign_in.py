@@ -135,7 +135,7 @@ async def sign_in(request: Request) -> Response:
 
 def _revoke(session: sessions.Session) -> None:
     user = access.User(session.name, "-", "local")
-    sessions.revoke(context.store_connection().cursor(), session, user)
+    sessions.revoke(store.cursor(context.store_connection()), session, user)
 
 
 async def sign_out(request: Request) -> Response:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import sys
 
-from analytics import access, events, ingest, report, store
-from analytics.cli import analysis, data, users
+import duckdb
+
+from analytics import access, events, ingest, lake, report, store
+from analytics.cli import analysis, convert, data, snapshots, sql, users
+from analytics.cli.backup import cmd_backup, cmd_restore
 from analytics.cli.parser import build_parser
 from analytics.forecast import impact
 
@@ -25,10 +28,17 @@ COMMANDS = {
     "delete-source": data.cmd_delete_source,
     "sample": data.cmd_sample,
     "import-events": data.cmd_import_events,
+    "snapshots": snapshots.cmd_snapshots,
+    "undo-import": snapshots.cmd_undo_import,
+    "maintain": snapshots.cmd_maintain,
     "metrics": analysis.cmd_metrics,
     "impact": analysis.cmd_impact,
     "report": analysis.cmd_report,
     "forecast": analysis.cmd_forecast,
+    "sql": sql.cmd_sql,
+    "convert-store": convert.cmd_convert_store,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 
@@ -44,8 +54,16 @@ def main(argv: list[str] | None = None) -> int:
         impact.ImpactError,
         report.ReportError,
         access.AccessError,
+        lake.CatalogError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        # The store failing under a command (its catalog gone, a data file
+        # removed) is said in one line; anything else is a bug, with its traceback.
+        if (line := lake.describe_failure(exc)) is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
         return 1
 
 

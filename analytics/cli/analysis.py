@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analytics import exports, metrics, report, store
+from analytics.cli.parser import open_store
 from analytics.forecast import impact
 from analytics.settings import SAMPLE_SOURCE, load_settings
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         source = default_source(con, args.source)
         span = metrics.source_span(con, source)
@@ -53,7 +54,7 @@ def default_source(con, requested: str | None) -> str:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         source = default_source(con, args.source)
         event = impact.find_event(con, args.event, args.region, source)
@@ -89,7 +90,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
 def cmd_forecast(args: argparse.Namespace) -> int:
     from analytics import forecast
 
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         source = default_source(con, args.source)
         span = metrics.source_span(con, source)
@@ -139,7 +140,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         source = default_source(con, args.source)
         data = report.collect(con, source, args.week, args.region, args.tz, load_settings())

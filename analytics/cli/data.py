@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 
 from analytics import events, ingest, store
+from analytics.cli.parser import open_store
 from analytics.cli.users import cli_actor
 from analytics.settings import load_settings
 
@@ -33,7 +34,7 @@ def _terminal_progress(fraction: float, message: str) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     mapping = _parse_map(args.map)
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         report = ingest.import_file(
             con,
@@ -89,7 +90,7 @@ def format_report(report: ingest.ImportReport) -> str:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         sources = store.list_sources(con)
     finally:
@@ -106,7 +107,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_delete_source(args: argparse.Namespace) -> int:
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         deleted = store.delete_source(con, args.name, actor=cli_actor())
     finally:
@@ -130,7 +131,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_import_events(args: argparse.Namespace) -> int:
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         count = events.import_events_csv(con, args.file, source=args.source, actor=cli_actor())
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 from analytics import access
 from analytics.ingest import ALL_PRESETS
 from analytics.settings import SAMPLE_DIR, Settings, load_settings
+from analytics.snapshots import FILE_GRACE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,15 +20,52 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(commands, settings)
     add_analysis_commands(commands, settings)
     add_user_commands(commands, settings)
+    add_snapshot_commands(commands, settings)
+    add_sql_command(commands, settings)
+    add_convert_command(commands, settings)
+    add_backup_commands(commands, settings)
     return parser
+
+
+def add_store_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
+    """Add --db, --catalog and --data-path: which store a command works on."""
+    group = parser.add_argument_group("store")
+    group.add_argument(
+        "--db",
+        type=Path,
+        default=settings.db_path,
+        help=f"the embedded store's catalog file (default: {settings.db_path})",
+    )
+    group.add_argument(
+        "--catalog",
+        default=settings.catalog,
+        metavar="URL",
+        help="a shared store's PostgreSQL catalog, postgresql://USER@HOST/DB "
+        "(default: BACKLOG_RADAR_CATALOG or [store] catalog)",
+    )
+    group.add_argument(
+        "--data-path",
+        type=Path,
+        default=settings.data_path,
+        metavar="DIR",
+        help="the folder of the store's files (default: beside --db, or BACKLOG_RADAR_DATA_PATH)",
+    )
+
+
+def open_store(args: argparse.Namespace, *, read_only: bool = False):
+    """Return a connection to the store the command's --db, --catalog and --data-path name."""
+    from analytics import store
+
+    return store.connect(
+        args.db, catalog=args.catalog, data_path=args.data_path, read_only=read_only
+    )
 
 
 def add_data_commands(commands, settings: Settings) -> None:
     """Add import, sources, delete-source, import-events and sample."""
-    db_help = f"DuckDB database file (default: {settings.db_path})"
     imp = commands.add_parser("import", help="import a helpdesk export into the store")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(imp, settings)
     imp.add_argument("--source", help="dataset name (default: from the file name)")
     imp.add_argument("--preset", choices=sorted(ALL_PRESETS), help="default: detected")
     imp.add_argument("--tz", help="IANA time zone of timestamps without an offset")
@@ -48,16 +86,16 @@ def add_data_commands(commands, settings: Settings) -> None:
     imp.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
     src = commands.add_parser("sources", help="list the sources in the store")
-    src.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(src, settings)
     src.add_argument("--json", action="store_true")
 
     dele = commands.add_parser("delete-source", help="delete a source and everything it holds")
     dele.add_argument("name")
-    dele.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(dele, settings)
 
     ev = commands.add_parser("import-events", help="add or replace events from a CSV file")
     ev.add_argument("file", type=Path)
-    ev.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(ev, settings)
     ev.add_argument(
         "--source",
         metavar="NAME",
@@ -75,9 +113,8 @@ def add_data_commands(commands, settings: Settings) -> None:
 
 def add_analysis_commands(commands, settings: Settings) -> None:
     """Add metrics, impact, forecast and report."""
-    db_help = f"DuckDB database file (default: {settings.db_path})"
     met = commands.add_parser("metrics", help="print the overview figures of a selection")
-    met.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(met, settings)
     met.add_argument("--source", help="default: the only source, or 'sample'")
     met.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="DATE")
     met.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="DATE")
@@ -88,14 +125,14 @@ def add_analysis_commands(commands, settings: Settings) -> None:
     imp_ = commands.add_parser("impact", help="measure the impact of a calendar event")
     imp_.add_argument("--event", required=True, help="the event's name in the calendar")
     imp_.add_argument("--region", help="when several events share the name")
-    imp_.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(imp_, settings)
     imp_.add_argument("--source", help="default: the only source, or 'sample'")
     imp_.add_argument("--tz", default=settings.default_tz, help="time zone of the days")
     imp_.add_argument("--save", action="store_true", help="save the effect for the forecast")
     imp_.add_argument("--json", action="store_true", help="one JSON object (the default output)")
 
     fc = commands.add_parser("forecast", help="forecast arrivals, backtested per series")
-    fc.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(fc, settings)
     fc.add_argument("--source", help="default: the only source, or 'sample'")
     fc.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="DATE",
                     help="first day of history used")  # fmt: skip
@@ -111,7 +148,7 @@ def add_analysis_commands(commands, settings: Settings) -> None:
     fc.add_argument("--out", type=Path, metavar="FILE.csv", help="write the forecasts as CSV")
 
     rep = commands.add_parser("report", help="write the weekly executive report (HTML or PDF)")
-    rep.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(rep, settings)
     rep.add_argument("--source", help="default: the only source, or 'sample'")
     rep.add_argument("--week", help="ISO week such as 2026-W47 (default: the last complete one)")
     rep.add_argument("--region", help="one region (default: all)")
@@ -123,7 +160,6 @@ def add_analysis_commands(commands, settings: Settings) -> None:
 
 def add_user_commands(commands, settings: Settings) -> None:
     """Add add-user, remove-user, unlock-user, users and audit."""
-    db_help = f"DuckDB database file (default: {settings.db_path})"
     users_help = f"local users file (default: {settings.access.users_file})"
     add = commands.add_parser("add-user", help="add a local user, or change one's role/password")
     add.add_argument("name")
@@ -137,23 +173,102 @@ def add_user_commands(commands, settings: Settings) -> None:
         "--keep-password", action="store_true", help="change only the role of an existing user"
     )
     add.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
-    add.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(add, settings)
 
     rm = commands.add_parser("remove-user", help="remove a local user")
     rm.add_argument("name")
     rm.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
-    rm.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(rm, settings)
 
     un = commands.add_parser("unlock-user", help="forgive a user's failed sign-ins")
     un.add_argument("name")
-    un.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(un, settings)
 
     us = commands.add_parser("users", help="list the local users and their roles")
     us.add_argument("--users-file", type=Path, default=settings.access.users_file, help=users_help)
     us.add_argument("--json", action="store_true")
 
     au = commands.add_parser("audit", help="print the audit log, newest first")
-    au.add_argument("--db", type=Path, default=settings.db_path, help=db_help)
+    add_store_arguments(au, settings)
     au.add_argument("--limit", type=int, default=50)
     au.add_argument("--action", help="only this action (e.g. import, delete_source, sign_in)")
     au.add_argument("--json", action="store_true")
+
+
+def add_snapshot_commands(commands, settings: Settings) -> None:
+    """Add snapshots, undo-import and maintain."""
+    snap = commands.add_parser("snapshots", help="list the store's recent changes, newest first")
+    add_store_arguments(snap, settings)
+    snap.add_argument("--limit", type=int, default=50)
+    snap.add_argument("--all", action="store_true", help="sign-ins and sign-outs too")
+    snap.add_argument("--json", action="store_true")
+
+    undo = commands.add_parser(
+        "undo-import", help="put a source's tickets back as they were before an import"
+    )
+    undo.add_argument("import_id", type=int, metavar="ID", help="the import's id (see snapshots)")
+    add_store_arguments(undo, settings)
+
+    keep, grace = settings.snapshot_retention_days, FILE_GRACE.total_seconds() / 60
+    maint = commands.add_parser(
+        "maintain", help="expire old snapshots, merge small files, remove unneeded ones"
+    )
+    add_store_arguments(maint, settings)
+    maint.add_argument(
+        "--retention-days",
+        type=float,
+        default=keep,
+        metavar="DAYS",
+        help=f"expire snapshots older than this; imports before them can no longer be undone "
+        f"(default: {keep:g}, [store] snapshot_retention_days)",
+    )
+    maint.add_argument(
+        "--grace-minutes",
+        type=float,
+        default=grace,
+        metavar="MIN",
+        help="remove a file only once unneeded this long, so that queries in flight still "
+        f"find it (default: {grace:g}; 0 when nothing else uses the store)",
+    )
+    maint.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+
+def add_sql_command(commands, settings: Settings) -> None:
+    """Add sql: one read-only query on the store."""
+    sql = commands.add_parser(
+        "sql", help="run one read-only query (a SELECT) on the store and print its rows"
+    )
+    sql.add_argument(
+        "query",
+        help='one SELECT statement, e.g. "select source, count(*) from tickets group by all"',
+    )
+    add_store_arguments(sql, settings)
+    fmt = sql.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true", help="print CSV (default: an aligned table)")
+    fmt.add_argument(
+        "--json", action="store_true", help="print a JSON array of objects, times in ISO 8601"
+    )
+
+
+def add_convert_command(commands, settings: Settings) -> None:
+    """Add convert-store: an old store's rows into the store, once."""
+    conv = commands.add_parser(
+        "convert-store",
+        help="copy a store of the format before DuckLake (a .duckdb file) into the store, once",
+    )
+    conv.add_argument("old", type=Path, metavar="OLD.duckdb", help="the old store; left unchanged")
+    add_store_arguments(conv, settings)
+
+
+def add_backup_commands(commands, settings: Settings) -> None:
+    """Add backup and restore."""
+    bak = commands.add_parser("backup", help="copy the store (catalog and files) to a new folder")
+    bak.add_argument("folder", type=Path, metavar="DIR", help="a new (or empty) folder")
+    add_store_arguments(bak, settings)
+    bak.add_argument("--json", action="store_true", help="print the manifest as one JSON object")
+
+    res = commands.add_parser("restore", help="put a backup back as the store")
+    res.add_argument("folder", type=Path, metavar="DIR", help="a folder written by backup")
+    add_store_arguments(res, settings)
+    res.add_argument("--force", action="store_true", help="replace a store that already holds data")
+    res.add_argument("--json", action="store_true", help="print the manifest as one JSON object")

@@ -6,9 +6,9 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 
 from analytics import access, store
+from analytics.cli.parser import open_store
 
 
 def cli_actor() -> access.User:
@@ -27,9 +27,9 @@ def _read_password(args: argparse.Namespace) -> str | None:
     return first
 
 
-def _open_for_users(db: Path):
+def _open_for_users(args: argparse.Namespace):
     try:
-        return store.connect(db)
+        return open_store(args)
     except store.StoreLockedError as exc:
         raise store.StoreError(
             f"{exc}; an admin can also manage users on the app's Access page"
@@ -38,7 +38,7 @@ def _open_for_users(db: Path):
 
 def cmd_add_user(args: argparse.Namespace) -> int:
     password = _read_password(args)
-    con = _open_for_users(args.db)
+    con = _open_for_users(args)
     try:
         entry = access.set_user(
             args.users_file, args.name, args.role, password, cur=con, actor=cli_actor()
@@ -50,7 +50,7 @@ def cmd_add_user(args: argparse.Namespace) -> int:
 
 
 def cmd_remove_user(args: argparse.Namespace) -> int:
-    con = _open_for_users(args.db)
+    con = _open_for_users(args)
     try:
         access.remove_user(args.users_file, args.name, cur=con, actor=cli_actor())
     finally:
@@ -60,7 +60,7 @@ def cmd_remove_user(args: argparse.Namespace) -> int:
 
 
 def cmd_unlock_user(args: argparse.Namespace) -> int:
-    con = _open_for_users(args.db)
+    con = _open_for_users(args)
     try:
         access.unlock_account(con, args.name, actor=cli_actor())
     finally:
@@ -82,7 +82,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    con = store.connect(args.db)
+    con = open_store(args)
     try:
         log = access.audit_log(con, args.limit, args.action)
     finally:

@@ -92,7 +92,7 @@ def calendar_events(
     con: duckdb.DuckDBPyConnection, series: str, by: str, source: str | None
 ) -> pd.DataFrame:
     """Return the events of ``source``'s calendar that concern ``series`` (all-region ones always)."""
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         frame = cur.execute(store.load_sql("events_in_range"), {
             "first_day": date(1900, 1, 1), "last_day": date(2999, 12, 31), "regions": [],
             "source": source,

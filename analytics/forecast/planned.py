@@ -83,7 +83,7 @@ def event_profiles(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tupl
     ``event_effect_profile``, latest estimate, intervention model first).
     Empty when nothing was saved or the store predates those tables.
     """
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         tables = {
             r[0]
             for r in cur.execute(

@@ -216,7 +216,7 @@ def _import(con: duckdb.DuckDBPyConnection, request: _Request) -> ImportReport:
     )
     plan = map_columns(tabular, options, request.settings.default_tz)
     report = _new_report(request, tabular, plan)
-    cur = con.cursor()
+    cur = store.cursor(con)
     try:
         with _write_lock(cur, request, report.source):
             cur.execute("set TimeZone = 'UTC'")

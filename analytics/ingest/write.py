@@ -70,16 +70,17 @@ def write(
 
 def _record_import(cur, report: ImportReport, options: dict) -> int:
     """Insert the import's row in ``imports``; return its id."""
-    return cur.execute(
+    import_id = store.next_id(cur, "import")
+    cur.execute(
         """
         insert into imports (
-            source, file_name, sha256, preset, mapping, options,
+            import_id, source, file_name, sha256, preset, mapping, options,
             rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_flagged,
             started_at, finished_at, outcome
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        returning import_id
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
+            import_id,
             report.source,
             report.file_name,
             report.sha256,
@@ -96,4 +97,5 @@ def _record_import(cur, report: ImportReport, options: dict) -> int:
             report.finished_at,
             report.outcome,
         ],
-    ).fetchone()[0]
+    )
+    return import_id

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from analytics import business_hours, store
+from analytics import business_hours, replica, store
 from analytics.metrics.selection import Selection, SourceSpan, source_span
 from analytics.settings import Settings, load_settings
 
@@ -48,8 +48,9 @@ def _calendar_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnectio
         cursors = _THREAD.cursors = weakref.WeakKeyDictionary()
     cur = cursors.get(con)
     if cur is None:
-        cur = con.cursor()
+        cur = store.cursor(con)
         cur.execute("set TimeZone = 'UTC'")
+        replica.use(cur)
         for name in ("selected_tickets_calendar", *_SHARED_MACROS):
             cur.execute(store.load_sql(name))
         cursors[con] = cur
@@ -65,8 +66,9 @@ def _cursor(
         yield _calendar_cursor(con)
         return
     # Business hours: the calendar table depends on the span, so a fresh cursor.
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         cur.execute("set TimeZone = 'UTC'")
+        replica.use(cur)
         cur.register("_team_schedules", business_hours.team_schedule_table(settings.team_schedules))
         first = (span.first_created_at or selection.start).date() - timedelta(days=2)
         last = max(span.as_of or selection.end, selection.end).date() + timedelta(days=2)
@@ -276,12 +278,15 @@ _SPANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def current_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
-    """Return ``source``'s span, read again only when the data version moves."""
+    """Return ``source``'s span, read again only when the store's snapshot moves.
+
+    Brings the local copy of the tickets up to the store's latest snapshot
+    first (:mod:`analytics.replica`): every page's queries start here.
+    """
     # Every query needs the span, which changes only with the data: reading
-    # the data version is a one-row lookup, the span a scan of the source.
-    # Both on this thread's cursor: ``con`` may serve several sessions at once.
+    # the snapshot id is one catalog lookup, the span a scan of the source.
+    key = (source, replica.sync(con))
     cur = _calendar_cursor(con)
-    key = (source, store.data_version(cur))
     spans = _SPANS.setdefault(con, {})
     if key not in spans:
         if len(spans) > 64:

@@ -60,14 +60,14 @@ class SourceSpan:
 
 def source_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
     """Return the span of ``source``; ``as_of`` is its latest recorded event."""
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         row = cur.execute(store.load_sql("source_span"), {"source": source}).fetchone()
     return SourceSpan(*row)
 
 
 def filter_values(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[str]]:
     """Return the distinct values of each filterable dimension of ``source``."""
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         rows = cur.execute(store.load_sql("filter_values"), {"source": source}).fetchall()
     values: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
     for dimension, value in rows:

@@ -422,4 +422,4 @@ def save_plan(
 
 def saved_plan(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
     """Return the saved plan of ``source`` (PLAN_COLUMNS, ``saved_by, saved_at``); empty if none."""
-    return con.cursor().execute(store.load_sql("staffing_plan_saved"), {"source": source}).df()
+    return store.cursor(con).execute(store.load_sql("staffing_plan_saved"), {"source": source}).df()

@@ -1,5 +1,6 @@
--- Save one measured effect of an event; returns its effect_id.
+-- Save one measured effect of an event under $effect_id.
 insert into event_effects (
+    effect_id,
     source,
     event_id,
     event_name,
@@ -23,6 +24,7 @@ insert into event_effects (
     estimated_at
 )
 values (
+    $effect_id,
     $source,
     $event_id,
     $event_name,
@@ -45,4 +47,3 @@ values (
     $duration_days,
     now()
 )
-returning effect_id

@@ -1,10 +1,11 @@
 -- Add one event to the calendar unless the same one is there (same source,
 -- name, region and start; a null $source is every source). Returns the
--- event_id of a new row, nothing when it was already there.
+-- number of rows inserted: 1, or 0 when it was already there.
 with
 
 incoming as (
     select
+        $event_id::integer as event_id,
         $source::varchar as source,
         $name::varchar as name,
         $kind::varchar as kind,
@@ -26,6 +27,5 @@ final as (
     )
 )
 
-insert into events (source, name, kind, region, starts_on, ends_on, notes)
+insert into events (event_id, source, name, kind, region, starts_on, ends_on, notes)
 select * from final
-returning event_id

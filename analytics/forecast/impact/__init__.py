@@ -106,7 +106,7 @@ def find_event(
     ImpactError
         When no event has that name.
     """
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         calendar = cur.execute(store.load_sql("events_all"), {"source": source}).df()
     rows = calendar[calendar["name"] == name].sort_values(
         ["starts_on", "region", "source"], ascending=[False, True, True]
@@ -136,7 +136,7 @@ def estimate(
         When the event is unknown or another source's, has not started
         before the data ends, or the source has too little history around it.
     """
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         calendar = cur.execute(store.load_sql("events_all"), {"source": source}).df()
     match = calendar[calendar["event_id"] == event_id]
     if match.empty:
@@ -244,10 +244,12 @@ def _save_effect(cur: duckdb.DuckDBPyConnection, impact: Impact, eff: Effect) ->
     for (effect_id,) in old:
         cur.execute("delete from event_effect_profile where effect_id = ?", [effect_id])
         cur.execute("delete from event_effects where effect_id = ?", [effect_id])
-    row = cur.execute(
+    effect_id = store.next_id(cur, "effect")
+    cur.execute(
         store.load_sql("event_effect_insert"),
         {
             **key,
+            "effect_id": effect_id,
             "event_name": ev["name"],
             "kind": ev["kind"],
             "region": ev["region"],
@@ -265,8 +267,7 @@ def _save_effect(cur: duckdb.DuckDBPyConnection, impact: Impact, eff: Effect) ->
             "baseline": eff.baseline,
             "duration_days": eff.duration_days,
         },
-    ).fetchone()
-    effect_id = row[0]
+    )
     if not eff.profile.empty:
         profile = eff.profile.assign(effect_id=effect_id)[
             ["effect_id", "day_offset", "effect", "low", "high"]
@@ -279,7 +280,7 @@ def _save_effect(cur: duckdb.DuckDBPyConnection, impact: Impact, eff: Effect) ->
 
 def saved_effects(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> pd.DataFrame:
     """Return the saved effects (all, or of one event ``kind``), newest first."""
-    with con.cursor() as cur:
+    with store.cursor(con) as cur:
         return cur.execute(store.load_sql("event_effects_saved"), {"kind": kind}).df()
 
 

@@ -1,0 +1,147 @@
+"""A process's local copy of the tickets and events, which the metric queries read.
+
+The store's tickets live in Parquet files behind a catalog: every query there
+first asks the catalog which files make the current snapshot, a few
+milliseconds each, and a page runs a dozen queries. So each process keeps a
+copy in a DuckDB file of its own (in a temporary folder, removed at exit),
+attached to the store's connection as ``replica``, and brought up to the
+store's latest snapshot before a metric query runs: when the snapshot has
+not moved that costs one catalog lookup; when it has, only the sources whose
+tickets changed are copied again.
+
+The copy is a cache keyed on the snapshot id; the store stays the only
+record. Writers never touch it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import shutil
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from analytics import db
+
+NAME = "replica"
+_TABLES = ("tickets", "events")
+_REGISTRY: dict[str, _Replica] = {}
+_REGISTRY_LOCK = threading.Lock()
+# Connection -> its copy, so that a page's sync asks the catalog one question
+# (the latest snapshot), not two: looking the copy up in duckdb_databases()
+# starts a DuckLake transaction of its own, as long as the lookup itself.
+_BY_CONNECTION: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class _Replica:
+    path: Path
+    snapshot: int = -1
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def sync(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the copy up to the store's latest snapshot; return that snapshot's id.
+
+    ``con`` is the store's connection or one of its cursors (not a cursor on
+    which ``use replica`` ran).
+    """
+    replica = _attached(con)
+    latest = db.data_version(con)
+    if latest == replica.snapshot:
+        return latest
+    with replica.lock:
+        if latest != replica.snapshot:
+            replica.snapshot = _refresh(con, replica)
+    return replica.snapshot
+
+
+def use(cur: duckdb.DuckDBPyConnection) -> None:
+    """Make the copy ``cur``'s default catalog: its ``tickets`` and ``events`` are the copy's."""
+    _attached(cur)
+    cur.execute(f"use {NAME}")
+
+
+def _attached(con: duckdb.DuckDBPyConnection) -> _Replica:
+    """Return the copy attached to ``con``'s database, attaching a new one if needed."""
+    if (known := _BY_CONNECTION.get(con)) is not None:
+        return known
+    replica = _attach(con)
+    _BY_CONNECTION[con] = replica
+    return replica
+
+
+def _attach(con: duckdb.DuckDBPyConnection) -> _Replica:
+    row = con.execute(
+        "select path from duckdb_databases() where database_name = $name", {"name": NAME}
+    ).fetchone()
+    with _REGISTRY_LOCK:
+        if row and row[0] in _REGISTRY:
+            return _REGISTRY[row[0]]
+        if row:  # attached by a connection this module no longer knows
+            con.execute(f"detach {NAME}")
+        folder = Path(tempfile.mkdtemp(prefix="backlog-radar-replica-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "replica.duckdb"
+        # Writable even when the store was opened read-only: the copy is this process's own.
+        con.execute(f"attach '{path}' as {NAME} (read_write)")
+        _REGISTRY[str(path)] = _Replica(path)
+        return _REGISTRY[str(path)]
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, replica: _Replica) -> int:
+    """Copy what changed since ``replica.snapshot``; return the snapshot now copied."""
+    with db.cursor(con) as cur:
+        cur.execute("begin transaction")
+        try:
+            snapshot = db.data_version(cur)  # pinned for the transaction
+            sources = _changed_sources(cur, replica.snapshot, snapshot)
+            if sources is None:
+                for table in _TABLES:
+                    cur.execute(f"create or replace table {NAME}.{table} as from {table}")  # noqa: S608
+            else:
+                if sources:
+                    cur.execute(f"delete from {NAME}.tickets where source in $s", {"s": sources})  # noqa: S608
+                    cur.execute(
+                        f"insert into {NAME}.tickets from tickets where source in $s",  # noqa: S608
+                        {"s": sources},
+                    )
+                cur.execute(f"delete from {NAME}.events")  # noqa: S608
+                cur.execute(f"insert into {NAME}.events from events")  # noqa: S608
+            cur.execute("commit")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("rollback")
+            raise
+    return snapshot
+
+
+def _changed_sources(cur: duckdb.DuckDBPyConnection, since: int, until: int) -> list[str] | None:
+    """Return the sources whose tickets changed after snapshot ``since`` up to ``until``;
+    None when the copy must be rebuilt (first copy, schema change, expired snapshots)."""
+    if since < 0:
+        return None
+    # Maintenance may have expired the snapshots after ``since``: then the
+    # changes are unknown, and asking DuckLake for them would abort the
+    # transaction. Expiry removes the oldest first, so checking the next one
+    # is enough.
+    (known,) = cur.execute(db.load_sql("snapshot_exists"), {"id": since + 1}).fetchone()
+    if not known:
+        return None
+    changes = cur.execute(
+        db.load_sql("snapshot_changes"), {"since": since, "until": until}
+    ).fetchall()
+    if any(
+        kind.startswith(("tables_created", "tables_dropped", "tables_altered"))
+        for (kind,) in changes
+    ):
+        return None
+    rows = cur.execute(
+        db.load_sql("replica_changed_sources"), {"since": since + 1, "until": until}
+    ).fetchall()
+    return sorted(row[0] for row in rows)
