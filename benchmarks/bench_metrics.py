@@ -168,7 +168,7 @@ def open_native(native: Path):
     from analytics import lake, replica
 
     con = duckdb.connect()
-    con.execute(f"attach '{_quoted(native)}' as lake (read_only)")
+    con.execute(f"attach '{common.quoted(native)}' as lake (read_only)")
     lake.use(con)
     con.execute("set TimeZone = 'UTC'")
     con.execute("set allocator_bulk_deallocation_flush_threshold = '6MiB'")
@@ -266,88 +266,6 @@ def worker(path_name: str, files: dict[str, Path], runs: int) -> dict:
         # what every page pays before its queries when the snapshot has not moved
         timings["sync_unchanged_s"] = common.median_seconds(lambda: replica.sync(con), 50)
     return {"seconds": seconds, "peak_mb": peak, **timings}
-
-
-def input_files(lake_store: Path) -> dict[str, Path]:
-    """Return each path's input: the store's catalog, the native file, the Parquet copy,
-    the release's store."""
-    return {
-        "lake": lake_store,
-        "native": lake_store.with_name("native.duckdb"),
-        "parquet": lake_store.with_name("tickets.parquet"),
-        "release": lake_store.with_name(f"release_{common.RELEASE_COMMIT}.duckdb"),
-    }
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def build_files(lake_store: Path) -> dict[str, Path]:
-    """Return :func:`input_files`, building the native file and the Parquet copy once.
-
-    ``native.duckdb`` and ``tickets.parquet`` sit beside the store's catalog
-    and are built from it; each is renamed into place only once complete.
-    """
-    import duckdb
-    import pyarrow.parquet as pq
-
-    from analytics import db, store
-
-    files = input_files(lake_store)
-    if not files["native"].exists():
-        building = files["native"].with_suffix(".building")
-        building.unlink(missing_ok=True)
-        with store.connect(lake_store, read_only=True) as con:
-            snapshot = db.data_version(con)
-            con.execute(f"attach '{_quoted(building)}' as native")
-            con.execute("create table native.tickets as from lake.tickets")
-            con.execute("create table native.events as from lake.events")
-            # what the native store's data_version read (one row)
-            con.execute(
-                "create table native.store_meta as select $v::bigint as data_version",
-                {"v": snapshot},
-            )
-            con.execute("detach native")
-        building.rename(files["native"])
-    if not files["parquet"].exists():
-        partial = files["parquet"].with_suffix(".part")
-        with duckdb.connect(str(files["native"]), read_only=True) as con:
-            tickets = con.execute(
-                "from tickets where source = $source", {"source": common.SIM_SOURCE}
-            ).to_arrow_table()
-            pq.write_table(tickets, partial)
-        partial.rename(files["parquet"])
-    return files
-
-
-def build_release_store(files: dict[str, Path], tickets: int, tree: Path) -> None:
-    """Build the release's own store of the same simulation once, with the release's code.
-
-    The release's ``benchmarks/common.py`` builds it in the release's tree, as
-    it built the store the earlier measurements used (the simulator has not
-    changed since, so the tickets are the same); the file is then moved beside
-    the DuckLake store.
-    """
-    if files["release"].exists():
-        return
-    script = (
-        "import sys; sys.path.insert(0, 'benchmarks'); import duckdb; "
-        f"assert duckdb.__version__ == {common.RELEASE_DUCKDB!r}, duckdb.__version__; "
-        f"import common; print(common.simulated_store({tickets}))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tree,
-        env=common.release_env(tree),
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    built = Path(tree, out.stdout.strip().splitlines()[-1])
-    partial = files["release"].with_suffix(".part")
-    shutil.move(built, partial)
-    partial.rename(files["release"])
 
 
 def _run_worker(path_name: str, files: dict[str, Path], runs: int, tree: Path) -> dict:
@@ -494,14 +412,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         if args.worker == "release":
             common.use_release(args.tree)
-        print(json.dumps(worker(args.worker, input_files(args.store), args.runs)))
+        print(json.dumps(worker(args.worker, common.store_files(args.store), args.runs)))
         return 0
 
-    files = build_files(common.simulated_store(args.tickets))
+    files = common.comparison_stores(common.simulated_store(args.tickets))
     scratch = Path(tempfile.mkdtemp(prefix="bench-metrics-", dir=common.OUT))
     try:
         with common.release_tree(scratch) as tree:
-            build_release_store(files, args.tickets, tree)
+            common.build_release_store(files, args.tickets, tree)
             # Rounds alternate the paths, in an order turning each round: this
             # machine's speed drifts by 15% over minutes, and a ratio of runs a
             # minute apart drifts much less.

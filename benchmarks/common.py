@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmarks: cached simulated stores, peak memory, tables.
+"""Helpers shared by the benchmarks: cached simulated stores and the stores they are
+compared with (a native copy, the release's own), the release's worktree, peak memory, tables.
 
 Stores are built once under ``benchmarks/out/`` (gitignored) and reused; the
 folder name carries the requested size, so ``--tickets`` picks its own cache, and
@@ -171,6 +172,89 @@ def use_release(tree: str | Path) -> None:
 
     if duckdb.__version__ != RELEASE_DUCKDB:
         raise SystemExit(f"the release runs on DuckDB {RELEASE_DUCKDB}, not {duckdb.__version__}")
+
+
+def store_files(lake_store: Path) -> dict[str, Path]:
+    """Return each path's input: the store's catalog, the native file, the Parquet copy,
+    the release's store."""
+    return {
+        "lake": lake_store,
+        "native": lake_store.with_name("native.duckdb"),
+        "parquet": lake_store.with_name("tickets.parquet"),
+        "release": lake_store.with_name(f"release_{RELEASE_COMMIT}.duckdb"),
+    }
+
+
+def quoted(path: Path) -> str:
+    """Return ``path`` as the inside of a SQL string literal."""
+    return str(path).replace("'", "''")
+
+
+def comparison_stores(lake_store: Path) -> dict[str, Path]:
+    """Return :func:`store_files`, building the native file and the Parquet copy once.
+
+    ``native.duckdb`` and ``tickets.parquet`` sit beside the store's catalog
+    and are built from it; each is renamed into place only once complete.
+    """
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from analytics import db, store
+
+    files = store_files(lake_store)
+    if not files["native"].exists():
+        building = files["native"].with_suffix(".building")
+        building.unlink(missing_ok=True)
+        with store.connect(lake_store, read_only=True) as con:
+            snapshot = db.data_version(con)
+            con.execute(f"attach '{quoted(building)}' as native")
+            con.execute("create table native.tickets as from lake.tickets")
+            con.execute("create table native.events as from lake.events")
+            # what the native store's data_version read (one row)
+            con.execute(
+                "create table native.store_meta as select $v::bigint as data_version",
+                {"v": snapshot},
+            )
+            con.execute("detach native")
+        building.rename(files["native"])
+    if not files["parquet"].exists():
+        partial = files["parquet"].with_suffix(".part")
+        with duckdb.connect(str(files["native"]), read_only=True) as con:
+            tickets = con.execute(
+                "from tickets where source = $source", {"source": SIM_SOURCE}
+            ).to_arrow_table()
+            pq.write_table(tickets, partial)
+        partial.rename(files["parquet"])
+    return files
+
+
+def build_release_store(files: dict[str, Path], tickets: int, tree: Path) -> None:
+    """Build the release's own store of the same simulation once, with the release's code.
+
+    The release's ``benchmarks/common.py`` builds it in the release's tree, as
+    it built the store the earlier measurements used (the simulator has not
+    changed since, so the tickets are the same); the file is then moved beside
+    the DuckLake store.
+    """
+    if files["release"].exists():
+        return
+    script = (
+        "import sys; sys.path.insert(0, 'benchmarks'); import duckdb; "
+        f"assert duckdb.__version__ == {RELEASE_DUCKDB!r}, duckdb.__version__; "
+        f"import common; print(common.simulated_store({tickets}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tree,
+        env=release_env(tree),
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    built = Path(tree, out.stdout.strip().splitlines()[-1])
+    partial = files["release"].with_suffix(".part")
+    shutil.move(built, partial)
+    partial.rename(files["release"])
 
 
 def peak_rss_mb() -> float:
