@@ -133,7 +133,7 @@ def audited_write(
     is committed only once the check passed.
     """
     require(actor, action)
-    with db.transaction(cur, changes_data=False) as tx:
+    with db.transaction(cur) as tx:
         record(tx, actor, action, target, detail)
 
 
@@ -381,7 +381,7 @@ def sign_in_refusal(
 def unlock_account(cur: duckdb.DuckDBPyConnection, name: str, *, actor: User) -> None:
     """Forgive an account's failed sign-ins so it may sign in at once (admins; audited)."""
     require(actor, "manage_users")
-    with db.transaction(cur, changes_data=False) as tx:
+    with db.transaction(cur) as tx:
         record(tx, actor, "unlock_account", name)
 
 

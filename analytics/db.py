@@ -239,18 +239,16 @@ def commit_message(
 
 @contextmanager
 def transaction(
-    con: duckdb.DuckDBPyConnection, *, changes_data: bool = True, fresh_cursor: bool = True
+    con: duckdb.DuckDBPyConnection, *, fresh_cursor: bool = True
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a cursor inside a transaction; commit when the block ends, roll back on error.
 
     The commit is one DuckLake snapshot, which readers see whole or not at
-    all. ``changes_data`` is kept for callers' clarity: every commit moves
-    the snapshot id that caches key on. Without ``fresh_cursor`` the
+    all, and moves the snapshot id that caches key on. Without ``fresh_cursor`` the
     transaction runs on ``con`` itself, which the caller keeps open: the
     block can read the temporary tables ``con`` made, since DuckDB keeps them
     private to one cursor.
     """
-    del changes_data
     cur = cursor(con) if fresh_cursor else con
     try:
         cur.execute("begin transaction")

@@ -102,7 +102,7 @@ def verify(secret: bytes, token: str | None, now: float, max_age_s: float) -> Se
 
 def revoke(cur: duckdb.DuckDBPyConnection, session: Session, actor: access.User) -> None:
     """Record that ``session`` signed out: no server accepts its token again."""
-    with db.transaction(cur, changes_data=False) as tx:
+    with db.transaction(cur) as tx:
         access.record(tx, actor, "sign_out", session.sid)
 
 

@@ -122,7 +122,7 @@ def list_snapshots(
     ['undo_import', 'import']
     """
     params = {"limit": int(limit), "include_sessions": bool(include_sessions)}
-    with store.transaction(con, changes_data=False) as cur:
+    with store.transaction(con) as cur:
         rows = cur.execute(store.load_sql("snapshots_recent"), params).fetchall()
         imports = {state.written_in: state for state in _import_states(cur, None)}
     shown = []

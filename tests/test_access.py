@@ -253,7 +253,7 @@ def test_cli_adds_lists_and_removes_users(tmp_path, capsys, monkeypatch):
 
 
 def failed_sign_in(con, name: str, address: str) -> None:
-    with store.transaction(con, changes_data=False) as cur:
+    with store.transaction(con) as cur:
         access.record(cur, access.User(name, "-", "local"), "sign_in_failed", address)
 
 
@@ -288,7 +288,7 @@ def test_an_unlock_forgives_the_account_but_not_the_guessing_address(con):
 def test_a_successful_sign_in_forgives_earlier_failures(con):
     for _ in range(2):
         failed_sign_in(con, "alice", "10.0.0.1")
-    with store.transaction(con, changes_data=False) as cur:
+    with store.transaction(con) as cur:
         access.record(cur, ADMIN, "sign_in", "10.0.0.1")
     failed_sign_in(con, "alice", "10.0.0.7")
     assert refusal(con, "alice", "10.0.0.8") is None  # one failure since, not three

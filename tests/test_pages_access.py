@@ -151,7 +151,7 @@ def test_an_admin_unlocks_a_locked_out_user_on_the_access_page(app):
     at, _, db = app
     con = store.connect(db)
     for _ in range(5):
-        with store.transaction(con, changes_data=False) as cur:
+        with store.transaction(con) as cur:
             access.record(cur, access.User("vic", "-", "local"), "sign_in_failed", "10.0.0.9")
     refused = access.sign_in_refusal(con, "vic", "10.0.0.1", max_failures=5, window_s=900)
     assert refused and "too many failed sign-ins" in refused

@@ -151,7 +151,8 @@ def store_problem() -> str | None:
     """
     try:
         with cursor() as cur:
-            store.data_version(cur)
+            # The run's snapshot id, which the frame's data_version() then reuses.
+            _frame.version = store.data_version(cur)
     except (lake.CatalogError, store.OldStoreError) as exc:
         connection.clear()
         return str(exc)
@@ -194,7 +195,8 @@ def frame(user=None):
     app.py checks who is asking once per run; the pages then ask the frame
     instead of checking the sign-in (and its revocation) a second time.
     """
-    _frame.active, _frame.version, _frame.user = True, None, user
+    # Keeps the snapshot id store_problem() read at the top of this run.
+    _frame.active, _frame.user = True, user
     try:
         yield
     finally:

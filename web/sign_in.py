@@ -94,7 +94,7 @@ def _authenticate(name: str, password: str, address: str | None) -> tuple[str | 
         return None, f"Not signed in: {refusal}."
     user = access.authenticate(access.load_users(cfg.users_file), name, password)
     attempt = user or access.User(name or "(empty)", "-", "local")
-    with store.transaction(con, changes_data=False) as cur:
+    with store.transaction(con) as cur:
         access.record(cur, attempt, "sign_in" if user else "sign_in_failed", address)
     if user is None:
         return None, "Not signed in: wrong user name or password."

@@ -224,7 +224,7 @@ def _import(con: duckdb.DuckDBPyConnection, request: _Request) -> ImportReport:
             # Staged before any transaction: a temporary table committed at
             # once numbers its rows from 0, which the record numbers rely on.
             read.stage(cur, tabular, plan.positions)
-            with store.transaction(cur, changes_data=False, fresh_cursor=False):
+            with store.transaction(cur, fresh_cursor=False):
                 report.sha256 = sha()
                 _parse_and_validate(cur, tabular, plan, report, request)
             write.release_staging(cur, event_log=plan.event_log)

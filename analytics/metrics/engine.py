@@ -247,6 +247,7 @@ def queries(
     parts: dict[str, tuple[str, dict]],
     settings: Settings | None = None,
     then: dict[str, Callable[[pd.DataFrame], Any]] | None = None,
+    span: SourceSpan | None = None,
 ) -> dict[str, Any]:
     """Run several query files for ``selection`` at once; return part -> result.
 
@@ -258,9 +259,11 @@ def queries(
     all (``benchmarks/RESULTS.md``). ``then`` maps a part to a function of
     its frame, called on the same thread as soon as the query ends, while
     the others still run; the part's result is then what it returns.
+    ``span`` is the source's span when the caller already has it (each
+    reading of it asks the store for its latest snapshot).
     """
     settings = settings or load_settings()
-    span = current_span(con, selection.source)
+    span = span or current_span(con, selection.source)
     shared = _params(selection, settings, span)
     then = then or {}
     futures = {

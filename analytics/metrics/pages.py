@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.metrics.engine import queries
+from analytics.metrics.engine import current_span, queries
 from analytics.metrics.questions import (
     BacklogNow,
     OverviewFigures,
@@ -121,14 +121,16 @@ def backlog_page(
 ) -> BacklogPage:
     """Return the Backlog page's figures at once."""
     check_choice("grain", grain, ("hour", "day"))
+    span = current_span(con, selection.source)  # once: it brings the local copy up to date
     frames = queries(
         con,
         selection,
         {
             "series": ("backlog_series", {"grain": grain}),
             "heatmap": ("weekday_hour_heatmap", {}),
-            "now": ("backlog_now", {"at": now_at(con, selection)}),
+            "now": ("backlog_now", {"at": now_at(con, selection, span)}),
         },
         settings,
+        span=span,
     )
     return BacklogPage(frames["series"], frames["heatmap"], backlog_now_of(frames["now"]))

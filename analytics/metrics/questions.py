@@ -10,7 +10,7 @@ import pandas as pd
 
 from analytics.metrics import engine
 from analytics.metrics.engine import query
-from analytics.metrics.selection import DIMENSIONS, Selection
+from analytics.metrics.selection import DIMENSIONS, Selection, SourceSpan
 from analytics.settings import Settings
 
 
@@ -209,8 +209,9 @@ def backlog_now(con, selection: Selection, settings: Settings | None = None) -> 
     return backlog_now_of(query(con, "backlog_now", selection, settings, at=now_at(con, selection)))
 
 
-def now_at(con, selection: Selection) -> datetime:
-    span = engine.current_span(con, selection.source)
+def now_at(con, selection: Selection, span: SourceSpan | None = None) -> datetime:
+    """Return the moment "now" means for ``selection``: its end, or the data's last event before it."""
+    span = span or engine.current_span(con, selection.source)
     return min(selection.end, span.as_of) if span.as_of else selection.end
 
 
