@@ -5,9 +5,10 @@ first asks the catalog which files make the current snapshot, a few
 milliseconds each, and a page runs a dozen queries. So each process keeps a
 copy in a DuckDB file of its own (in a temporary folder, removed at exit),
 attached to the store's connection as ``replica``, and brought up to the
-store's latest snapshot before a metric query runs: when the snapshot has
-not moved that costs one catalog lookup; when it has, only the sources whose
-tickets changed are copied again.
+store's latest snapshot before a metric query runs. On a SQLite catalog a
+stat of the catalog's files says whether anything committed since the last
+sync; otherwise, or when it did, one catalog lookup says whether the snapshot
+moved; when it has, only the sources whose tickets changed are copied again.
 
 The copy is a cache keyed on the snapshot id; the store stays the only
 record. Writers never touch it.
@@ -17,9 +18,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import shutil
 import tempfile
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +39,18 @@ _REGISTRY_LOCK = threading.Lock()
 # (the latest snapshot), not two: looking the copy up in duckdb_databases()
 # starts a DuckLake transaction of its own, as long as the lookup itself.
 _BY_CONNECTION: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# A catalog file modified more recently than this is not trusted to be still:
+# a commit in the same tick of the file system's clock could leave its
+# modification time unchanged.
+SETTLED_SECONDS = 2.0
 
 
 @dataclass
 class _Replica:
     path: Path
+    catalog_file: Path | None = None
     snapshot: int = -1
+    stamp: tuple | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -52,13 +61,42 @@ def sync(con: duckdb.DuckDBPyConnection) -> int:
     which ``use replica`` ran).
     """
     replica = _attached(con)
+    stamp = catalog_stamp(replica.catalog_file)
+    if stamp is not None and stamp == replica.stamp:
+        return replica.snapshot
     latest = db.data_version(con)
-    if latest == replica.snapshot:
-        return latest
     with replica.lock:
         if latest != replica.snapshot:
             replica.snapshot = _refresh(con, replica)
+        # Taken before the lookup: a commit after it changes the files again.
+        replica.stamp = stamp
     return replica.snapshot
+
+
+def catalog_stamp(catalog_file: Path | None) -> tuple | None:
+    """Return what a commit to the SQLite catalog ``catalog_file`` changes; None if unknown.
+
+    A commit writes its pages to the write-ahead log, and a checkpoint copies
+    them into the catalog file and empties the log. So while the log is
+    empty, an equal stamp (the file's inode, size and modification time)
+    means no commit landed in between. None for a PostgreSQL catalog, while
+    the log holds pages, and while the file was modified in the last
+    ``SETTLED_SECONDS``. (Readers touch the log's time but never its size.)
+    """
+    if catalog_file is None:
+        return None
+    try:
+        if os.stat(catalog_file.with_name(catalog_file.name + "-wal")).st_size:
+            return None
+    except FileNotFoundError:
+        pass
+    try:
+        st = os.stat(catalog_file)
+    except FileNotFoundError:
+        return None
+    if time.time() - st.st_mtime < SETTLED_SECONDS:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def use(cur: duckdb.DuckDBPyConnection) -> None:
@@ -90,7 +128,7 @@ def _attach(con: duckdb.DuckDBPyConnection) -> _Replica:
         path = folder / "replica.duckdb"
         # Writable even when the store was opened read-only: the copy is this process's own.
         con.execute(f"attach '{path}' as {NAME} (read_write)")
-        _REGISTRY[str(path)] = _Replica(path)
+        _REGISTRY[str(path)] = _Replica(path, db.location(con).catalog_file)
         return _REGISTRY[str(path)]
 
 

@@ -343,7 +343,7 @@ def memory_lines(rounds: list[dict]) -> tuple[list[str], list[str]]:
             line += (
                 f"; the replica on disk {max(r[path]['replica_mb'] for r in rounds):,.0f} MB; "
                 f"a later sync, the snapshot unchanged, {unchanged * 1000:.1f} ms "
-                "(once per page, twice on backlog)"
+                "(once per page)"
             )
         lines.append(line)
     pandas_mb = max(r["pandas"]["peak_mb"] for r in rounds)
