@@ -11,7 +11,11 @@ export OPENBLAS_NUM_THREADS := 1
 
 .PHONY: run test test-fast lint bench sample chromium postgresql clean
 
+# The app and the worker that runs the scheduled jobs of backlog_radar.toml;
+# stopping make (Ctrl-C) stops both.
 run: $(VENV)/.installed $(DB)
+	$(PY) -m analytics worker --db $(DB) & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m streamlit run serve.py --server.port $(PORT) --server.address localhost
 
 $(VENV)/.installed: requirements.txt

@@ -30,6 +30,7 @@ pages = {
     "Analysts": [
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
         st.Page("pages/events.py", title="Events", icon=":material/event:"),
+        st.Page("pages/schedules.py", title="Schedules", icon=":material/schedule:"),
     ],
     "Executives": [
         st.Page("pages/weekly_report.py", title="Weekly report", icon=":material/summarize:"),

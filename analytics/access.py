@@ -47,6 +47,8 @@ PERMISSIONS = {
     "maintain": "admin",
     "convert_store": "admin",
     "manage_users": "admin",
+    "run_job": "analyst",
+    "edit_jobs": "admin",
 }
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 MIN_PASSWORD_LENGTH = 10

@@ -65,6 +65,7 @@ _ID_COLUMNS = {
     "event": "next_event_id",
     "effect": "next_effect_id",
     "audit": "next_audit_id",
+    "run": "next_run_id",
 }
 
 
@@ -221,7 +222,7 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def next_id(con: duckdb.DuckDBPyConnection, kind: str) -> int:
-    """Return a new id of ``kind`` (import, event, effect, audit); call inside the writing transaction."""
+    """Return a new id of ``kind`` (import, event, effect, audit, run); call inside the writing transaction."""
     column = _ID_COLUMNS[kind]  # identifiers from code, never from input
     con.execute(f"update store_meta set {column} = {column} + 1")  # noqa: S608
     return con.execute(f"select {column} - 1 from store_meta").fetchone()[0]  # noqa: S608

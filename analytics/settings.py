@@ -1,8 +1,9 @@
 """One settings object for the app, the command line and the tests.
 
 Paths and limits come from the environment (``BACKLOG_RADAR_*``); service
-targets and business hours from a TOML file (``backlog_radar.toml`` at the
-project root, or the file named by ``BACKLOG_RADAR_SETTINGS``). Nothing is
+targets, business hours and scheduled jobs from a TOML file (``backlog_radar.toml`` at the
+project root, or the file named by ``BACKLOG_RADAR_CONFIG``, or by its older
+name ``BACKLOG_RADAR_SETTINGS``; the command line's ``--config FILE``). Nothing is
 read at import time.
 """
 
@@ -132,6 +133,10 @@ class Settings:
         First-response target in hours.
     sla_by_priority
         Targets in hours for some normalised priorities (``urgent``, ``high``...).
+    resolution_target_hours, resolution_by_priority
+        Resolution targets in hours (``[sla] resolution_hours``,
+        ``resolution_by_priority``); None: resolution has no target, and the
+        sla-risk alert watches first response only.
     schedules
         Business-hours schedules by name; ``"default"`` serves unlisted teams.
     team_schedules
@@ -151,6 +156,8 @@ class Settings:
     default_tz: str = "UTC"
     sla_target_hours: float = 6.0
     sla_by_priority: Mapping[str, float] = field(default_factory=dict)
+    resolution_target_hours: float | None = None
+    resolution_by_priority: Mapping[str, float] = field(default_factory=dict)
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: {"default": DEFAULT_SCHEDULE})
     team_schedules: Mapping[str, str] = field(default_factory=dict)
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
@@ -160,7 +167,11 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Return the settings for this process, read from ``env`` (default ``os.environ``)."""
     env = os.environ if env is None else env
-    settings_file = Path(env.get("BACKLOG_RADAR_SETTINGS", str(DEFAULT_SETTINGS_FILE)))
+    settings_file = Path(
+        env.get("BACKLOG_RADAR_CONFIG")
+        or env.get("BACKLOG_RADAR_SETTINGS")
+        or str(DEFAULT_SETTINGS_FILE)
+    )
     data: dict = {}
     if settings_file.exists():
         try:
@@ -190,6 +201,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_tz=env.get("BACKLOG_RADAR_TZ", "UTC"),
         sla_target_hours=float(sla.get("target_hours", 6.0)),
         sla_by_priority={k: float(v) for k, v in sla.get("by_priority", {}).items()},
+        resolution_target_hours=(
+            float(sla["resolution_hours"]) if "resolution_hours" in sla else None
+        ),
+        resolution_by_priority={
+            k: float(v) for k, v in sla.get("resolution_by_priority", {}).items()
+        },
         schedules=schedules,
         team_schedules=teams,
         forecast=_forecast_settings(data.get("forecast", {}), data.get("staffing", {})),

@@ -7,15 +7,18 @@ on stdout with stable keys.
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 
 import duckdb
 
 from analytics import access, events, ingest, lake, report, store
-from analytics.cli import analysis, convert, data, snapshots, sql, users
+from analytics.cli import analysis, convert, data, jobs, snapshots, sql, users
 from analytics.cli.backup import cmd_backup, cmd_restore
 from analytics.cli.parser import build_parser
 from analytics.forecast import impact
+from analytics.settings import SettingsError
 
 COMMANDS = {
     "add-user": users.cmd_add_user,
@@ -39,11 +42,15 @@ COMMANDS = {
     "convert-store": convert.cmd_convert_store,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "worker": jobs.cmd_worker,
+    "run-job": jobs.cmd_run_job,
+    "jobs": jobs.cmd_jobs,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit status."""
+    _use_config(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
@@ -55,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         report.ReportError,
         access.AccessError,
         lake.CatalogError,
+        SettingsError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -65,6 +73,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {line}", file=sys.stderr)
         return 1
+
+
+def _use_config(argv: list[str]) -> None:
+    """Make ``--config FILE`` the settings file of this process, before defaults are read from it."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, _ = pre.parse_known_args(argv)
+    if known.config:
+        os.environ["BACKLOG_RADAR_CONFIG"] = known.config
 
 
 __all__ = ["COMMANDS", "build_parser", "main"]

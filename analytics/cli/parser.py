@@ -16,6 +16,12 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every command."""
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="python -m analytics", description="Backlog Radar")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="the settings file (default: BACKLOG_RADAR_CONFIG, else backlog_radar.toml)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     add_data_commands(commands, settings)
     add_analysis_commands(commands, settings)
@@ -24,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sql_command(commands, settings)
     add_convert_command(commands, settings)
     add_backup_commands(commands, settings)
+    add_job_commands(commands, settings)
     return parser
 
 
@@ -272,3 +279,26 @@ def add_backup_commands(commands, settings: Settings) -> None:
     add_store_arguments(res, settings)
     res.add_argument("--force", action="store_true", help="replace a store that already holds data")
     res.add_argument("--json", action="store_true", help="print the manifest as one JSON object")
+
+
+def add_job_commands(commands, settings: Settings) -> None:
+    """Add worker, run-job and jobs: the scheduled jobs of the settings file."""
+    work = commands.add_parser(
+        "worker", help="run the scheduled jobs when they are due, until stopped"
+    )
+    add_store_arguments(work, settings)
+    work.add_argument(
+        "--poll", type=float, default=30.0, metavar="SECONDS", help="how often to wake (default 30)"
+    )
+
+    run = commands.add_parser("run-job", help="run one scheduled job now")
+    run.add_argument("name", help="the job's name in the settings file")
+    add_store_arguments(run, settings)
+    run.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
+
+    jobs = commands.add_parser("jobs", help="list the scheduled jobs with their last and next run")
+    add_store_arguments(jobs, settings)
+    jobs.add_argument(
+        "--runs", type=int, default=0, metavar="N", help="also list the latest N runs"
+    )
+    jobs.add_argument("--json", action="store_true", help="print the jobs as a JSON array")

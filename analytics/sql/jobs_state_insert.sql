@@ -1,0 +1,1 @@
+insert into job_state (job, last_slot) values ($job, $slot)

@@ -1,0 +1,1 @@
+update job_state set last_slot = $slot where job = $job
