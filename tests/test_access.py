@@ -52,7 +52,7 @@ def store_state(con) -> dict:
     ("user", "allowed"),
     [
         (VIEWER, set()),
-        (ANALYST, {"import", "edit_events", "save_effects", "save_staffing"}),
+        (ANALYST, {"import", "edit_events", "save_effects", "save_staffing", "run_job"}),
         (ADMIN, set(access.PERMISSIONS)),
     ],
 )
