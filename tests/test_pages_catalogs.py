@@ -54,10 +54,12 @@ def test_the_managers_pages_show_the_same_figures_on_both_catalogs(app, page, st
     assert seen == figures  # the second catalog's run against the first's
 
 
+# On PostgreSQL only: test_pages.py opens every page on the embedded store.
+@pytest.mark.parametrize("store_location", ["postgres"], indirect=True)
 @pytest.mark.parametrize(
     "page", [p for p in PAGES if p not in ("pages/overview.py", "pages/backlog.py")]
 )
-def test_every_other_page_opens_without_an_error(app, page):
+def test_every_other_page_opens_without_an_error_on_postgresql(app, page):
     at = app.run()
     at.switch_page(page).run()
     assert not at.exception and not at.error
