@@ -13,21 +13,25 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from analytics.jobs.config import Job, JobsConfig
+from analytics.jobs.deliver import url_host
 
 _ADDRESS = re.compile(r"[^@\s<>\"',;:()\[\]]+@[^@\s<>\"',;:()\[\]]+\.[A-Za-z]{2,}")
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
 def host(url: str | None) -> str:
-    """Return the host of ``url`` (its path and query may hold a token)."""
-    return urlsplit(url or "").hostname or ""
+    """Return the host of ``url`` (its path and query may hold a token): a host as it
+    is (a delivery records the webhook's host only), empty for none."""
+    if not url:
+        return ""
+    return url_host(url) if "://" in url else url
 
 
 def visible_message(text: object, *, admin: bool) -> str:
     """Return a run's message as a user may read it: URLs cut to their host, and
     addresses hidden unless the user is an admin."""
     text = "" if text is None or pd.isna(text) else str(text)
-    text = _URL.sub(lambda m: f"{urlsplit(m.group()).scheme}://{host(m.group())}/…", text)
+    text = _URL.sub(lambda m: f"{urlsplit(m.group()).scheme}://{url_host(m.group())}/…", text)
     return text if admin else _ADDRESS.sub("(an address)", text)
 
 
@@ -68,7 +72,7 @@ def delivered_summary(cell: object, *, admin: bool) -> str:
     parts = []
     for channel, sent in by_channel.items():
         if channel == "webhook":
-            hosts = sorted({host(i.get("to")) or str(i.get("to")) for i in sent})
+            hosts = sorted({host(str(i.get("to") or "?")) for i in sent})
             parts.append(f"webhook to {', '.join(hosts)}")
         elif admin:
             parts.append(

@@ -26,6 +26,8 @@ from analytics import access
 from analytics.jobs import runs
 from analytics.jobs.config import Job, JobsConfig, load_jobs
 from analytics.jobs.context import WORKER, RunContext, state_dir
+from analytics.jobs.deliver import url_host
+from analytics.jobs.views import recipients, visible_message
 from analytics.settings import Settings
 
 POLL_SECONDS = 30.0
@@ -178,13 +180,15 @@ def schedule_table(
 
 def describe(job: Job) -> str:
     """Return what ``job`` does in a few plain words, with no address or URL path in them."""
-    source = job.source or "the first source"
+    # what a job naming no source works on (report_mail.report_source, alerts' first_source)
+    source = job.source or ("the only source" if job.kind == "report" else "the first source")
     if job.kind == "import":
-        where = str(job.folder) if job.folder else f"a download from {_host(job.url)}"
+        where = str(job.folder) if job.folder else f"a download from {url_host(job.url or '')}"
         return f"imports {where} into {source} ({job.preset})"
     if job.kind == "report":
-        return f"e-mails the weekly report of {source} ({job.region}, {job.lang}) to {_count(job)}"
-    targets = [t for t in (_count(job) if job.to else "", job.webhook and "a webhook") if t]
+        to = recipients(job, admin=False)
+        return f"e-mails the weekly report of {source} ({job.region}, {job.lang}) to {to}"
+    targets = [t for t in (recipients(job, admin=False), job.webhook and "a webhook") if t]
     return f"{job.alert} alert on {source} to {' and '.join(targets)}"
 
 
@@ -242,20 +246,9 @@ def _kind_of(con: duckdb.DuckDBPyConnection, name: str) -> str:
     return str(recent["kind"].iloc[0]) if not recent.empty else "report"
 
 
-def _count(job: Job) -> str:
-    return f"{len(job.to)} recipient" + ("s" if len(job.to) != 1 else "")
-
-
-def _host(url: str | None) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url or "").hostname or "?"
-
-
 def _first_line(exc: BaseException) -> str:
     """Return one line on ``exc`` with every URL cut to its host."""
     from analytics import lake
-    from analytics.jobs.views import visible_message
 
     if described := lake.describe_failure(exc):
         return described
