@@ -1,14 +1,26 @@
-"""Forecast accuracy and speed on the built-in sample and the real UCI ServiceNow log.
+"""Forecast accuracy and speed on the sample, the UCI log and real call-centre series.
 
-For each daily series: the backtest (26 scored rolling origins where the history
-allows, else as many as it does) at 7 and 28 days ahead, the chosen model's MASE against seasonal naive's, the 80%/95% coverage
-of the calibrated intervals (each origin calibrated on earlier origins only) and
-of the models' own, per-model fit times; hourly at 48 h; Prophet (with the
-country's holidays) on the same series and origins when it is installed
+The series: the built-in sample, the UCI ServiceNow log, and real call-centre and
+311 series (``realseries.py``).
+
+Daily (the stores' series, the bank's calls of 1999 and New York's 311 requests of
+2016-2018), at 7 and 28 days: the backtest (26 scored rolling origins where the
+history allows, else as many as it does), the chosen model's MASE against seasonal
+naive's, the 80%/95% coverage of the calibrated intervals (each origin calibrated
+on earlier origins only) and of the models' own, per-model fit times, and Prophet
+(with the same holidays) on the same series and origins when it is installed
 (``benchmarks/requirements.txt``); the series where the chosen model is not 15%
 better than seasonal naive; the wall time of one full daily backtest.
 
+Hourly (the bank's year, the bank up to 20 October with the autumn holidays,
+Ottawa's 311 summer of 2014, the sample's total), 48 hours ahead at 20 origins,
+on the open hours the backtest scores: the chosen model's MASE relative to
+seasonal naive's, its calibrated coverage, the wall time of ``fit_series``,
+Prophet's MAE relative to seasonal naive's and its coverage on the same hours,
+flags where the chosen model falls short, and its error by hour of day.
+
     python benchmarks/bench_forecast.py [--quick] [--no-prophet]
+        [--only {daily,hourly,all}] [--rounds N]
 """
 
 from __future__ import annotations
@@ -17,6 +29,8 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +40,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import realseries  # noqa: E402
 from common import OUT, ROOT, table  # noqa: E402
 
 from analytics import events, forecast, ingest, metrics, store  # noqa: E402
@@ -36,6 +51,8 @@ UCI = ROOT.parent / "shared" / "realdata" / "uci_servicenow_incidents" / "incide
 # origins, or 26 days of hourly ones. 8 x 7 days left a per-series coverage with a
 # sampling error of about 5 points; shorter histories (the UCI log) score fewer.
 SCORED_ORIGINS = 26
+# Scored days of the hourly backtest, each 48 hours ahead.
+HOURLY_ORIGINS = 20
 
 
 def sample_store() -> Path:
@@ -109,43 +126,21 @@ def series(con, source: str, freq: str, by: str, tz: str, countries: tuple[str, 
         yield name, y, hol, ev, codes
 
 
-def prophet_backtest(y: pd.Series, horizon: int, origins: list[int], countries, freq: str) -> dict:
+def prophet_backtest(y: pd.Series, horizon: int, origins: list[int], days, freq: str) -> dict:
     """Prophet on the same scored origins: MASE, coverage of its own 80% and 95%
-    intervals, fit seconds per origin. Daily, it gets the same holidays as our
-    models, each with its own effect (as ``add_country_holidays`` gives them)."""
-    import logging
-
-    from prophet import Prophet
-
-    logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
+    intervals, fit seconds per origin. It gets the same holidays as our models
+    (``days``: date -> name), each with its own effect."""
     m = forecast.SEASON[freq]
     ase, in80, in95, fit_s = [], [], [], []
-    first, last = y.index[0].date(), (y.index[-1] + pd.Timedelta(days=horizon + 1)).date()
-    calendar = forecast.holiday_calendar(countries, first, last)
-    days = pd.DataFrame({"holiday": list(calendar.values()), "ds": pd.to_datetime(list(calendar))})
     for cut in origins:
         train = y.iloc[:cut]
-        frame = pd.DataFrame({"ds": train.index, "y": np.log1p(train.to_numpy())})
-        began = time.perf_counter()
-        holidays = days if freq == "D" and len(days) else None
-        model = Prophet(interval_width=0.8, daily_seasonality=freq == "H", holidays=holidays)
-        model.fit(frame)
-        future = model.make_future_dataframe(horizon, freq="D" if freq == "D" else "h")
-        pred80 = model.predict(future).tail(horizon)
-        # Prophet draws its interval at predict time, at the width set then.
-        model.interval_width = 0.95
-        pred95 = model.predict(future).tail(horizon)
-        fit_s.append(time.perf_counter() - began)
+        pred = realseries.prophet_forecast(train, horizon, freq, days)
+        fit_s.append(pred.attrs["fit_s"])
         actual = y.iloc[cut : cut + horizon].to_numpy()
-        point = np.maximum(np.expm1(pred80["yhat"].to_numpy()), 0)
         scale = max(float(np.mean(np.abs(train.to_numpy()[m:] - train.to_numpy()[:-m]))), 0.1)
-        ase += list(np.abs(actual - point) / scale)
-        for pred, inside in ((pred80, in80), (pred95, in95)):
-            lo, hi = (
-                np.expm1(pred["yhat_lower"].to_numpy()),
-                np.expm1(pred["yhat_upper"].to_numpy()),
-            )
-            inside += list((lo <= actual) & (actual <= hi))
+        ase += list(np.abs(actual - pred["mean"].to_numpy()) / scale)
+        in80 += list((pred["lo80"].to_numpy() <= actual) & (actual <= pred["hi80"].to_numpy()))
+        in95 += list((pred["lo95"].to_numpy() <= actual) & (actual <= pred["hi95"].to_numpy()))
     return {"mase": float(np.mean(ase)), "coverage80": float(np.mean(in80)),
             "coverage95": float(np.mean(in95)), "fit_s": float(np.mean(fit_s))}  # fmt: skip
 
@@ -182,19 +177,19 @@ def pct(value: float) -> str:
     return "" if pd.isna(value) else f"{value:.2f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="totals only, no Prophet")
-    parser.add_argument("--no-prophet", action="store_true", help="skip Prophet")
-    args = parser.parse_args()
-    try:
-        import prophet  # noqa: F401
+@dataclass
+class DailyTables:
+    """The daily section's rows, filled series by series."""
 
-        has_prophet = not (args.quick or args.no_prophet)
-    except ImportError:
-        has_prophet = False
-        print("prophet not installed: pip install -r benchmarks/requirements.txt", file=sys.stderr)
+    chosen: list[list[str]] = field(default_factory=list)
+    models: list[list[str]] = field(default_factory=list)
+    misses: list[list[str]] = field(default_factory=list)
+    coverage: list[tuple[int, float, float]] = field(default_factory=list)
+    timing: dict[int, float] = field(default_factory=dict)
 
+
+def store_datasets() -> list[tuple]:
+    """Return (label, store, source, time zone, split, holiday codes) of each store."""
     datasets = [("sample", sample_store(), "sample", "Europe/Paris", "region", ())]
     if UCI.exists():
         # The UCI log comes from a Brazilian company (University of Sao Paulo's
@@ -205,96 +200,197 @@ def main() -> None:
             ("UCI ServiceNow", uci_store(), "incident_event_log", "UTC", "category",
              ("BR:optional",))
         )  # fmt: skip
-    chosen_rows, daily, hourly, misses, chosen_cov, timing = [], [], [], [], [], {}
-    for label, path, source, tz, by, countries in datasets:
+    return datasets
+
+
+def daily_inputs(quick: bool) -> Iterator[tuple]:
+    """Yield (label, name, y, holidays as date -> name, events) of each daily series:
+    the stores' (their totals only when ``quick``), then the real ones in memory."""
+    for label, path, source, tz, by, countries in store_datasets():
         con = store.connect(path, read_only=True)
-        for freq, horizons in (("D", (7, 28)), ("H", (48,))):
-            split = "total" if args.quick or freq == "H" else by
-            for name, y, hol, ev, codes in series(con, source, freq, split, tz, countries):
-                unit = "days" if freq == "D" else "h"
-                title = f"{name} ({len(y)} {unit})"
-                per_model: dict[str, list[str]] = {}
-                for k, horizon in enumerate(horizons):
-                    began = time.perf_counter()
-                    fit = forecast.fit_series(
-                        y, freq, horizon, SCORED_ORIGINS, holidays=hol, events=ev, name=name
-                    )
-                    wall = time.perf_counter() - began
-                    sc = fit.scores.set_index("model")
-                    best = sc.loc[fit.chosen]
-                    ahead = f"{horizon}{'d' if freq == 'D' else 'h'}"
-                    row = [
-                        label, title, ahead, str(fit.origins), fit.chosen, f"{best['mase']:.3f}",
-                        f"{sc.loc['seasonal_naive', 'mase']:.3f}",
-                        f"{best['relative_mase'] - 1:+.0%}",
-                        pct(best["coverage80"]), pct(best["coverage95"]),
-                        pct(best["raw_coverage80"]), pct(best["raw_coverage95"]),
-                        f"{best['calibrated']:.0%}", f"{wall:.1f}",
-                        *chosen_beforehand(fit, y, freq, horizon, hol, ev),
-                    ]  # fmt: skip
-                    if has_prophet:
-                        scored = sorted(fit.predictions["origin"].unique())
-                        p = prophet_backtest(y, horizon, scored, codes, freq)
-                        row += [f"{p['mase']:.3f}", f"{p['mase'] / sc.loc['seasonal_naive', 'mase'] - 1:+.0%}",
-                                pct(p["coverage80"]), pct(p["coverage95"]), f"{p['fit_s']:.2f}"]  # fmt: skip
-                    chosen_rows.append(row)
-                    print(" | ".join(row), file=sys.stderr, flush=True)
-                    if best["relative_mase"] > 0.85:
-                        misses.append([label, title, ahead, fit.chosen,
-                                       f"{best['relative_mase'] - 1:+.0%}"])  # fmt: skip
-                    for r in fit.scores.itertuples():
-                        cells = per_model.setdefault(r.model, [""] * 5 * len(horizons))
-                        cells[5 * k : 5 * k + 5] = [
-                            pct(r.mase), pct(r.relative_mase), pct(r.coverage80),
-                            pct(r.coverage95), f"{r.fit_s:.3f}",
-                        ]  # fmt: skip
-                    chosen_cov.append((freq, horizon, best["coverage80"], best["coverage95"]))
-                for model, cells in per_model.items():
-                    (daily if freq == "D" else hourly).append([label, title, model, *cells])
-                if label == "sample" and freq == "D" and name == "total":
-                    timing = full_backtest_seconds(y, hol, ev)
-        con.close()
+        try:
+            split = "total" if quick else by
+            for name, y, _, ev, codes in series(con, source, "D", split, tz, countries):
+                # The span of series()'s holidays, with names for Prophet.
+                last = date(y.index[-1].year + 1, 12, 31)
+                yield label, name, y, forecast.holiday_calendar(codes, y.index[0].date(), last), ev
+        finally:
+            con.close()
+    for real in realseries.daily_series():
+        yield "real", real.name, real.y, real.calendar, None
+
+
+def prophet_cells(y: pd.Series, horizon: int, fit, days: dict, naive_mase: float) -> list[str]:
+    scored = sorted(fit.predictions["origin"].unique())
+    p = prophet_backtest(y, horizon, scored, days, "D")
+    return [f"{p['mase']:.3f}", f"{p['mase'] / naive_mase - 1:+.0%}", pct(p["coverage80"]),
+            pct(p["coverage95"]), f"{p['fit_s']:.2f}"]  # fmt: skip
+
+
+def daily_fit(tables: DailyTables, label: str, name: str, y: pd.Series, days: dict, ev,
+              has_prophet: bool) -> None:  # fmt: skip
+    """Backtest one daily series at 7 and 28 days (and Prophet) into ``tables``."""
+    hol, title, per_model = set(days), f"{name} ({len(y)} days)", {}
+    for k, horizon in enumerate((7, 28)):
+        began = time.perf_counter()
+        fit = forecast.fit_series(
+            y, "D", horizon, SCORED_ORIGINS, holidays=hol, events=ev, name=name
+        )
+        wall = time.perf_counter() - began
+        sc = fit.scores.set_index("model")
+        best, naive = sc.loc[fit.chosen], sc.loc["seasonal_naive", "mase"]
+        ahead, vs_naive = f"{horizon}d", f"{best['relative_mase'] - 1:+.0%}"
+        row = [
+            label, title, ahead, str(fit.origins), fit.chosen, f"{best['mase']:.3f}",
+            f"{naive:.3f}", vs_naive, pct(best["coverage80"]), pct(best["coverage95"]),
+            pct(best["raw_coverage80"]), pct(best["raw_coverage95"]),
+            f"{best['calibrated']:.0%}", f"{wall:.1f}",
+            *chosen_beforehand(fit, y, "D", horizon, hol, ev),
+        ]  # fmt: skip
+        if has_prophet:
+            row += prophet_cells(y, horizon, fit, days, naive)
+        tables.chosen.append(row)
+        print(" | ".join(row), file=sys.stderr, flush=True)
+        if best["relative_mase"] > 0.85:
+            tables.misses.append([label, title, ahead, fit.chosen, vs_naive])
+        for r in fit.scores.itertuples():
+            cells = per_model.setdefault(r.model, [""] * 10)
+            cells[5 * k : 5 * k + 5] = [
+                pct(r.mase), pct(r.relative_mase), pct(r.coverage80),
+                pct(r.coverage95), f"{r.fit_s:.3f}",
+            ]  # fmt: skip
+        tables.coverage.append((horizon, best["coverage80"], best["coverage95"]))
+    for model, cells in per_model.items():
+        tables.models.append([label, title, model, *cells])
+    if label == "sample" and name == "total":
+        tables.timing = full_backtest_seconds(y, hol, ev)
+
+
+def print_daily(tables: DailyTables, has_prophet: bool) -> None:
     headers = ["data", "series", "ahead", "origins", "chosen", "MASE", "naive MASE", "vs naive",
                "cov80", "cov95", "raw cov80", "raw cov95", "calibrated", "backtest s",
                "chosen earlier", "its vs naive"]  # fmt: skip
     if has_prophet:
         headers += ["prophet MASE", "prophet vs naive", "prophet cov80", "prophet cov95",
                     "prophet fit s"]  # fmt: skip
-    print(f"Chosen model per series: backtest over up to {SCORED_ORIGINS} scored origins (column")
-    print("origins). cov80/cov95: calibrated")
+    print(f"Chosen model per daily series: backtest over up to {SCORED_ORIGINS} scored origins")
+    print("(column origins). cov80/cov95: calibrated")
     print("intervals, each origin calibrated only on earlier origins' errors; raw: the model's own")
     print("intervals; calibrated: share of scored origins that had enough earlier errors;")
     print("chosen earlier: the choice of a backtest ending at the first scored origin, scored on")
     print("the scored origins (the chosen model's own score is the best of several on them).")
-    print(table(headers, chosen_rows))
+    print(table(headers, tables.chosen))
     print()
     print("Every model, daily (fit s: mean per origin, calibration origins included):")
     print(table(["data", "series", "model", "MASE 7d", "vs naive", "cov80", "cov95", "fit s",
-                 "MASE 28d", "vs naive", "cov80", "cov95", "fit s"], daily))  # fmt: skip
+                 "MASE 28d", "vs naive", "cov80", "cov95", "fit s"], tables.models))  # fmt: skip
     print()
-    print("Every model, hourly 48 h:")
-    print(table(["data", "series", "model", "MASE 48h", "vs naive", "cov80", "cov95", "fit s"],
-                hourly))  # fmt: skip
-    print()
-    print("Coverage of the chosen models' calibrated intervals, pooled over series:")
-    cov = pd.DataFrame(chosen_cov, columns=["freq", "horizon", "c80", "c95"])
+    print("Coverage of the chosen models' calibrated intervals, pooled over daily series:")
+    cov = pd.DataFrame(tables.coverage, columns=["horizon", "c80", "c95"])
     print(table(
         ["ahead", "series", "mean cov80", "within 75-85%", "mean cov95", "within 90-100%"],
-        [[f"{h}{'d' if f == 'D' else 'h'}", len(g), f"{g.c80.mean():.3f}",
-          f"{g.c80.between(0.75, 0.85).sum()}", f"{g.c95.mean():.3f}",
-          f"{g.c95.between(0.90, 1.0).sum()}"]
-         for (f, h), g in cov.groupby(["freq", "horizon"], sort=False)],
+        [[f"{h}d", len(g), f"{g.c80.mean():.3f}", f"{g.c80.between(0.75, 0.85).sum()}",
+          f"{g.c95.mean():.3f}", f"{g.c95.between(0.90, 1.0).sum()}"]
+         for h, g in cov.groupby("horizon", sort=False)],
     ))  # fmt: skip
     print()
     print("Chosen model not 15% better than seasonal naive:")
-    print(table(["data", "series", "ahead", "chosen", "vs naive"], misses) if misses else "none")
-    if timing:
+    print(table(["data", "series", "ahead", "chosen", "vs naive"], tables.misses)
+          if tables.misses else "none")  # fmt: skip
+    if tables.timing:
         print()
         print(
             "Full backtest of the sample's daily total (3 years, all models, 8 scored + "
             f"{forecast.CALIBRATION_ORIGINS} calibration origins, final fits), median of 3: "
-            f"{timing[7]:.1f} s at 7 days, {timing[28]:.1f} s at 28 days"
+            f"{tables.timing[7]:.1f} s at 7 days, {tables.timing[28]:.1f} s at 28 days"
         )
+
+
+def hourly_inputs() -> list[tuple[realseries.RealSeries, pd.DataFrame | None]]:
+    """Return the real hourly series (no calendar events) and the sample's hourly total."""
+    out = [(real, None) for real in realseries.hourly_series()]
+    con = store.connect(sample_store(), read_only=True)
+    try:
+        name, y, _, ev, codes = next(series(con, "sample", "H", "total", "Europe/Paris"))
+    finally:
+        con.close()
+    days = forecast.holiday_calendar(codes, y.index[0].date(), date(y.index[-1].year + 1, 12, 31))
+    out.append((realseries.RealSeries(f"sample {name}", y, set(days), days), ev))
+    return out
+
+
+def hourly_fit(real: realseries.RealSeries, ev, rounds: int, has_prophet: bool):
+    """Return the hourly table's row of one series and its chosen model's error by hour."""
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        fit = forecast.fit_series(
+            real.y, "H", 48, HOURLY_ORIGINS, holidays=real.holidays, events=ev, name=real.name
+        )
+        times.append(time.perf_counter() - began)
+        realseries.require_scored(fit.predictions)
+    best = fit.scores.set_index("model").loc[fit.chosen]
+    row = [real.name, f"{len(real.y)} h", str(fit.origins), fit.chosen,
+           f"{best['relative_mase']:.2f}", pct(best["coverage80"]), pct(best["coverage95"]),
+           f"{np.median(times):.1f}"]  # fmt: skip
+    if has_prophet:
+        p = realseries.prophet_hourly(real.y, fit.predictions, real.calendar)
+        row += [f"{p['relative_mae']:.2f}", pct(p["coverage80"]), pct(p["coverage95"]),
+                f"{p['fit_s']:.1f}"]  # fmt: skip
+    row.append(realseries.flags(best["relative_mase"], best["coverage80"], best["coverage95"]))
+    print(" | ".join(row), file=sys.stderr, flush=True)
+    return row, realseries.mase_by_hour(fit.predictions, fit.chosen, real.y.index)
+
+
+def hourly_section(rounds: int, has_prophet: bool) -> None:
+    rows, by_hour = [], {}
+    for real, ev in hourly_inputs():
+        row, by_hour[real.name] = hourly_fit(real, ev, rounds, has_prophet)
+        rows.append(row)
+    headers = ["series", "length", "origins", "chosen", "rel MASE", "cov80", "cov95", "wall s"]
+    if has_prophet:
+        headers += ["prophet rel MAE", "prophet cov80", "prophet cov95", "prophet fit s"]
+    print()
+    print(f"Hourly, 48 h ahead, {HOURLY_ORIGINS} scored origins, scored on open hours only:")
+    print("rel MASE: the chosen model's MASE over seasonal naive's; cov80/cov95: its calibrated")
+    print(f"intervals; wall s: one whole fit_series, median of {rounds}; prophet rel MAE:")
+    print("Prophet's MAE over seasonal naive's on the same hours, cov: its own intervals;")
+    print("flags: rel MASE over 0.85, cov80 outside 75-85%, cov95 outside 90-100%.")
+    print(table([*headers, "flags"], rows))
+    print()
+    print("Chosen model by hour of day, scored hours: seasonal naive's MAE, and the chosen")
+    print("model's MAE over it (blank: no scored hour).")
+    cells = [[f"{hour:02d}"] for hour in range(24)]
+    for frame in by_hour.values():
+        for hour, r in enumerate(frame.itertuples()):
+            cells[hour] += [pct(r.naive_mae), pct(r.ratio)]
+    names = [h for name in by_hour for h in (f"{name} naive", "ratio")]
+    print(table(["hour", *names], cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="daily totals only, no Prophet")
+    parser.add_argument("--no-prophet", action="store_true", help="skip Prophet")
+    parser.add_argument("--only", choices=("daily", "hourly", "all"), default="all")
+    parser.add_argument("--rounds", type=int, default=1, help="hourly fit_series timings")
+    args = parser.parse_args()
+    try:
+        import prophet  # noqa: F401
+
+        has_prophet = not (args.quick or args.no_prophet)
+    except ImportError:
+        has_prophet = False
+        print("prophet not installed: pip install -r benchmarks/requirements.txt", file=sys.stderr)
+    if args.only in ("daily", "all"):
+        tables = DailyTables()
+        for label, name, y, days, ev in daily_inputs(args.quick):
+            daily_fit(tables, label, name, y, days, ev, has_prophet)
+        print_daily(tables, has_prophet)
+    if args.only in ("hourly", "all"):
+        # Printed after the daily tables: without the hourly backtest's scored
+        # hours this section stops with a message, and the daily figures stand.
+        hourly_section(max(args.rounds, 1), has_prophet)
 
 
 if __name__ == "__main__":
