@@ -52,10 +52,13 @@ class ForecastSettings:
     which ``shrinkage`` (breaks, meetings, leave) is lost. Live channels aim
     at ``service_level`` answered within ``answer_seconds``; callers wait
     ``patience_seconds`` on average before hanging up (Erlang A). A what-if
-    run stops after ``whatif_seconds``.
+    run stops after ``whatif_seconds``. ``opening_hours`` maps a series (``total``,
+    a region, channel or category) to the business-hours schedule its desk is open;
+    the hourly forecast infers the others' from their arrivals.
     """
 
     region_holidays: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    opening_hours: Mapping[str, str] = field(default_factory=dict)
     default_holidays: tuple[str, ...] = ()
     surge_margin: float = 0.2
     handling_minutes: float = 25.0
@@ -189,6 +192,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     unknown = sorted(set(teams.values()) - set(schedules))
     if unknown:
         raise SettingsError(f"business_hours.teams names unknown schedules: {', '.join(unknown)}")
+    opening = data.get("forecast", {}).get("opening_hours", {})
+    unknown = sorted({str(v) for v in opening.values()} - set(schedules))
+    if unknown:
+        raise SettingsError(f"forecast.opening_hours names unknown schedules: {', '.join(unknown)}")
     return Settings(
         db_path=Path(env.get("BACKLOG_RADAR_DB") or store.get("db") or DEFAULT_DB_PATH),
         catalog=env.get("BACKLOG_RADAR_CATALOG") or store.get("catalog") or None,
@@ -254,6 +261,7 @@ def _forecast_settings(forecast: Mapping, staffing: Mapping) -> ForecastSettings
     return ForecastSettings(
         region_holidays={k: codes(v) for k, v in forecast.get("region_holidays", {}).items()},
         default_holidays=codes(forecast.get("default_holidays", ())),
+        opening_hours={str(k): str(v) for k, v in forecast.get("opening_hours", {}).items()},
         surge_margin=float(forecast.get("surge_margin", defaults.surge_margin)),
         handling_minutes=float(staffing.get("handling_minutes", defaults.handling_minutes)),
         live_handling_seconds=float(

@@ -51,6 +51,10 @@ UCI = ROOT.parent / "shared" / "realdata" / "uci_servicenow_incidents" / "incide
 # origins, or 26 days of hourly ones. 8 x 7 days left a per-series coverage with a
 # sampling error of about 5 points; shorter histories (the UCI log) score fewer.
 SCORED_ORIGINS = 26
+# The hours after opening when the same-day update is scored (10:00 for a 07:00 opening).
+SAME_DAY_HOURS = 3
+# The history the app gives an hourly forecast.
+HOURLY_HISTORY_H = forecast.data.HOURLY_HISTORY_H
 # Scored days of the hourly backtest, each 48 hours ahead.
 HOURLY_ORIGINS = 20
 
@@ -322,24 +326,26 @@ def hourly_inputs() -> list[tuple[realseries.RealSeries, pd.DataFrame | None]]:
 def hourly_fit(real: realseries.RealSeries, ev, rounds: int, has_prophet: bool):
     """Return the hourly table's row of one series and its chosen model's error by hour."""
     times = []
+    y = real.y.iloc[-HOURLY_HISTORY_H:]
     for _ in range(rounds):
         began = time.perf_counter()
         fit = forecast.fit_series(
-            real.y, "H", 48, HOURLY_ORIGINS, holidays=real.holidays, events=ev, name=real.name
+            y, "H", 48, HOURLY_ORIGINS, holidays=real.holidays, events=ev, name=real.name
         )
         times.append(time.perf_counter() - began)
         realseries.require_scored(fit.predictions)
     best = fit.scores.set_index("model").loc[fit.chosen]
-    row = [real.name, f"{len(real.y)} h", str(fit.origins), fit.chosen,
+    update = forecast.update_backtest(fit, SAME_DAY_HOURS) or {"gain": np.nan}
+    row = [real.name, f"{len(y)} h", str(fit.origins), fit.chosen,
            f"{best['relative_mase']:.2f}", pct(best["coverage80"]), pct(best["coverage95"]),
-           f"{np.median(times):.1f}"]  # fmt: skip
+           f"{update['gain']:+.0%}", f"{np.median(times):.1f}"]  # fmt: skip
     if has_prophet:
-        p = realseries.prophet_hourly(real.y, fit.predictions, real.calendar)
+        p = realseries.prophet_hourly(y, fit.predictions, real.calendar)
         row += [f"{p['relative_mae']:.2f}", pct(p["coverage80"]), pct(p["coverage95"]),
                 f"{p['fit_s']:.1f}"]  # fmt: skip
     row.append(realseries.flags(best["relative_mase"], best["coverage80"], best["coverage95"]))
     print(" | ".join(row), file=sys.stderr, flush=True)
-    return row, realseries.mase_by_hour(fit.predictions, fit.chosen, real.y.index)
+    return row, realseries.mase_by_hour(fit.predictions, fit.chosen, y.index)
 
 
 def hourly_section(rounds: int, has_prophet: bool) -> None:
@@ -347,13 +353,16 @@ def hourly_section(rounds: int, has_prophet: bool) -> None:
     for real, ev in hourly_inputs():
         row, by_hour[real.name] = hourly_fit(real, ev, rounds, has_prophet)
         rows.append(row)
-    headers = ["series", "length", "origins", "chosen", "rel MASE", "cov80", "cov95", "wall s"]
+    headers = ["series", "length", "origins", "chosen", "rel MASE", "cov80", "cov95",
+               "same-day gain", "wall s"]  # fmt: skip
     if has_prophet:
         headers += ["prophet rel MAE", "prophet cov80", "prophet cov95", "prophet fit s"]
     print()
     print(f"Hourly, 48 h ahead, {HOURLY_ORIGINS} scored origins, scored on open hours only:")
     print("rel MASE: the chosen model's MASE over seasonal naive's; cov80/cov95: its calibrated")
-    print(f"intervals; wall s: one whole fit_series, median of {rounds}; prophet rel MAE:")
+    print(f"intervals; same-day gain: the rest of the first day's error updated {SAME_DAY_HOURS} h")
+    print("after opening, against the morning forecast's (positive: the update is better);")
+    print(f"wall s: one whole fit_series, median of {rounds}; prophet rel MAE:")
     print("Prophet's MAE over seasonal naive's on the same hours, cov: its own intervals;")
     print("flags: rel MASE over 0.85, cov80 outside 75-85%, cov95 outside 90-100%.")
     print(table([*headers, "flags"], rows))

@@ -50,7 +50,7 @@ margin = (
     / 100
 )
 st.caption(
-    "History up to the end of the selected period (three years daily, eight weeks hourly), "
+    "History up to the end of the selected period (three years daily, twelve weeks hourly), "
     f"with the sidebar's filters; {'days' if freq == 'D' else 'hours'} in {selection.tz}."
 )
 
@@ -188,6 +188,30 @@ ui.chart(
     f"forecast_{freq}_{shown}",
 )
 
+if fit.opening is not None:
+    origin = (
+        "inferred from the last eight weeks"
+        if fit.opening.source == "inferred"
+        else (f"schedule {fit.opening.source}")
+    )
+    st.caption(
+        f"Open hours: {fit.opening.describe()} ({origin}). Closed hours are forecast as 0; "
+        "hours with only a trickle of arrivals are forecast but do not choose the model."
+    )
+if fit.today is not None:
+    today = fit.today
+    morning_rest = float(today.morning.loc[today.morning["period"] >= today.at, "mean"].sum())
+    row = st.columns(2)
+    row[0].metric("Today, morning forecast (rest of the day)", f"{morning_rest:,.0f}")
+    row[1].metric(
+        f"Today, updated at {today.at:%H:%M}",
+        f"{today.forecast['mean'].sum():,.0f}",
+        f"{today.factor - 1:+.0%}",
+        help=f"{today.seen:,.0f} arrivals since opening, where the morning forecast expected "
+        f"{today.expected:,.0f}.",
+    )
+    ui.chart(charts.today_update(today), today.forecast, f"today_{shown}")
+
 st.subheader("Backtest", divider="gray")
 if not fit.origins and fit.chosen == forecast.DEFAULT_MODEL[freq]:
     st.info("Backtest skipped: the default model (the combination) is used.")
@@ -196,7 +220,8 @@ elif not fit.origins:
 else:
     st.caption(
         f"{fit.origins} rolling origins, {horizon} {'days' if freq == 'D' else 'hours'} ahead "
-        "each; every model sees only data before its origin. MASE is scaled by the in-sample "
+        "each (hourly: before each working day opens, scored on open hours); every model "
+        "sees only data before its origin. MASE is scaled by the in-sample "
         "error of the seasonal naive forecast (weekly season); relative MASE below 1 beats it. "
         "Intervals are calibrated on the errors of earlier origins; coverage is measured on "
         f"origins not used to calibrate. Chosen: **{fit.chosen}** (lowest MASE)."
@@ -226,3 +251,6 @@ else:
         fit.by_horizon,
         f"backtest_{freq}_{shown}",
     )
+    if freq == "H":
+        by_hour = forecast.error_by_hour(fit)
+        ui.chart(charts.accuracy_by_hour(by_hour), by_hour, f"backtest_hours_{shown}")

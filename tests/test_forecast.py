@@ -143,12 +143,12 @@ def test_the_backtest_never_uses_data_after_its_origin(freq, horizon):
         index = pd.date_range("2024-01-01 13:00", periods=7 * 168, freq="h")
         values = hourly_counts(index, rng)
     base = pd.Series(values, index=index)
-    origins = forecast.origins_for(len(base), freq, horizon, 8)
-    change = origins[4] + 3  # between the fifth and the sixth origin
-    changed = base.copy()
-    changed.iloc[change:] *= 10
     models = forecast.MODELS[freq]
     a = forecast.fit_series(base, freq, horizon, 8, models=models)
+    origins = sorted(a.predictions["origin"].unique())
+    change = origins[4] + 3  # between the fifth and the sixth scored origin
+    changed = base.copy()
+    changed.iloc[change:] *= 10
     b = forecast.fit_series(changed, freq, horizon, 8, models=models)
     pa, pb = (
         a.predictions.set_index(["model", "origin", "step"]),
@@ -429,4 +429,20 @@ def test_the_pages_render_on_the_sample(sample_db, monkeypatch, page):
         assert not at.exception
         table = at.dataframe[-1].value
         assert list(table["plan"]) == ["baseline", "scenario"]
+    st.cache_resource.clear()
+
+
+def test_the_hourly_forecast_page_shows_open_hours_and_the_error_by_hour(sample_db, monkeypatch):
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(sample_db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/forecast.py")
+    at.session_state["fc_freq"] = "Hourly"
+    at.run()
+    assert not at.exception and not at.error
+    captions = " ".join(c.value for c in at.caption)
+    assert "Open hours: " in captions and "scored on open hours" in captions
+    assert "twelve weeks hourly" in captions
     st.cache_resource.clear()

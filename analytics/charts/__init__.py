@@ -16,8 +16,10 @@ from analytics.charts.base import (
 )
 from analytics.charts.forecast import (
     accuracy_by_horizon,
+    accuracy_by_hour,
     forecast_fan,
     staffing_gap,
+    today_update,
     whatif_lines,
 )
 from analytics.charts.managers import (
@@ -50,6 +52,7 @@ __all__ = [
     "WEEKDAYS",
     "YEAR_COLORS",
     "accuracy_by_horizon",
+    "accuracy_by_hour",
     "add_event_bands",
     "backlog_age_bar",
     "backlog_lines",
@@ -66,6 +69,7 @@ __all__ = [
     "response_time_trend",
     "sla_weekly",
     "staffing_gap",
+    "today_update",
     "volume_against_forecast",
     "weekday_hour_heatmap",
     "whatif_lines",

@@ -68,6 +68,32 @@ def accuracy_by_horizon(by_horizon: pd.DataFrame, unit: str = "day") -> go.Figur
     return fig
 
 
+def accuracy_by_hour(by_hour: pd.DataFrame) -> go.Figure:
+    """Backtest MASE per model and hour of day, on the scored (open) hours."""
+    fig = go.Figure()
+    for model, rows in by_hour.groupby("model", sort=False):
+        dash = "dash" if model == "seasonal_naive" else None
+        fig.add_scatter(x=rows["hour"], y=rows["mase"], name=model, line={"dash": dash})
+    layout(fig, "Backtest error by hour of day (MASE, lower is better)", "MASE", "hour of day")
+    return fig
+
+
+def today_update(update) -> go.Figure:
+    """Today's hours: the morning forecast, and the rest of the day updated (a
+    :class:`~analytics.forecast.DayUpdate`)."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=update.morning["period"], y=update.morning["mean"], name="morning forecast",
+        line={"dash": "dash"},
+    )  # fmt: skip
+    fig.add_scatter(
+        x=update.forecast["period"], y=update.forecast["mean"],
+        name=f"updated at {update.at:%H:%M}",
+    )  # fmt: skip
+    layout(fig, "Today: the morning forecast and its update", "Tickets per hour")
+    return fig
+
+
 def staffing_gap(frame: pd.DataFrame, x: str, title: str) -> go.Figure:
     """Agents needed against planned, with the gap (``needed``, ``planned``) highlighted."""
     fig = go.Figure()

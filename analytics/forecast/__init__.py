@@ -8,11 +8,18 @@ The package, in the order a forecast is made:
   annual Fourier terms, holidays, events), shared with the measured impact
   and the seasonal decomposition;
 - :mod:`~analytics.forecast.models`: seasonal naive, ETS, SARIMAX, MSTL,
-  day split, a negative-binomial GLM, AutoReg and their combinations, each
+  the day then its hours (:mod:`~analytics.forecast.daysplit`), a
+  negative-binomial GLM, AutoReg and their combinations, each
   kept inside the envelope of its history (:mod:`~analytics.forecast.envelope`);
 - :mod:`~analytics.forecast.backtest`: origins, scores, conformal calibration
   of the intervals, and the choice;
+- :mod:`~analytics.forecast.opening`: which hours a desk is open, closed, or
+  answers a trickle; :mod:`~analytics.forecast.plan`: where the backtest's
+  origins sit (before a working day opens, hourly) and which hours it scores;
 - :mod:`~analytics.forecast.fit`: :func:`fit_series`, all of the above for one series;
+- :mod:`~analytics.forecast.hourly`: :func:`fit_hourly`, the hourly forecast from
+  this morning's origin, with today's rest updated from the hours seen
+  (:mod:`~analytics.forecast.sameday`);
 - :mod:`~analytics.forecast.planned`: planned events multiplied into a forecast;
 - :mod:`~analytics.forecast.surges`: periods whose arrivals exceed normal capacity;
 - :mod:`~analytics.forecast.impact`: the measured impact of a past event
@@ -50,13 +57,30 @@ from analytics.forecast.data import (
 )
 from analytics.forecast.features import design, event_columns, holiday_calendar, holiday_days
 from analytics.forecast.fit import fit_series
+from analytics.forecast.hourly import fit_hourly, opening_for
 from analytics.forecast.models import COMBOS, FITTERS, USES_REGRESSORS
+from analytics.forecast.opening import (
+    CLOSED,
+    OPEN,
+    TRICKLE,
+    OpeningHours,
+    from_schedule,
+    infer_opening,
+)
 from analytics.forecast.planned import (
     PlannedEvent,
     calendar_planned,
     event_profiles,
     profile_for,
     with_events,
+)
+from analytics.forecast.sameday import (
+    DayUpdate,
+    day_pairs,
+    error_by_hour,
+    learned_weight,
+    update_backtest,
+    update_today,
 )
 from analytics.forecast.series import (
     DEFAULT_MODEL,
@@ -79,6 +103,20 @@ from analytics.forecast.surges import describe_surge, next_surge, normal_capacit
 
 __all__ = [
     "CALIBRATION_ORIGINS",
+    "CLOSED",
+    "OPEN",
+    "TRICKLE",
+    "DayUpdate",
+    "OpeningHours",
+    "day_pairs",
+    "error_by_hour",
+    "fit_hourly",
+    "from_schedule",
+    "infer_opening",
+    "learned_weight",
+    "opening_for",
+    "update_backtest",
+    "update_today",
     "COMBOS",
     "DEFAULT_MODEL",
     "FITTERS",

@@ -17,23 +17,18 @@ import pandas as pd
 
 from analytics.forecast.envelope import Rejected, envelope
 from analytics.forecast.features import usable_columns
-from analytics.forecast.models import (
-    COMBOS,
-    FITTERS,
-    MAX_LOG,
-    USES_REGRESSORS,
-    Fit,
-    combine,
-    run_model,
-)
+from analytics.forecast.modelbase import MAX_LOG, Fit
+from analytics.forecast.models import COMBOS, FITTERS, USES_REGRESSORS, combine, run_model
+from analytics.forecast.plan import Plan, daily_plan, without_closed
 from analytics.forecast.series import SEASON, Z95
 
 
-def _scale(train: np.ndarray, m: int) -> float:
-    """MASE denominator: in-sample MAE of the seasonal naive forecast, floored at a small count."""
-    if len(train) <= m:
+def _scale(train: np.ndarray, m: int, counted: np.ndarray) -> float:
+    """MASE denominator: in-sample MAE of the seasonal naive forecast on the ``counted``
+    periods (the open hours), floored at a small count."""
+    if len(train) <= m or not counted[m:].any():
         return 1.0
-    return max(float(np.mean(np.abs(train[m:] - train[:-m]))), 0.1)
+    return max(float(np.mean(np.abs(train[m:] - train[:-m])[counted[m:]])), 0.1)
 
 
 def _smape(actual: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -42,12 +37,12 @@ def _smape(actual: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
 
 def origins_for(n: int, freq: str, horizon: int, count: int) -> list[int]:
-    """Return the training lengths (origins) of a rolling backtest: ``count`` origins,
-    one season (or a day, hourly) apart, the last one leaving ``horizon`` periods to score."""
-    step = 7 if freq == "D" else 24
-    last = n - horizon
-    found = [last - step * k for k in range(count)]
-    return sorted(o for o in found if o >= min_training(freq))
+    """Return the training lengths (origins) of a rolling daily backtest: ``count``
+    origins, a week apart, the last one leaving ``horizon`` periods to score (hourly
+    origins depend on the opening hours: :func:`analytics.forecast.plan.hourly_plan`)."""
+    if freq == "H":
+        raise ValueError("hourly origins follow the opening hours: see plan.hourly_plan")
+    return daily_plan(n, horizon, count, 0).cuts
 
 
 # Origins before the scored ones whose errors only calibrate the intervals, and the
@@ -134,8 +129,7 @@ def backtest_predictions(
     y: pd.Series,
     x_all: pd.DataFrame,
     freq: str,
-    horizon: int,
-    cuts: list[int],
+    plan: Plan,
     names: list[str],
     base: list[str],
     fit_s: dict[str, float],
@@ -150,6 +144,7 @@ def backtest_predictions(
     A rejected forecast is left out, of the combinations too.
     """
     m = SEASON[freq]
+    cuts = plan.cuts
     out: dict[tuple[str, int], pd.DataFrame] = {}
     if not cuts:
         return out
@@ -160,7 +155,7 @@ def backtest_predictions(
     for k, cut in enumerate(cuts):
         if progress:
             progress(k)
-        train = y.iloc[:cut]
+        train, horizon = y.iloc[:cut], plan.spans[cut]
         cols = usable_columns(x_all, cut, freq)
         xt, xf = x_all.iloc[:cut][cols], x_all.iloc[cut : cut + horizon][cols]
         preds: dict[str, pd.DataFrame | None] = {}
@@ -178,15 +173,16 @@ def backtest_predictions(
                     params[model] = (key, fit.params)
                     preds[model] = fit.predict(xf, horizon)
                     if fit.at is not None and cut != cuts[-1]:
-                        end = cuts[-1] + horizon
+                        end = cuts[-1] + plan.spans[cuts[-1]]
                         filtered[model] = (key, _refilter(model, y, x_all[cols], end, m, fit))
             except Rejected as exc:
                 rejected[(model, cut)] = str(exc)
             except (ValueError, np.linalg.LinAlgError):
                 pass  # the model sits this origin out; the scores count what it forecast
             fit_s[model] = fit_s.get(model, 0.0) + time.perf_counter() - began
+        closed = plan.closed[cut]
         for model, pred in _with_combos(preds, names, freq).items():
-            out[(model, cut)] = pred
+            out[(model, cut)] = without_closed(pred, closed)
     return out
 
 
@@ -215,64 +211,75 @@ def _with_combos(
 def score_origins(
     y: pd.Series,
     freq: str,
-    horizon: int,
-    cuts: list[int],
+    plan: Plan,
     scored: list[int],
     raw: dict[tuple[str, int], pd.DataFrame],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float] | None]]:
-    """Return the error rows of the scored origins, and each model's final calibration.
+    """Return the error rows of the ``scored`` origins, and each model's final calibration.
 
     Each scored origin's intervals are calibrated from the errors of the origins
-    whose whole horizon had been observed by then (split-conformal on a rolling
-    origin): no origin's interval ever uses data after it. Both the calibrated
-    and the model's own intervals are scored.
+    whose whole span had been observed by then (split-conformal on a rolling
+    origin): no origin's interval ever uses data after it. Only the steps the
+    plan scores (open hours) calibrate; both the calibrated and the model's own
+    intervals are scored, and every row says whether it counts (``scored``).
     """
     m = SEASON[freq]
     values = y.to_numpy(dtype=float)
     scores = {
-        key: interval_scores(pred, values[key[1] : key[1] + horizon]) for key, pred in raw.items()
+        (model, cut): interval_scores(pred, values[cut : cut + plan.spans[cut]])[plan.scored[cut]]
+        for (model, cut), pred in raw.items()
     }
     models = list(dict.fromkeys(model for model, _ in raw))
-    # Calibrated bounds stay within the envelope of the data before their origin.
-    ceilings = {cut: envelope(values[:cut], m).bound_ceiling(horizon) for cut in scored}
     rows = []
     for cut in scored:
-        actual = values[cut : cut + horizon]
-        scale = _scale(values[:cut], m)
-        seen = [c for c in cuts if c + horizon <= cut]
+        span = plan.spans[cut]
+        actual = values[cut : cut + span]
+        # Calibrated bounds stay within the envelope of the data before their origin.
+        ceiling = envelope(values[:cut], m).bound_ceiling(span)
+        scale = _scale(values[:cut], m, plan.counted[cut])
+        seen = [c for c in plan.cuts if c + plan.spans[c] <= cut]
         for model in models:
             pred = raw.get((model, cut))
             if pred is None:
                 continue
             factors = calibration_factors(scores[(model, c)] for c in seen if (model, c) in scores)
-            cal = calibrate(pred, factors, ceilings[cut]) if factors else pred
-            point = pred["mean"].to_numpy()
-            frame = cal[["lo80", "hi80", "lo95", "hi95"]].assign(
-                model=model,
-                origin=cut,
-                step=np.arange(1, horizon + 1),
-                ase=np.abs(actual - point) / scale,
-                smape=_smape(actual, point),
-                in80=(cal["lo80"] <= actual) & (actual <= cal["hi80"]),
-                in95=(cal["lo95"] <= actual) & (actual <= cal["hi95"]),
-                raw_in80=(pred["lo80"] <= actual) & (actual <= pred["hi80"]),
-                raw_in95=(pred["lo95"] <= actual) & (actual <= pred["hi95"]),
-                actual=actual,
-                mean=point,
-                calibrated=factors is not None,
+            cal = calibrate(pred, factors, ceiling) if factors else pred
+            cal = without_closed(cal, plan.closed[cut])
+            rows.append(
+                _error_rows(model, cut, actual, pred, cal, scale, plan.scored[cut], factors)
             )
-            rows.append(frame[list(_ERROR_COLUMNS)])
     final = {
-        model: calibration_factors(scores[(model, c)] for c in cuts if (model, c) in scores)
+        model: calibration_factors(scores[(model, c)] for c in plan.cuts if (model, c) in scores)
         for model in models
     }
     err = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_ERROR_COLUMNS)
     return err, final
 
 
+def _error_rows(model, cut, actual, pred, cal, scale, scored, factors) -> pd.DataFrame:
+    """Return the error rows of one model at one origin (:data:`_ERROR_COLUMNS`)."""
+    point = pred["mean"].to_numpy()
+    frame = cal[["lo80", "hi80", "lo95", "hi95"]].assign(
+        model=model,
+        origin=cut,
+        step=np.arange(1, len(actual) + 1),
+        ase=np.abs(actual - point) / scale,
+        smape=_smape(actual, point),
+        in80=(cal["lo80"] <= actual) & (actual <= cal["hi80"]),
+        in95=(cal["lo95"] <= actual) & (actual <= cal["hi95"]),
+        raw_in80=(pred["lo80"] <= actual) & (actual <= pred["hi80"]),
+        raw_in95=(pred["lo95"] <= actual) & (actual <= pred["hi95"]),
+        actual=actual,
+        mean=point,
+        calibrated=factors is not None,
+        scored=scored,
+    )
+    return frame[list(_ERROR_COLUMNS)]
+
+
 _ERROR_COLUMNS = (
     "model", "origin", "step", "ase", "smape", "in80", "in95", "raw_in80", "raw_in95",
-    "actual", "mean", "lo80", "hi80", "lo95", "hi95", "calibrated",
+    "actual", "mean", "lo80", "hi80", "lo95", "hi95", "calibrated", "scored",
 )  # fmt: skip
 _SCORE_COLUMNS = (
     "model", "mase", "relative_mase", "smape", "coverage80", "coverage95", "fit_s",
@@ -309,11 +316,6 @@ def choose(scores: pd.DataFrame, available: Iterable[str] | None = None) -> str:
     return str(best["model"]) if best["mase"] < naive.iat[0] else "seasonal_naive"
 
 
-def min_training(freq: str) -> int:
-    """Periods before the first backtest origin: three weeks hourly, eight weeks daily."""
-    return 3 * SEASON[freq] if freq == "H" else 8 * 7
-
-
 def score_table(
     err: pd.DataFrame,
     names: list[str],
@@ -328,6 +330,7 @@ def score_table(
         scores["model"] = names
         scores["rejected"] = 0
         return scores, pd.DataFrame(columns=["model", "step", "mase"])
+    err = err[err["scored"].astype(bool)]
     scores = (
         err.groupby("model", sort=False)
         .agg(

@@ -16,6 +16,7 @@ import pandas as pd
 from analytics import metrics, store
 from analytics.forecast.features import holiday_days
 from analytics.forecast.fit import fit_series
+from analytics.forecast.hourly import fit_hourly, opening_for
 from analytics.forecast.series import (
     HORIZONS,
     SPLITS,
@@ -26,9 +27,10 @@ from analytics.forecast.series import (
 )
 from analytics.settings import Settings
 
-# Hourly models see the last eight weeks: the intraday profile is stable and a
-# longer window only slows the fits.
-HOURLY_HISTORY_H = 8 * 7 * 24
+# Hourly models see the last twelve weeks: three to train, then room for 20 scored
+# and 8 calibration origins on a five-day desk. The intraday profile is stable,
+# and a longer window only slows the fits.
+HOURLY_HISTORY_H = 12 * 7 * 24
 DAILY_HISTORY_D = 3 * 365 + 1
 MAX_SERIES = 12
 
@@ -137,15 +139,13 @@ def forecast_series(
     lo, hi = HORIZONS[freq]
     horizon = int(min(max(horizon, lo), hi))
     first, last = y.index[0].date(), (y.index[-1] + pd.Timedelta(days=horizon + 1)).date()
-    fc = fit_series(
-        y,
-        freq,
-        horizon,
-        backtest,
-        holidays=series_holidays(settings, name, by, first, last),
-        events=calendar_events(con, name, by, selection.source),
-        name=name,
-    )
+    holidays = series_holidays(settings, name, by, first, last)
+    events = calendar_events(con, name, by, selection.source)
+    if freq == "H":
+        fc = fit_hourly(y, horizon, backtest, holidays=holidays, events=events, name=name,
+                        opening=opening_for(settings, name, y))  # fmt: skip
+    else:
+        fc = fit_series(y, freq, horizon, backtest, holidays=holidays, events=events, name=name)
     resolved = frame["resolved"].to_numpy(dtype=float)
     fc.history["resolved"] = resolved[-len(fc.history) :]
     return fc

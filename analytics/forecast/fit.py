@@ -22,15 +22,15 @@ from analytics.forecast.backtest import (
     backtest_predictions,
     calibrate,
     choose,
-    min_training,
     needed_models,
-    origins_for,
     score_origins,
     score_table,
 )
 from analytics.forecast.envelope import Rejected, envelope
 from analytics.forecast.features import design, usable_columns
 from analytics.forecast.models import COMBOS, combine, run_model
+from analytics.forecast.opening import OpeningHours, infer_opening
+from analytics.forecast.plan import Plan, daily_plan, hourly_plan, min_training, without_closed
 from analytics.forecast.series import (
     DEFAULT_MODEL,
     FORECAST_COLUMNS,
@@ -51,9 +51,11 @@ def _final_forecasts(
     horizon: int,
     names: list[str],
     final_cal: dict[str, dict[str, float] | None],
+    closed: np.ndarray,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Return every model's final forecast, refitted on the whole history and calibrated,
-    and the reason of each model whose forecast was rejected."""
+    """Return every model's final forecast, refitted on the whole history and calibrated
+    (0 on the ``closed`` periods ahead), and the reason of each model whose forecast
+    was rejected."""
     m = SEASON[freq]
     cols = usable_columns(x_all, len(y), freq)
     xt, xf = x_all.iloc[: len(y)][cols], x_all.iloc[len(y) :][cols]
@@ -74,7 +76,7 @@ def _final_forecasts(
     for model, factors in final_cal.items():
         if factors and model in finals:
             finals[model] = calibrate(finals[model], factors, ceiling)
-    return finals, rejected
+    return {k: without_closed(v, closed) for k, v in finals.items()}, rejected
 
 
 def _calibration_frame(final_cal: Mapping[str, dict[str, float] | None]) -> pd.DataFrame:
@@ -132,7 +134,13 @@ def _note(preferred: str, chosen: str, rejected: dict[str, str], backtested: boo
 
 
 def _not_backtested(
-    y: pd.Series, freq: str, horizon: int, name: str, future_index: pd.DatetimeIndex, x_all
+    y: pd.Series,
+    freq: str,
+    horizon: int,
+    name: str,
+    future_index: pd.DatetimeIndex,
+    x_all,
+    plan: Plan,
 ) -> SeriesForecast:
     """Return the forecast of a history too short for one backtest origin, with a note.
 
@@ -144,7 +152,7 @@ def _not_backtested(
     unit = "day" if freq == "D" else "hour"
     need = min_training(freq) + horizon
     names = ["seasonal_naive", DEFAULT_MODEL[freq]]
-    finals, rejected = _final_forecasts(y, x_all, freq, horizon, names, {})
+    finals, rejected = _final_forecasts(y, x_all, freq, horizon, names, {}, plan.ahead)
     chosen = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in finals else "seasonal_naive"
     finals = {k: _dated(v, future_index) for k, v in finals.items()}
     what = (
@@ -186,6 +194,7 @@ def fit_series(
     name: str = "total",
     models: Iterable[str] | None = None,
     progress: Callable[[float, str], None] | None = None,
+    opening: OpeningHours | None = None,
 ) -> SeriesForecast:
     """Backtest every model on ``y`` (a count series with a regular DatetimeIndex), choose
     one, and forecast ``horizon`` periods past the end with calibrated intervals.
@@ -211,13 +220,22 @@ def fit_series(
     step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
     future_index = pd.date_range(y.index[-1] + step, periods=horizon, freq=step)
     x_all = design(y.index.append(future_index), freq, holidays, events, origin=y.index[0])
-    if not origins_for(len(y), freq, horizon, 1):
-        return _not_backtested(y, freq, horizon, name, future_index, x_all)
-    bt = _backtest(y, x_all, freq, horizon, origins, names, name, progress)
+    if freq == "H":
+        plan = hourly_plan(y, future_index, horizon, origins + CALIBRATION_ORIGINS, opening)
+        opening = opening or infer_opening(y)
+    else:
+        plan = daily_plan(len(y), horizon, origins + CALIBRATION_ORIGINS, horizon)
+    if not plan.cuts:
+        fc = _not_backtested(y, freq, horizon, name, future_index, x_all, plan)
+        fc.opening = opening
+        return fc
+    bt = _backtest(y, x_all, freq, plan, origins, names, name, progress)
     if progress:
         progress(bt.done, f"{name}: fitting the final model")
     # The final forecast refits on the whole history (every model, for display).
-    finals, final_rejected = _final_forecasts(y, x_all, freq, horizon, names, bt.final_cal)
+    finals, final_rejected = _final_forecasts(
+        y, x_all, freq, horizon, names, bt.final_cal, plan.ahead
+    )
     rejected = _rejections(final_rejected, bt.rejected_at, bt.scored)
     preferred, chosen = _choice(bt.scores if len(bt.err) else None, names, finals, freq)
     finals = {k: _dated(v, future_index) for k, v in finals.items()}
@@ -237,6 +255,7 @@ def fit_series(
         calibration=_calibration_frame(bt.final_cal),
         note=_note(preferred, chosen, rejected, not bt.err.empty),
         rejected=rejected,
+        opening=opening,
     )
 
 
@@ -268,15 +287,15 @@ def _backtest(
     y: pd.Series,
     x_all: pd.DataFrame,
     freq: str,
-    horizon: int,
+    plan: Plan,
     origins: int,
     names: list[str],
     name: str,
     progress: Callable[[float, str], None] | None,
 ) -> _Backtest:
-    """Return the backtest of ``names`` on ``y``: ``origins`` scored origins after up to
-    :data:`CALIBRATION_ORIGINS` that only calibrate the intervals."""
-    cuts = origins_for(len(y), freq, horizon, origins + CALIBRATION_ORIGINS)
+    """Return the backtest of ``names`` on ``y`` at the origins of ``plan``: the last
+    ``origins`` are scored, the ones before them only calibrate the intervals."""
+    cuts = plan.cuts
     scored = cuts[-origins:] if origins else []
     # Without a scored backtest, the default model alone still runs the calibration
     # origins, so that its intervals are calibrated too.
@@ -290,11 +309,11 @@ def _backtest(
             progress(k / total, f"{name}: backtest origin {k + 1} of {len(cuts)}")
 
     raw = backtest_predictions(
-        y, x_all, freq, horizon, cuts, tested, needed_models(tested, freq), fit_s, rejected_at, tick
+        y, x_all, freq, plan, tested, needed_models(tested, freq), fit_s, rejected_at, tick
     )
     for combo, members in COMBOS[freq].items():
         fit_s[combo] = sum(fit_s.get(p, 0.0) for p in members)
-    err, final_cal = score_origins(y, freq, horizon, cuts, scored, raw)
+    err, final_cal = score_origins(y, freq, plan, scored, raw)
     scores, by_horizon = score_table(err, names, fit_s, len(cuts), rejected_at, scored)
     return _Backtest(err, final_cal, scores, by_horizon, rejected_at, scored, len(cuts) / total)
 
@@ -306,4 +325,5 @@ def _dated(forecast: pd.DataFrame, index: pd.DatetimeIndex) -> pd.DataFrame:
 
 _PREDICTION_COLUMNS = (
     "model", "origin", "step", "actual", "mean", "lo80", "hi80", "lo95", "hi95", "calibrated",
+    "scored", "ase",
 )  # fmt: skip

@@ -20,7 +20,7 @@ HORIZONS = {"D": (7, 90), "H": (48, 168)}
 SEASON = {"D": 7, "H": 168}
 MODELS = {
     "D": ("seasonal_naive", "ets", "sarimax", "nb_glm", "autoreg", "combo", "ets_sarimax"),
-    "H": ("seasonal_naive", "mstl", "nb_glm", "autoreg", "day_split", "combo"),
+    "H": ("seasonal_naive", "mstl", "nb_glm", "autoreg", "day_split", "combo", "day_combo"),
 }
 DEFAULT_MODEL = {"D": "combo", "H": "combo"}
 Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
@@ -73,6 +73,8 @@ class SeriesForecast:
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     note: str = ""
     rejected: dict[str, str] = field(default_factory=dict)
+    opening: object = None  # the OpeningHours of an hourly forecast
+    today: object = None  # the same-day update (sameday.DayUpdate), when there is one
 
     def to_dict(self) -> dict:
         """Return the JSON shape of ``python -m analytics forecast --json``."""

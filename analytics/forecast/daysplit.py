@@ -1,0 +1,147 @@
+"""The day, then its hours: the hourly model call centres staff from.
+
+A day's total is forecast from the daily totals (weekday, public holidays,
+the eve before a holiday and the catch-up after it), then split by its
+weekday's intraday profile. This is what the call-centre literature finds
+best for arrivals (Weinberg, Brown & Stroud 2007; Shen & Huang 2008; Taylor
+2008; Ibrahim et al. 2016): the day's level is uncertain and shared by all its
+hours (its "busyness"), while the shape within the day is stable from week
+to week.
+
+The profile is the share of each hour in its weekday's arrivals over the
+last :data:`PROFILE_WEEKS` weeks of ordinary days: holidays and the days
+around them have shapes of their own and are left out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analytics.forecast.modelbase import Fit, from_normal, guarded
+
+# Weeks of ordinary days whose hours give each weekday's intraday profile.
+PROFILE_WEEKS = 4
+# Complete days the daily model needs: three weeks, so every weekday is seen three times.
+MIN_DAYS = 3 * 7
+
+
+def complete_days(y: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex, int]:
+    """Return the complete local days of the hourly ``y`` (one row of 24 counts per day),
+    their dates, and the hours of the last, incomplete day (0 when ``y`` ends at midnight)."""
+    counts = y.to_numpy(dtype=float)
+    hours = y.index.hour.to_numpy()
+    begin = int((24 - hours[0]) % 24)  # the first midnight
+    partial = int((hours[-1] + 1) % 24)
+    days = counts[begin : len(counts) - partial].reshape(-1, 24)
+    index = pd.date_range(y.index[begin].normalize(), periods=len(days), freq="D")
+    return days, index, partial
+
+
+def day_flags(holiday: pd.Series) -> pd.DataFrame:
+    """Return ``holiday``, ``holiday_eve`` and ``holiday_after`` per day, from a daily 0/1
+    holiday series: the eve is the ordinary day before a holiday, the catch-up the
+    ordinary day after one."""
+    hol = holiday.astype(float)
+    before, after = hol.shift(-1, fill_value=0.0), hol.shift(1, fill_value=0.0)
+    return pd.DataFrame(
+        {
+            "holiday": hol,
+            "holiday_eve": ((before > 0) & (hol == 0)).astype(float),
+            "holiday_after": ((after > 0) & (hol == 0)).astype(float),
+        },
+        index=holiday.index,
+    )
+
+
+def daily_design(x: pd.DataFrame) -> pd.DataFrame:
+    """Return the per-day regressors of the hourly design ``x``: weekday dummies, events
+    (a day is active if any of its hours is) and the holiday flags of :func:`day_flags`."""
+    cols = [c for c in x.columns if c != "trend" and not c.startswith("hour")]
+    days = x[cols].groupby(x.index.normalize()).max()
+    if "holiday" in days:
+        days = days.drop(columns="holiday").join(day_flags(days["holiday"]))
+    return days
+
+
+def intraday_profile(
+    days: np.ndarray, index: pd.DatetimeIndex, ordinary: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Return each weekday's share of its arrivals by hour (7 x 24) over the last
+    :data:`PROFILE_WEEKS` weeks of ``ordinary`` days, and the spread on log1p of the
+    hours of those days split by it.
+
+    A weekday without an ordinary day in the window takes the profile of all of them.
+    """
+    recent = slice(max(0, len(days) - 7 * PROFILE_WEEKS), len(days))
+    keep = ordinary[recent]
+    sample, weekday = days[recent][keep], index[recent][keep].day_of_week.to_numpy()
+    if not len(sample):
+        sample, weekday = days[recent], index[recent].day_of_week.to_numpy()
+    pooled = sample.sum(axis=0) / max(sample.sum(), 1e-9)
+    share = np.tile(pooled, (7, 1))
+    for d in range(7):
+        same = sample[weekday == d]
+        if same.sum() > 0:
+            share[d] = same.sum(axis=0) / same.sum()
+    split = sample.sum(axis=1, keepdims=True) * share[weekday]
+    busy = split > 0
+    spread = np.log1p(sample[busy]) - np.log1p(split[busy])
+    return share, float(np.std(spread)) if spread.size else 0.0
+
+
+def _daily_model(totals: np.ndarray, xd: np.ndarray, fixed):
+    """Return the fitted regression with ARMA(1,1) errors of log1p(day totals).
+
+    Hannan-Rissanen first (fast); when its estimate is not stationary, maximum
+    likelihood. ``fixed`` parameters are filtered, not re-estimated.
+    """
+    from statsmodels.tsa.arima.model import ARIMA
+
+    model = ARIMA(np.log1p(totals), exog=xd, order=(1, 0, 1), trend="c")
+    if fixed is not None:
+        return model.filter(fixed, cov_type="none")
+    try:
+        return model.fit(method="hannan_rissanen")
+    except ValueError:
+        return model.fit()
+
+
+@guarded
+def day_split(y, x, m, fixed=None) -> Fit:
+    """Forecast the days, then split each by its weekday's hourly profile (hourly only).
+
+    The days are the complete local days of the hourly history, their log1p
+    totals a regression with ARMA(1,1) errors on weekday dummies, holidays,
+    their eves and catch-up days, and events (:func:`daily_design`): the errors
+    carry the recent level, and a holiday's low does not drag the next day
+    down as a lag would. The day of the origin, partly observed, keeps the
+    forecast of its remaining hours (:mod:`analytics.forecast.sameday` updates
+    it from the hours seen). Spread on log1p: the day's forecast spread and the
+    spread of the split of a known day, in quadrature.
+    """
+    days, day_index, partial = complete_days(y)
+    if len(days) < MIN_DAYS:
+        raise ValueError("day_split needs three weeks of complete days")
+    # The last day's eve flag needs tomorrow's holiday, which the training rows lack:
+    # it is read as an ordinary day, the same at every origin.
+    train = daily_design(x).reindex(day_index).fillna(0.0)
+    cols = [c for c in train.columns if train[c].std() > 0 and train[c].sum() >= 2]
+    ordinary = train.filter(like="holiday").sum(axis=1).to_numpy() == 0
+    share, split_sd = intraday_profile(days, day_index, ordinary)
+    known = fixed[1] if fixed is not None and fixed[0] == tuple(cols) else None
+    res = _daily_model(days.sum(axis=1), train[cols].to_numpy(), known)
+
+    def predict(xf: pd.DataFrame, h: int) -> pd.DataFrame:
+        n_days = int(np.ceil((partial + h) / 24))
+        future = pd.date_range(day_index[-1] + pd.Timedelta(days=1), periods=n_days, freq="D")
+        ahead = daily_design(pd.concat([x, xf])).reindex(future).fillna(0.0)
+        fc = res.get_forecast(n_days, exog=ahead[cols].to_numpy())
+        day_log = np.asarray(fc.predicted_mean, dtype=float)
+        day_sd = np.sqrt(np.maximum(np.asarray(fc.var_pred_mean, dtype=float), 0.0))
+        slot = partial + np.arange(h)  # hours since the last complete day's end
+        which, hour = slot // 24, slot % 24
+        mean = np.expm1(day_log[which]) * share[future[which].day_of_week.to_numpy(), hour]
+        return from_normal(np.log1p(mean), np.sqrt(day_sd[which] ** 2 + split_sd**2))
+
+    return Fit((tuple(cols), res.params), predict)

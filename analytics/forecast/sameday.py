@@ -1,0 +1,152 @@
+"""The same-day update: the rest of today re-forecast from the morning's arrivals.
+
+A morning forecast fixes the day's total before the desk opens; by 10:00 the
+arrivals so far say whether today is busier or quieter than expected. As in
+Weinberg, Brown & Stroud (2007), the day's "busyness" (actual over forecast,
+shared by its hours) is updated from the hours seen, and the rest of the day
+is the morning forecast times the updated busyness.
+
+How much of the morning's busyness carries into the afternoon is learned
+from the backtest's days (:func:`learned_weight`): a least-squares slope of
+the rest of the day's log ratio on the morning's. A desk whose mornings say
+little about its afternoons keeps the morning forecast; one whose days are
+busy or quiet throughout follows the morning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.forecast.series import FORECAST_COLUMNS, SeriesForecast
+
+# Backtest days needed before the weight of the morning is learned.
+MIN_DAYS_SEEN = 5
+
+
+@dataclass(frozen=True)
+class DayUpdate:
+    """Today re-forecast at ``at``: ``seen`` arrivals where the morning forecast expected
+    ``expected``; ``factor``, the day's busyness applied to the rest of the day (learned
+    ``weight`` times the morning's log ratio); ``morning``, today's hours as forecast
+    before opening, and ``forecast``, today's remaining hours updated (both ``period,
+    mean, lo80, hi80, lo95, hi95``)."""
+
+    at: pd.Timestamp
+    seen: float
+    expected: float
+    weight: float
+    factor: float
+    morning: pd.DataFrame
+    forecast: pd.DataFrame
+
+
+def update_today(
+    morning: pd.DataFrame, arrivals: pd.Series, at: pd.Timestamp, weight: float
+) -> DayUpdate:
+    """Return today's remaining hours from ``morning`` (``period`` and the forecast
+    columns, from an origin before today's opening) updated by ``arrivals`` (hourly
+    counts indexed by hour) with the learned ``weight`` (:func:`learned_weight`).
+
+    Only the complete hours before ``at`` count as seen, whatever ``arrivals``
+    holds after it; the rest of ``at``'s day is scaled by the busyness factor.
+    """
+    at = pd.Timestamp(at).floor("h")
+    periods = pd.DatetimeIndex(morning["period"])
+    day = at.normalize()
+    today = (periods >= day) & (periods < day + pd.Timedelta(days=1))
+    seen_hours = arrivals[(arrivals.index >= day) & (arrivals.index < at)]
+    before = today & (periods < at)
+    expected, seen = float(morning.loc[before, "mean"].sum()), float(seen_hours.sum())
+    factor = float(np.exp(weight * np.log((seen + 1) / (expected + 1))))
+    rest = morning[today & (periods >= at)].copy()
+    for column in FORECAST_COLUMNS:
+        rest[column] = rest[column] * factor
+    return DayUpdate(
+        at, seen, expected, weight, factor,
+        morning[today].reset_index(drop=True), rest.reset_index(drop=True),
+    )  # fmt: skip
+
+
+def _first_days(fc: SeriesForecast) -> pd.DataFrame:
+    """Return the chosen model's scored backtest rows of each origin's first day, with
+    ``hour``: hours since the opening."""
+    pred = fc.predictions
+    if pred.empty or "scored" not in pred:
+        return pred.assign(hour=pd.Series(dtype=int))
+    rows = pred[(pred["model"] == fc.chosen) & pred["scored"].astype(bool)]
+    first = rows.groupby("origin")["step"].transform("min")
+    return rows[rows["step"] < first + 24].assign(hour=rows["step"] - first)
+
+
+def _log_ratio(frame: pd.DataFrame) -> float:
+    return float(np.log((frame["actual"].sum() + 1) / (frame["mean"].sum() + 1)))
+
+
+def learned_weight(pairs: list[tuple[float, float]]) -> float | None:
+    """Return how much of the morning's log busyness carries into the rest of the day:
+    the least-squares slope through the origin of the rest's log ratio on the morning's,
+    over earlier days ``(morning, rest)``, within [0, 1]; None with too few days."""
+    if len(pairs) < MIN_DAYS_SEEN:
+        return None
+    seen, rest = np.array(pairs).T
+    if not np.any(seen):
+        return 0.0
+    return float(np.clip(np.sum(seen * rest) / np.sum(seen**2), 0.0, 1.0))
+
+
+def day_pairs(fc: SeriesForecast, hours_open: int) -> list[tuple[float, float]]:
+    """Return ``(morning, rest)`` log busyness of each backtest origin's first day: the
+    first ``hours_open`` hours after opening and the hours after them."""
+    out = []
+    for _, day in _first_days(fc).groupby("origin", sort=True):
+        seen, rest = day[day["hour"] < hours_open], day[day["hour"] >= hours_open]
+        if len(seen) and len(rest):
+            out.append((_log_ratio(seen), _log_ratio(rest)))
+    return out
+
+
+def update_backtest(fc: SeriesForecast, hours_open: int) -> dict[str, float] | None:
+    """Return the rest-of-day error of the morning forecast and of its update
+    ``hours_open`` hours after opening, over the backtest's origins (mean absolute
+    error on the scored hours of the first day): ``morning_mae``, ``updated_mae``,
+    ``gain`` (1 - updated / morning) and ``days``; None when there are too few.
+
+    Each origin's update learns its weight from the origins before it only.
+    """
+    morning, updated, past = [], [], []
+    for _, day in _first_days(fc).groupby("origin", sort=True):
+        seen, rest = day[day["hour"] < hours_open], day[day["hour"] >= hours_open]
+        if not len(seen) or not len(rest):
+            continue
+        weight = learned_weight(past)
+        if weight is not None:
+            factor = np.exp(weight * _log_ratio(seen))
+            morning.append(np.abs(rest["actual"] - rest["mean"]).to_numpy())
+            updated.append(np.abs(rest["actual"] - factor * rest["mean"]).to_numpy())
+        past.append((_log_ratio(seen), _log_ratio(rest)))
+    if not morning:
+        return None
+    before, after = float(np.concatenate(morning).mean()), float(np.concatenate(updated).mean())
+    return {
+        "morning_mae": before,
+        "updated_mae": after,
+        "gain": 1 - after / before if before else 0.0,
+        "days": float(len(morning)),
+    }
+
+
+def error_by_hour(fc: SeriesForecast) -> pd.DataFrame:
+    """Return ``hour, model, mase``: each model's mean scaled error (MASE) on the scored
+    hours of the backtest, by hour of day (hourly forecasts; empty without a backtest)."""
+    pred = fc.predictions
+    if pred.empty or "scored" not in pred or fc.freq != "H":
+        return pd.DataFrame(columns=["hour", "model", "mase"])
+    rows = pred[pred["scored"].astype(bool)]
+    start = pd.Timestamp(fc.history["period"].iloc[0])
+    hours = (start.hour + rows["origin"] + rows["step"] - 1) % 24
+    frame = rows.assign(hour=hours.astype(int))
+    out = frame.groupby(["model", "hour"], sort=True)["ase"].mean().rename("mase")
+    return out.reset_index()[["hour", "model", "mase"]]

@@ -1,0 +1,192 @@
+"""Hourly forecasts of a desk with opening hours: closed hours, the intraday profile,
+holidays and their catch-up, origins before opening, and the same-day update.
+
+The desk is synthetic and its truth known: open 08:00-18:00 on weekdays, a
+fixed intraday profile, weekday levels, and a catch-up the day after a holiday.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import forecast
+from analytics.forecast.plan import hourly_plan
+from analytics.settings import SettingsError, load_settings, parse_schedule
+
+OPEN_HOURS = np.arange(8, 18)
+# The share of each open hour in its day: a morning peak and an afternoon one.
+PROFILE = np.array([0.06, 0.12, 0.14, 0.11, 0.07, 0.09, 0.13, 0.12, 0.09, 0.07])
+LEVEL = np.array([520.0, 470.0, 450.0, 440.0, 400.0, 0.0, 0.0])
+CATCH_UP = 1.4
+
+
+def desk(
+    weeks: int, holidays: set[date] = frozenset(), seed: int = 3, busyness: float = 0.05
+) -> pd.Series:
+    """Return ``weeks`` weeks of hourly arrivals from a Monday: weekday level x day noise x
+    the profile, zero on weekends, nights and ``holidays``, the day after a holiday
+    :data:`CATCH_UP` times busier; ``busyness`` is the spread of a day's level, shared
+    by its hours."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2025-01-06", periods=7 * weeks, freq="D")
+    total = LEVEL[days.day_of_week] * rng.lognormal(0, busyness, len(days))
+    after = np.array([(d - pd.Timedelta(days=1)).date() in holidays for d in days])
+    total = np.where(
+        [d.date() in holidays for d in days], 0.0, total * np.where(after, CATCH_UP, 1)
+    )
+    hourly = np.zeros((len(days), 24))
+    hourly[:, OPEN_HOURS] = total[:, None] * PROFILE[None, :]
+    index = pd.date_range(days[0], periods=len(days) * 24, freq="h")
+    return pd.Series(rng.poisson(hourly.ravel()).astype(float), index=index)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    y = desk(12)
+    return y, forecast.fit_series(y, "H", 48, 20, models=("seasonal_naive", "day_split"))
+
+
+def test_the_opening_hours_are_inferred_from_the_arrivals(fitted):
+    y, fc = fitted
+    assert fc.opening.describe() == "Mon-Fri 08-18"
+    assert forecast.infer_opening(y).states(y.index[:24]).tolist() == [0] * 8 + [2] * 10 + [0] * 6
+
+
+def test_a_trickle_is_told_from_a_closed_hour():
+    """A voice server that answers at night: a few calls are a trickle, not an opening."""
+    y = desk(8)
+    night = (y.index.hour == 3) & (y.index.day_of_week < 5)
+    y[night] = np.random.default_rng(1).poisson(1.0, night.sum())
+    opening = forecast.infer_opening(y)
+    assert opening.grid[0][3] == forecast.TRICKLE
+    assert opening.grid[0][4] == forecast.CLOSED
+    assert opening.grid[0][10] == forecast.OPEN
+    assert opening.describe() == "Mon-Fri 08-18"
+
+
+def test_closed_hours_are_forecast_as_exactly_zero(fitted):
+    _, fc = fitted
+    for frame in (fc.forecast, *fc.models.values()):
+        periods = pd.DatetimeIndex(frame["period"])
+        closed = (periods.day_of_week >= 5) | (periods.hour < 8) | (periods.hour >= 18)
+        assert closed.any() and (~closed).any()
+        assert (frame.loc[closed, ["mean", "lo80", "hi80", "lo95", "hi95"]] == 0).all().all()
+        assert (frame.loc[~closed, "mean"] > 0).all()
+
+
+def test_only_open_hours_are_scored_from_origins_before_opening(fitted):
+    y, fc = fitted
+    assert fc.origins == 20
+    rows = fc.predictions[fc.predictions["model"] == "day_split"]
+    origins = y.index[rows["origin"].unique()]
+    # Before 08:00 on Tuesday to Friday; on Friday evening (18:00) for a Monday.
+    assert {(o.day_of_week, o.hour) for o in origins} <= {(1, 8), (2, 8), (3, 8), (4, 8), (4, 18)}
+    assert (4, 18) in {(o.day_of_week, o.hour) for o in origins}
+    scored = rows[rows["scored"]]
+    periods = y.index[scored["origin"] + scored["step"] - 1]
+    assert set(periods.hour) == set(OPEN_HOURS) and periods.day_of_week.max() < 5
+
+
+def test_the_day_split_recovers_the_profile_and_beats_naive(fitted):
+    _, fc = fitted
+    assert fc.chosen == "day_split"
+    assert fc.scores.set_index("model").loc["day_split", "relative_mase"] < 0.85
+    frame = fc.models["day_split"].assign(period=lambda f: pd.DatetimeIndex(f["period"]))
+    day = frame[frame["period"].dt.normalize() == frame["period"].iloc[-1].normalize()]
+    if day["mean"].sum() == 0:  # a weekend: the last weekday forecast instead
+        weekday = frame[frame["period"].dt.day_of_week < 5]
+        day = weekday[weekday["period"].dt.normalize() == weekday["period"].iloc[-1].normalize()]
+    shares = day.set_index(day["period"].dt.hour)["mean"] / day["mean"].sum()
+    assert np.abs(shares.loc[OPEN_HOURS].to_numpy() - PROFILE).max() < 0.015
+
+
+def test_a_monday_holiday_is_followed_by_its_catch_up():
+    """Three earlier Monday holidays teach the catch-up; the history ends on a fourth."""
+    mondays = pd.date_range("2025-01-06", periods=12, freq="7D")
+    holidays = {mondays[k].date() for k in (2, 5, 8, 11)}
+    y = desk(12, holidays).loc[: mondays[11] + pd.Timedelta(hours=23)]
+    fc = forecast.fit_series(y, "H", 48, 8, holidays=holidays, models=("day_split",))
+    tuesday = fc.models["day_split"].head(24)["mean"].sum()
+    assert tuesday == pytest.approx(LEVEL[1] * CATCH_UP, rel=0.12)
+
+
+def test_the_backtest_never_sees_after_its_origin():
+    """Arrivals multiplied after the fifth scored origin leave every forecast made
+    before it unchanged, opening hours and intervals included."""
+    y = desk(12)
+    models = ("seasonal_naive", "day_split")
+    a = forecast.fit_series(y, "H", 48, 20, models=models)
+    change = sorted(a.predictions["origin"].unique())[4] + 3
+    changed = y.copy()
+    changed.iloc[change:] *= 5
+    b = forecast.fit_series(changed, "H", 48, 20, models=models)
+    early = [
+        p[p["origin"] <= change].reset_index(drop=True) for p in (a.predictions, b.predictions)
+    ]
+    columns = ["model", "origin", "step", "mean", "lo80", "hi95", "scored"]
+    pd.testing.assert_frame_equal(early[0][columns], early[1][columns])
+
+
+def test_the_same_day_update_reads_only_arrivals_before_its_time(fitted):
+    y, fc = fitted
+    morning = fc.forecast
+    day = pd.DatetimeIndex(morning["period"])
+    at = day[(day.day_of_week < 5) & (day.hour == 11)][0]
+    seen = pd.Series(1.3 * morning["mean"].to_numpy(), index=day)
+    later = seen.copy()
+    later[later.index >= at] *= 50
+    a, b = (forecast.update_today(morning, s, at, 0.8) for s in (seen, later))
+    assert a.seen == b.seen and a.factor == b.factor
+    pd.testing.assert_frame_equal(a.forecast, b.forecast)
+    assert a.factor == pytest.approx(np.exp(0.8 * np.log((a.seen + 1) / (a.expected + 1))))
+    assert a.factor > 1.2 and a.forecast["period"].min() == at
+
+
+def test_a_busy_morning_raises_the_rest_of_the_day():
+    """On a desk whose days are busy or quiet throughout, the history ends at 11:00 on a
+    Wednesday whose morning is 60% above a usual one: the forecast starts from the
+    morning's origin, and today's remaining hours follow the morning."""
+    y = desk(12, busyness=0.25)
+    wednesday = y.index[(y.index.day_of_week == 2) & (y.index.hour == 10)][-1]
+    y = y.loc[:wednesday]
+    y.loc[wednesday - pd.Timedelta(hours=2) :] = 1.6 * LEVEL[2] * PROFILE[:3]
+    fc = forecast.fit_hourly(y, 48, 20, models=("seasonal_naive", "day_split"))
+    assert fc.today is not None and fc.today.at == wednesday + pd.Timedelta(hours=1)
+    assert fc.today.weight > 0.7 and fc.today.factor > 1.3
+    rest = fc.today.forecast
+    assert rest["period"].iloc[0] == fc.forecast["period"].iloc[0] == fc.today.at
+    morning = fc.today.morning.set_index("period")["mean"].loc[rest["period"]]
+    updated = rest.set_index("period")["mean"]
+    assert (updated[morning > 0] > morning[morning > 0]).all()
+    assert (updated[morning == 0] == 0).all()
+    assert len(fc.history) == len(y)
+
+
+def test_a_desk_open_around_the_clock_is_forecast_from_midnight():
+    index = pd.date_range("2025-01-06", periods=8 * 168, freq="h")
+    rng = np.random.default_rng(5)
+    y = pd.Series(rng.poisson(40 + 20 * np.sin(index.hour / 24 * 2 * np.pi)), index=index)
+    opening = forecast.infer_opening(y.astype(float))
+    assert opening.always_open and opening.describe() == "every day, around the clock"
+    plan = hourly_plan(y.astype(float), index[-1:], 48, 10, None)
+    assert {index[c].hour for c in plan.cuts} == {0} and len(plan.cuts) == 10
+
+
+def test_opening_hours_come_from_a_named_schedule(tmp_path):
+    spec = {"tz": "UTC", **{d: ["09:00-17:30"] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    schedule = parse_schedule("office", spec)
+    opening = forecast.from_schedule(schedule.week, "office", desk(4))
+    assert opening.describe() == "Mon-Fri 09-18" and opening.source == "office"
+    path = tmp_path / "backlog_radar.toml"
+    office = '[business_hours.schedules.office]\nmon = ["09:00-17:30"]\n'
+    path.write_text(office + '[forecast.opening_hours]\ntotal = "office"\n')
+    settings = load_settings({"BACKLOG_RADAR_CONFIG": str(path)})
+    assert forecast.opening_for(settings, "total", desk(4)).describe() == "Mon 09-18"
+    assert forecast.opening_for(settings, "Europe", desk(4)) is None
+    path.write_text('[forecast.opening_hours]\ntotal = "nowhere"\n')
+    with pytest.raises(SettingsError, match="forecast.opening_hours names unknown schedules"):
+        load_settings({"BACKLOG_RADAR_CONFIG": str(path)})
