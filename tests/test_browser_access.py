@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -25,12 +26,11 @@ PASSWORDS = {"alice": "alice-password-1", "ana": "ana-password-22", "vic": "vic-
 ROLES = {"alice": "admin", "ana": "analyst", "vic": "viewer"}
 
 
-@pytest.fixture
-def signed_store(tmp_path):
-    """Return (database, users file) holding one small source, one event and three users."""
-    db, users = tmp_path / "app.sqlite", tmp_path / "app-users.json"
+def write_signed_store(folder: Path) -> tuple[Path, Path]:
+    """Return (database, users file) in ``folder``: one small source, one event, three users."""
+    db, users = folder / "app.sqlite", folder / "app-users.json"
     con = store.connect(db)
-    import_(con, zendesk(tmp_path), source="desk")
+    import_(con, zendesk(folder), source="desk")
     events.save_events(
         con,
         pd.DataFrame(
@@ -45,14 +45,39 @@ def signed_store(tmp_path):
 
 
 @pytest.fixture
-def single_user_app(app_server_factory, tmp_path):
-    return app_server_factory(tmp_path / "single.sqlite")
+def signed_store(tmp_path):
+    """Return (database, users file) of a signed-in store of the test's own."""
+    return write_signed_store(tmp_path)
 
 
 @pytest.fixture
 def app(signed_store, app_server_factory):
+    """The app on a store of the test's own: for a test whose writes another test would see."""
     db, users = signed_store
     return app_server_factory(db, env={"BACKLOG_RADAR_USERS": str(users)})
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    """One app for the module's tests that change nothing another test looks at.
+
+    Each test has its own browser context, hence its own cookie and session.
+    They sign in and out, fail one sign-in (far from a lockout), upload
+    without importing and save the calendar unchanged, which only the test
+    doing it reads back in the change log.
+    """
+    db, users = write_signed_store(tmp_path_factory.mktemp("shared"))
+    server = AppServer(db, env={"BACKLOG_RADAR_USERS": str(users)}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def single_user_app(tmp_path_factory):
+    """One app with no sign-in for the module: the tests using it only read."""
+    server = AppServer(tmp_path_factory.mktemp("single") / "single.sqlite").start()
+    yield server
+    server.stop()
 
 
 def sign_in(page, server, name: str, password: str | None = None) -> None:
@@ -115,21 +140,21 @@ def session_on(browser, server, name: str, title: str):
     return page, relay
 
 
-def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(app, page):
-    page.goto(app.url)
+def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(shared_app, page):
+    page.goto(shared_app.url)
     page.get_by_label("Password", exact=True).wait_for()
     assert page.get_by_role("link", name="Overview").count() == 0
     assert page.get_by_text("Tickets created").count() == 0
-    sign_in(page, app, "vic", "not-the-password")
+    sign_in(page, shared_app, "vic", "not-the-password")
     page.get_by_text("Not signed in: wrong user name or password.").wait_for()
     screenshot(page, "sign_in_form")
-    sign_in(page, app, "vic")
+    sign_in(page, shared_app, "vic")
     signed_in_as(page, "vic")
     page.get_by_role("heading", name="Overview").wait_for()
 
 
-def test_a_viewer_sees_no_write_control(app, page):
-    sign_in(page, app, "vic")
+def test_a_viewer_sees_no_write_control(shared_app, page):
+    sign_in(page, shared_app, "vic")
     signed_in_as(page, "vic")
     assert page.get_by_role("link", name="Access").count() == 0
     open_page(page, "Data")
@@ -144,9 +169,9 @@ def test_a_viewer_sees_no_write_control(app, page):
     screenshot(page, "access_viewer_events")
 
 
-def test_a_write_forged_by_a_viewer_is_refused_by_the_server(app, browser):
+def test_a_write_forged_by_a_viewer_is_refused_by_the_server(shared_app, browser):
     # An analyst's "Save changes" request, captured on its way to the server...
-    analyst, analyst_relay = session_on(browser, app, "ana", "Events")
+    analyst, analyst_relay = session_on(browser, shared_app, "ana", "Events")
     analyst_relay.capturing = True
     analyst.get_by_role("button", name="Save changes").click()
     wait_until(analyst, lambda: analyst_relay.captured)
@@ -154,7 +179,7 @@ def test_a_write_forged_by_a_viewer_is_refused_by_the_server(app, browser):
     assert forged, "the click sent nothing to capture"
 
     # ...replayed word for word in a viewer's session does nothing...
-    viewer, viewer_relay = session_on(browser, app, "vic", "Events")
+    viewer, viewer_relay = session_on(browser, shared_app, "vic", "Events")
     for message in forged:
         viewer_relay.server.send(message)
     # Nothing should happen: give the server time to act on the bytes, then look.
@@ -163,7 +188,7 @@ def test_a_write_forged_by_a_viewer_is_refused_by_the_server(app, browser):
     assert viewer.get_by_text("Saved:").count() == 0
 
     # ...while the same bytes in another analyst's session do save: the request was real.
-    second, second_relay = session_on(browser, app, "ana", "Events")
+    second, second_relay = session_on(browser, shared_app, "ana", "Events")
     for message in forged:
         second_relay.server.send(message)
     second.get_by_text("Saved: 0 added, 0 changed, 0 deleted.").wait_for()
@@ -266,9 +291,8 @@ def test_sign_in_through_an_openid_connect_provider(provider, app_server_factory
     assert page.get_by_role("link", name="Overview").count() == 0
 
 
-def test_no_sign_in_means_localhost_only(app_server_factory, page, tmp_path):
-    local = app_server_factory(tmp_path / "local.sqlite")
-    page.goto(local.url)
+def test_no_sign_in_means_localhost_only(single_user_app, page, tmp_path):
+    page.goto(single_user_app.url)
     page.get_by_text("Single-user mode").wait_for()
 
     exposed = AppServer(tmp_path / "exposed.sqlite", address="0.0.0.0").start()
@@ -324,10 +348,12 @@ def upload_session_id(page, tmp_path) -> str:
     return upload.value.url.split("/_stcore/upload_file/")[1].split("/")[0]
 
 
-def test_a_replayed_session_id_without_the_cookie_gets_the_sign_in_screen(app, browser, tmp_path):
+def test_a_replayed_session_id_without_the_cookie_gets_the_sign_in_screen(
+    shared_app, browser, tmp_path
+):
     admin = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     admin.set_default_timeout(60_000)
-    sign_in(admin, app, "alice")
+    sign_in(admin, shared_app, "alice")
     signed_in_as(admin, "alice")
     stolen = upload_session_id(admin, tmp_path)
 
@@ -339,10 +365,10 @@ def test_a_replayed_session_id_without_the_cookie_gets_the_sign_in_screen(app, b
         # The page itself would be sent to the sign-in form; ask for it as a
         # script would, so the app loads and its WebSocket presents the id.
         page.route(
-            f"{app.url}/",
+            f"{shared_app.url}/",
             lambda route: route.continue_(headers={**route.request.headers, "accept": "*/*"}),
         )
-        page.goto(f"{app.url}/")
+        page.goto(f"{shared_app.url}/")
         page.get_by_role("button", name="Sign in with a user name and password").wait_for()
         wait_until_idle(page)
         assert page.get_by_text("alice · admin").count() == 0
@@ -356,15 +382,15 @@ def test_a_replayed_session_id_without_the_cookie_gets_the_sign_in_screen(app, b
     attacker_sees_no_admin_page()
 
 
-def test_a_reload_and_a_new_tab_stay_signed_in(app, page):
-    sign_in(page, app, "ana")
+def test_a_reload_and_a_new_tab_stay_signed_in(shared_app, page):
+    sign_in(page, shared_app, "ana")
     signed_in_as(page, "ana")
     open_page(page, "Backlog")
     page.reload()
     signed_in_as(page, "ana")
     page.get_by_role("heading", name="Backlog", exact=True).wait_for()
     second = page.context.new_page()
-    second.goto(f"{app.url}/response_times")
+    second.goto(f"{shared_app.url}/response_times")
     second.get_by_test_id("stSidebar").get_by_text("ana · analyst").wait_for()
     second.get_by_role("heading", name="Response times").wait_for()
     # Signing out in one tab signs the other out at its next run.
@@ -374,8 +400,8 @@ def test_a_reload_and_a_new_tab_stay_signed_in(app, page):
     second.get_by_text("Your session ended: sign in again.").wait_for()
 
 
-def test_a_page_under_another_host_name_gets_nothing(app_server_factory, browser, tmp_path):
-    server = app_server_factory(tmp_path / "rebind.sqlite")  # single-user: no sign-in at all
+def test_a_page_under_another_host_name_gets_nothing(single_user_app, browser):
+    server = single_user_app  # no sign-in at all
     # The attacker's name resolves to this machine, as after a DNS rebinding.
     rebinding = browser.browser_type.launch(
         executable_path=str(CHROMIUM),

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import hostile_text
 import pytest
-from conftest import choose, screenshot, wait_until_idle
+from conftest import AppServer, choose, screenshot, wait_until_idle
 
 from analytics import ingest, store
 from analytics.settings import load_settings
@@ -109,9 +109,12 @@ NAV = ("Overview", "Response times", "Backlog", "Forecast", "Staffing and what-i
 FROM_DATA = re.compile("|".join(re.escape(m) for m in hostile_text.MARKERS), re.IGNORECASE)
 
 
-@pytest.fixture
-def names_store(tmp_path):
-    return hostile_text.write_store(tmp_path / "names.sqlite")
+@pytest.fixture(scope="module")
+def names_app(tmp_path_factory):
+    """One app on the corpus-named store for the module: its tests only read and download."""
+    server = AppServer(hostile_text.write_store(tmp_path_factory.mktemp("names") / "names.sqlite"))
+    yield server.start()
+    server.stop()
 
 
 def drawn_markup(page) -> list[str]:
@@ -130,14 +133,11 @@ def drawn_markup(page) -> list[str]:
     return found
 
 
-def test_names_from_the_data_draw_no_markup_and_fetch_nothing(
-    names_store, app_server_factory, page
-):
+def test_names_from_the_data_draw_no_markup_and_fetch_nothing(names_app, page):
     requests, dialogs = [], []
     page.on("request", lambda request: requests.append(request.url))
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    server = app_server_factory(names_store)
-    page.goto(f"{server.url}/?period=All")
+    page.goto(f"{names_app.url}/?period=All")
     page.get_by_role("heading", name="Overview").wait_for()
     drawn, surge_as_typed = {}, False
     for name in NAV:
@@ -171,9 +171,8 @@ def test_names_from_the_data_draw_no_markup_and_fetch_nothing(
     assert pill.inner_text().replace("\u200b", "") == hostile_text.SOURCE
 
 
-def test_tables_offer_only_the_neutralised_download(names_store, app_server_factory, page):
-    server = app_server_factory(names_store)
-    page.goto(f"{server.url}/response_times?period=All")
+def test_tables_offer_only_the_neutralised_download(names_app, page):
+    page.goto(f"{names_app.url}/response_times?period=All")
     page.get_by_role("heading", name="Response times").wait_for()
     wait_until_idle(page)
     page.get_by_text("The tickets, slowest first").click()

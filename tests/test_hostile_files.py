@@ -141,16 +141,25 @@ GENERATORS: dict[str, Callable[[Path], None]] = {
 }
 
 
-@pytest.fixture
-def filled(tmp_path: Path):
-    """A store file holding one earlier import (three tickets, one reject)."""
-    con = store.connect(tmp_path / "store.sqlite")
+@pytest.fixture(scope="module")
+def baseline_store(tmp_path_factory) -> Path:
+    """A store file holding one earlier import (three tickets, one reject), written once."""
+    folder = tmp_path_factory.mktemp("baseline")
+    con = store.connect(folder / "store.sqlite")
     path = exports.write_csv(
-        tmp_path / "baseline.csv",
+        folder / "baseline.csv",
         ["Id", "Created"],
         [["a1", "2024-01-05 08:00"], ["a2", "2024-01-06 09:30"], ["", "2024-01-07"], ["a3", ""]],
     )
     exports.import_(con, path, preset="generic", mapping=DEFAULT_MAPPING, source="baseline")
+    con.close()
+    return folder / "store.sqlite"
+
+
+@pytest.fixture
+def filled(baseline_store, tmp_path: Path):
+    """The baseline store, a copy of the test's own: copying costs a fraction of an import."""
+    con = store.connect(exports.copy_store(baseline_store, tmp_path / "store.sqlite"))
     yield con
     con.close()
 

@@ -326,11 +326,14 @@ CASES = {
 }
 
 
-@pytest.fixture(params=list(CASES), ids=list(CASES))
-def imported(request, tmp_path):
+# Once per case for the module: the tests using it only read the store.
+@pytest.fixture(scope="module", params=list(CASES), ids=list(CASES))
+def imported(request, tmp_path_factory):
     writer, options, preset, expected = CASES[request.param]
     con = store.connect()
-    report = exports.import_(con, writer(tmp_path), source="desk", **options)
+    report = exports.import_(
+        con, writer(tmp_path_factory.mktemp("export")), source="desk", **options
+    )
     yield con, report, preset, expected
     con.close()
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import exports
 import pytest
 import streamlit as st
 from conftest import NYC311, ROOT
@@ -28,16 +29,34 @@ PAGES = (
 NYC = "nyc311_2023-02-28"
 
 
+@pytest.fixture(scope="module")
+def filled_stores(tmp_path_factory):
+    """Return a function giving the store holding ``files``, imported once for the module."""
+    built: dict[tuple[Path, ...], Path] = {}
+
+    def filled(files: tuple[Path, ...]) -> Path:
+        if files not in built:
+            db = tmp_path_factory.mktemp("pages") / "pages.sqlite"
+            con = store.connect(db)
+            for path in files:
+                ingest.import_file(con, path, settings=load_settings())
+            con.close()
+            built[files] = db
+        return built[files]
+
+    return filled
+
+
 @pytest.fixture
-def app_with_db(tmp_path, monkeypatch):
-    """Return a function that builds an AppTest on a fresh database, optionally filled."""
+def app_with_db(filled_stores, tmp_path, monkeypatch):
+    """Return a function that builds an AppTest on a database of the test's own, optionally filled.
+
+    The database is a copy of one imported once for the module: an import of
+    the 311 export costs seconds, a copy a fraction of one.
+    """
 
     def build(*files: Path) -> AppTest:
-        db = tmp_path / "pages.sqlite"
-        con = store.connect(db)
-        for path in files:
-            ingest.import_file(con, path, settings=load_settings())
-        con.close()
+        db = exports.copy_store(filled_stores(files), tmp_path / "pages.sqlite")
         monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
         # No users file: single-user mode, whatever the developer's data/ holds.
         monkeypatch.setenv("BACKLOG_RADAR_USERS", str(tmp_path / "no-users.json"))
