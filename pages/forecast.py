@@ -32,8 +32,8 @@ horizon = cols[1].slider(
 by = cols[2].selectbox("Split", forecast.SPLITS, key="fc_by")
 backtest = cols[3].selectbox(
     "Backtest origins",
-    (8, 12, 0),
-    key="fc_backtest",
+    (8, 12, 0) if freq == "D" else (20, 8, 0),
+    key=f"fc_backtest_{freq}",
     help="0 skips the scored backtest and uses the default model (the combination); its "
     "intervals are still calibrated on 8 earlier origins.",
 )

@@ -85,10 +85,18 @@ else:
         "analyst role."
     )
 
-profile = whatif.hourly_profile(
-    ui.cached(forecast.history, selection, "H", "region", settings=settings)
+recent = ui.cached(forecast.history, selection, "H", "region", settings=settings)
+today = ui.cached(forecast.same_day, selection, settings=settings)
+weight = today.weight if today is not None else None
+hourly = whatif.today_updated(
+    whatif.expected_hourly(daily, whatif.hourly_profile(recent)), recent, weight
 )
-hourly = whatif.expected_hourly(daily, profile)
+if today is not None:
+    st.caption(
+        f"Today, updated at {today.at:%H:%M}: {today.seen:,.0f} tickets since opening, where "
+        f"the morning forecast expected {today.expected:,.0f}; the rest of today follows "
+        f"({today.factor - 1:+.0%} for the total)."
+    )
 
 st.subheader("Queued work: agents per day", divider="gray")
 st.caption(
@@ -158,7 +166,7 @@ if submitted or st.session_state.get("wi_ran"):
             result = ui.cached(
                 whatif.compare, selection, int(days), staffing.plan_rows(plan), scenario,
                 tuple(st.session_state.get("fc_planned", [])), settings=settings,
-                cancelled=ui.session_ended,
+                cancelled=ui.session_ended, same_day_weight=weight,
             )  # fmt: skip
     except (whatif.ScenarioError, staffing.PlanError, sample.Stopped) as exc:
         st.error(f"No what-if: {ui.md_escape(exc)}", icon=":material/error:")

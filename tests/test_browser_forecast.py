@@ -1,5 +1,6 @@
 """Browser: open the forecast page, add a planned event, see the forecast change and the
-surge alert appear (the real app in Chromium, on a small simulated desk)."""
+surge alert appear; switch to hourly and see the open hours and the error by hour of
+day (the real app in Chromium, on a small simulated desk)."""
 
 from datetime import date
 
@@ -39,12 +40,17 @@ def wait_for_charts(page, count: int) -> None:
     )
 
 
-def test_a_planned_event_changes_the_forecast_and_raises_a_surge_alert(server, page):
+def open_forecast(page, server) -> None:
+    """Open the Forecast page on the whole sample and wait for its first charts."""
     page.goto(server.url + "/?source=sample&period=All")
     page.get_by_test_id("stSidebar").get_by_text("Backlog Radar").wait_for()
     page.get_by_role("link", name="Forecast", exact=True).click()
     page.get_by_role("heading", name="Forecast").wait_for()
     wait_for_charts(page, 2)
+
+
+def test_a_planned_event_changes_the_forecast_and_raises_a_surge_alert(server, page):
+    open_forecast(page, server)
     page.get_by_role("heading", name="Surge alerts").wait_for()
     alerts_before = set(page.get_by_test_id("stAlertContentWarning").all_inner_texts())
     before = card(page, "Forecast tickets, next 28 days")
@@ -76,3 +82,15 @@ def test_a_planned_event_changes_the_forecast_and_raises_a_surge_alert(server, p
     page.get_by_text("Forecast with planned events").first.wait_for()
     assert page.get_by_test_id("stException").count() == 0
     screenshot(page, "forecast_with_event")
+
+
+def test_the_hourly_forecast_shows_the_open_hours_and_the_error_by_hour(server, page):
+    open_forecast(page, server)
+    wait_until_idle(page)
+    page.get_by_text("Hourly", exact=True).click()
+    page.get_by_text("Forecast tickets, next 48 hours").wait_for(timeout=180_000)
+    page.get_by_text("Open hours: ").wait_for()
+    page.get_by_text("scored on open hours").wait_for()
+    page.get_by_text("Backtest error by hour of day").first.wait_for(timeout=60_000)
+    assert page.get_by_test_id("stException").count() == 0
+    screenshot(page, "forecast_hourly")

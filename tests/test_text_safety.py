@@ -54,7 +54,7 @@ def open_names_page(at: AppTest, page: str) -> AppTest:
     """Open ``page`` over the whole history, with the choices that show the most names."""
     open_page(at, page)
     if page == "pages/forecast.py":
-        at.selectbox(key="fc_backtest").set_value(0)
+        at.selectbox(key="fc_backtest_D").set_value(0)
         at.selectbox(key="fc_by").set_value("region").run()
     if page == "pages/events.py":
         # The corpus's one event, the first of a new calendar.

@@ -391,3 +391,22 @@ def test_the_page_refuses_200000_agents_and_runs_nothing(sample_db, monkeypatch)
     assert all("plan" not in frame.value.columns for frame in at.dataframe)
     assert not [b for b in at.button if b.label == "Run the what-if"]
     st.cache_resource.clear()
+
+
+def test_the_rest_of_today_follows_the_arrivals_so_far():
+    """Ten hours at twice the expected rate: with a weight of 1 the rest of today
+    doubles, tomorrow stays as forecast; without a weight, or at midnight, nothing moves."""
+    today = pd.Timestamp("2026-03-04")
+    expected = {"Europe": pd.Series(10.0, index=pd.date_range(today, periods=48, freq="h"))}
+    seen = pd.date_range(today, periods=10, freq="h")
+    history = pd.DataFrame({"series": "Europe", "period": seen, "created": 20.0})
+    updated = whatif.today_updated(expected, history, 1.0)["Europe"]
+    factor = 201 / 101
+    assert (updated.iloc[:10] == 10).all()
+    assert updated.iloc[10:24].to_numpy() == pytest.approx(10 * factor)
+    assert (updated.iloc[24:] == 10).all()
+    half = whatif.today_updated(expected, history, 0.5)["Europe"]
+    assert half.iloc[12] == pytest.approx(10 * factor**0.5)
+    assert whatif.today_updated(expected, history, None)["Europe"].equals(expected["Europe"])
+    midnight = history.assign(period=seen - pd.Timedelta(hours=10))
+    assert whatif.today_updated(expected, midnight, 1.0)["Europe"].equals(expected["Europe"])

@@ -52,6 +52,7 @@ from analytics.forecast.data import (
     history_selection,
     history_shortfall,
     region_shares,
+    same_day,
     series_holidays,
     series_names,
 )
@@ -99,7 +100,13 @@ from analytics.forecast.series import (
     observed_span,
     shortfall,
 )
-from analytics.forecast.surges import describe_surge, next_surge, normal_capacity, surges
+from analytics.forecast.surges import (
+    SURGE_ORIGINS,
+    describe_surge,
+    next_surge,
+    normal_capacity,
+    surges,
+)
 
 __all__ = [
     "CALIBRATION_ORIGINS",
@@ -128,6 +135,7 @@ __all__ = [
     "QUANTILES",
     "SEASON",
     "SPLITS",
+    "SURGE_ORIGINS",
     "USES_REGRESSORS",
     "Z80",
     "Z95",
@@ -159,6 +167,7 @@ __all__ = [
     "origins_for",
     "profile_for",
     "region_shares",
+    "same_day",
     "series_holidays",
     "series_names",
     "shortfall",

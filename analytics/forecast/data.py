@@ -16,7 +16,8 @@ import pandas as pd
 from analytics import metrics, store
 from analytics.forecast.features import holiday_days
 from analytics.forecast.fit import fit_series
-from analytics.forecast.hourly import fit_hourly, opening_for
+from analytics.forecast.hourly import fit_hourly, morning_origin, opening_for
+from analytics.forecast.sameday import DayUpdate
 from analytics.forecast.series import (
     HORIZONS,
     SPLITS,
@@ -119,13 +120,16 @@ def forecast_series(
     name: str,
     backtest: int,
     settings: Settings,
+    models: tuple[str, ...] | None = None,
 ) -> SeriesForecast | None:
     """Return the forecast of one series of the selection (None when its history is too
     short: :func:`history_shortfall` says why).
 
-    The history runs up to the selection's end (up to 3 years daily, 8 weeks
+    The history runs up to the selection's end (up to 3 years daily, 12 weeks
     hourly), whatever the period's start: a forecast "as of" a past date only
-    ever sees what was known then.
+    ever sees what was known then. ``models`` limits the candidates (default: all).
+    Hourly, a history that ends during today after the desk opened is forecast
+    from this morning, with today's update (:func:`analytics.forecast.fit_hourly`).
     """
     everything = history(con, selection, freq, by, settings)
     frame = everything[everything["series"] == name]
@@ -141,14 +145,44 @@ def forecast_series(
     first, last = y.index[0].date(), (y.index[-1] + pd.Timedelta(days=horizon + 1)).date()
     holidays = series_holidays(settings, name, by, first, last)
     events = calendar_events(con, name, by, selection.source)
+    args = {"holidays": holidays, "events": events, "name": name, "models": models}
     if freq == "H":
-        fc = fit_hourly(y, horizon, backtest, holidays=holidays, events=events, name=name,
-                        opening=opening_for(settings, name, y))  # fmt: skip
+        fc = fit_hourly(y, horizon, backtest, opening=opening_for(settings, name, y), **args)
     else:
-        fc = fit_series(y, freq, horizon, backtest, holidays=holidays, events=events, name=name)
+        fc = fit_series(y, freq, horizon, backtest, **args)
     resolved = frame["resolved"].to_numpy(dtype=float)
     fc.history["resolved"] = resolved[-len(fc.history) :]
     return fc
+
+
+# The same-day update of staffing and the what-if: the hourly total's day split (the
+# day, then its hours, as staffing splits its daily forecast), 48 hours ahead, its
+# weight learned on 20 scored origins (the Forecast page's hourly default).
+SAME_DAY_HORIZON = 48
+SAME_DAY_ORIGINS = 20
+SAME_DAY_MODELS = ("seasonal_naive", "day_split")
+
+
+def same_day(
+    con: duckdb.DuckDBPyConnection, selection: metrics.Selection, settings: Settings
+) -> DayUpdate | None:
+    """Return today's update of the hourly forecast of the total, or None when the
+    history does not end during today after the desk opened (or too short a backtest
+    to learn the update from); only then does it fit the hourly models."""
+    frame = history(con, selection, "H", "total", settings)
+    if frame.empty:
+        return None
+    y = pd.Series(
+        frame["created"].to_numpy(dtype=float),
+        index=pd.DatetimeIndex(frame["period"]).tz_localize(None),
+    ).asfreq("h", fill_value=0.0)
+    if morning_origin(y, opening_for(settings, "total", y)) is None:
+        return None
+    fc = forecast_series(
+        con, selection, "H", SAME_DAY_HORIZON, "total", "total", SAME_DAY_ORIGINS, settings,
+        models=SAME_DAY_MODELS,
+    )  # fmt: skip
+    return fc.today if fc is not None else None
 
 
 def history_shortfall(

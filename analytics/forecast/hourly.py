@@ -34,6 +34,18 @@ def opening_for(settings: Settings, name: str, y: pd.Series) -> OpeningHours | N
     return from_schedule(settings.schedules[schedule].week, schedule, y)
 
 
+def morning_origin(y: pd.Series, opening: OpeningHours | None) -> tuple[int, int] | None:
+    """Return ``(origin, lead)`` of today's morning forecast when the hourly ``y`` ends
+    during today, after the desk opened (the origin before today's opening, the hours
+    from it to the opening); else None."""
+    at = y.index[-1] + pd.Timedelta(hours=1)
+    midnight = np.flatnonzero(y.index == at.normalize())
+    if not len(midnight):
+        return None
+    spot = day_origin(opening or infer_opening(y), y.index, int(midnight[0]))
+    return spot if spot is not None and spot[0] + spot[1] < len(y) else None
+
+
 def fit_hourly(
     y: pd.Series,
     horizon: int,
@@ -50,13 +62,11 @@ def fit_hourly(
     after today's opening: the morning's forecast, its remaining hours updated."""
     args = {"holidays": holidays, "events": events, "name": name, "opening": opening,
             "models": models}  # fmt: skip
-    known = opening or infer_opening(y)
-    at = y.index[-1] + pd.Timedelta(hours=1)
-    midnight = np.flatnonzero(y.index == at.normalize())
-    spot = day_origin(known, y.index, int(midnight[0])) if len(midnight) and origins else None
-    if spot is None or spot[0] + spot[1] >= len(y):
+    spot = morning_origin(y, opening) if origins else None
+    if spot is None:
         return fit_series(y, "H", horizon, origins, **args)
     origin, lead = spot
+    at = y.index[-1] + pd.Timedelta(hours=1)
     fc = fit_series(y.iloc[:origin], "H", horizon + len(y) - origin, origins, **args)
     weight = learned_weight(day_pairs(fc, len(y) - origin - lead))
     if weight is None:

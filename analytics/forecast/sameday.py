@@ -70,15 +70,26 @@ def update_today(
     )  # fmt: skip
 
 
-def _first_days(fc: SeriesForecast) -> pd.DataFrame:
-    """Return the chosen model's scored backtest rows of each origin's first day, with
-    ``hour``: hours since the opening."""
+def _forecast_days(fc: SeriesForecast) -> pd.DataFrame:
+    """Return the chosen model's scored backtest rows with, for each (origin, day):
+    ``day`` (days since the history's start), ``hour`` (hours since that day's first
+    scored hour), ``end`` (the position after its last hour) and ``first`` (True on
+    the day the origin opens to)."""
     pred = fc.predictions
+    columns = ["origin", "day", "hour", "end", "first", "actual", "mean"]
     if pred.empty or "scored" not in pred:
-        return pred.assign(hour=pd.Series(dtype=int))
+        return pd.DataFrame(columns=columns)
     rows = pred[(pred["model"] == fc.chosen) & pred["scored"].astype(bool)]
-    first = rows.groupby("origin")["step"].transform("min")
-    return rows[rows["step"] < first + 24].assign(hour=rows["step"] - first)
+    start = pd.Timestamp(fc.history["period"].iloc[0]).hour
+    position = rows["origin"] + rows["step"] - 1
+    rows = rows.assign(day=(start + position) // 24, position=position)
+    group = rows.groupby(["origin", "day"])["position"]
+    rows = rows.assign(
+        hour=rows["position"] - group.transform("min"),
+        end=group.transform("max") + 1,
+        first=rows["day"] == rows.groupby("origin")["day"].transform("min"),
+    )
+    return rows[columns]
 
 
 def _log_ratio(frame: pd.DataFrame) -> float:
@@ -87,46 +98,57 @@ def _log_ratio(frame: pd.DataFrame) -> float:
 
 def learned_weight(pairs: list[tuple[float, float]]) -> float | None:
     """Return how much of the morning's log busyness carries into the rest of the day:
-    the least-squares slope through the origin of the rest's log ratio on the morning's,
-    over earlier days ``(morning, rest)``, within [0, 1]; None with too few days."""
+    the least-squares slope of the rest's log ratio on the morning's, over earlier days
+    ``(morning, rest)``, within [0, 1]; None with too few days."""
     if len(pairs) < MIN_DAYS_SEEN:
         return None
     seen, rest = np.array(pairs).T
-    if not np.any(seen):
+    spread = np.sum((seen - seen.mean()) ** 2)
+    if not spread:
         return 0.0
-    return float(np.clip(np.sum(seen * rest) / np.sum(seen**2), 0.0, 1.0))
+    slope = np.sum((seen - seen.mean()) * (rest - rest.mean())) / spread
+    return float(np.clip(slope, 0.0, 1.0))
+
+
+def _pairs(days: pd.DataFrame, hours_open: int) -> pd.DataFrame:
+    """Return ``origin, end, first, morning, rest`` per forecast day: the log busyness of
+    its first ``hours_open`` scored hours and of the hours after them."""
+    out = []
+    for (origin, _), day in days.groupby(["origin", "day"], sort=True):
+        seen, rest = day[day["hour"] < hours_open], day[day["hour"] >= hours_open]
+        if len(seen) and len(rest):
+            out.append((origin, day["end"].iat[0], day["first"].iat[0],
+                        _log_ratio(seen), _log_ratio(rest), seen, rest))  # fmt: skip
+    return pd.DataFrame(out, columns=["origin", "end", "first", "morning", "rest", "seen", "after"])
 
 
 def day_pairs(fc: SeriesForecast, hours_open: int) -> list[tuple[float, float]]:
-    """Return ``(morning, rest)`` log busyness of each backtest origin's first day: the
-    first ``hours_open`` hours after opening and the hours after them."""
-    out = []
-    for _, day in _first_days(fc).groupby("origin", sort=True):
-        seen, rest = day[day["hour"] < hours_open], day[day["hour"] >= hours_open]
-        if len(seen) and len(rest):
-            out.append((_log_ratio(seen), _log_ratio(rest)))
-    return out
+    """Return ``(morning, rest)`` log busyness of every day the backtest forecast (each
+    origin's two days, 48 hours ahead): its first ``hours_open`` hours after opening,
+    and the hours after them."""
+    pairs = _pairs(_forecast_days(fc), hours_open)
+    return list(zip(pairs["morning"], pairs["rest"], strict=True))
 
 
 def update_backtest(fc: SeriesForecast, hours_open: int) -> dict[str, float] | None:
     """Return the rest-of-day error of the morning forecast and of its update
     ``hours_open`` hours after opening, over the backtest's origins (mean absolute
-    error on the scored hours of the first day): ``morning_mae``, ``updated_mae``,
-    ``gain`` (1 - updated / morning) and ``days``; None when there are too few.
+    error on the scored hours of each origin's first day): ``morning_mae``,
+    ``updated_mae``, ``gain`` (1 - updated / morning) and ``days``; None when
+    there are too few.
 
-    Each origin's update learns its weight from the origins before it only.
+    Each origin's update learns its weight from the days that had ended by then.
     """
-    morning, updated, past = [], [], []
-    for _, day in _first_days(fc).groupby("origin", sort=True):
-        seen, rest = day[day["hour"] < hours_open], day[day["hour"] >= hours_open]
-        if not len(seen) or not len(rest):
+    pairs = _pairs(_forecast_days(fc), hours_open)
+    morning, updated = [], []
+    for row in pairs[pairs["first"].astype(bool)].itertuples():
+        known = pairs[pairs["end"] <= row.origin]
+        weight = learned_weight(list(zip(known["morning"], known["rest"], strict=True)))
+        if weight is None:
             continue
-        weight = learned_weight(past)
-        if weight is not None:
-            factor = np.exp(weight * _log_ratio(seen))
-            morning.append(np.abs(rest["actual"] - rest["mean"]).to_numpy())
-            updated.append(np.abs(rest["actual"] - factor * rest["mean"]).to_numpy())
-        past.append((_log_ratio(seen), _log_ratio(rest)))
+        factor = np.exp(weight * row.morning)
+        morning.append(np.abs(row.after["actual"] - row.after["mean"]).to_numpy())
+        updated.append(np.abs(row.after["actual"] - factor * row.after["mean"]).to_numpy())
     if not morning:
         return None
     before, after = float(np.concatenate(morning).mean()), float(np.concatenate(updated).mean())

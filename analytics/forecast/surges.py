@@ -164,6 +164,15 @@ def describe_surge(row) -> str:
     )
 
 
+# Scored origins of the daily forecast behind the overview's surge line and the weekly
+# report: the backtested choice, not the default model. On a real desk's held-out
+# daily counts the default model scored 12% better than seasonal naive and the
+# backtested choice 23%; the backtest costs about what the default model's
+# calibration origins do (6 s against 8 s on the sample's total), and the app
+# caches it per data version.
+SURGE_ORIGINS = 8
+
+
 def next_surge(
     con: duckdb.DuckDBPyConnection,
     selection: metrics.Selection,
@@ -174,9 +183,9 @@ def next_surge(
 ) -> str | None:
     """Return the overview's one line about the next daily surge of the total, or None.
 
-    Uses the default model without a backtest, so it costs one fit.
+    Uses the model a backtest of :data:`SURGE_ORIGINS` origins chooses.
     """
-    fc = forecast_series(con, selection, "D", horizon, "total", "total", 0, settings)
+    fc = forecast_series(con, selection, "D", horizon, "total", "total", SURGE_ORIGINS, settings)
     if fc is None:
         return None
     found = surges(fc, margin=margin, target_hours=settings.sla_target_hours * 4)

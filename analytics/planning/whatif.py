@@ -173,6 +173,36 @@ def expected_hourly(
     return out
 
 
+def today_updated(
+    hourly: Mapping[str, pd.Series], history: pd.DataFrame, weight: float | None
+) -> dict[str, pd.Series]:
+    """Return ``hourly`` (expected tickets per hour and series, from today) with the rest
+    of today updated from today's arrivals so far in ``history`` (``series, period,
+    created``, up to the current hour): each series' day scaled by its busyness,
+    ``exp(weight * log((seen + 1) / (expected + 1)))`` (the same-day update of the
+    hourly forecast, :mod:`analytics.forecast.sameday`).
+
+    Unchanged without a ``weight``, or when the history does not end during the
+    first day of ``hourly``.
+    """
+    out = dict(hourly)
+    if weight is None or history.empty or not out:
+        return out
+    at = pd.Timestamp(history["period"].max()).tz_localize(None) + pd.Timedelta(hours=1)
+    day = at.normalize()
+    for series, expected in hourly.items():
+        if at.hour == 0 or expected.index[0] != day:
+            return dict(hourly)
+        mine = history[history["series"] == series]
+        when = pd.DatetimeIndex(mine["period"]).tz_localize(None)
+        seen = float(mine.loc[(when >= day) & (when < at), "created"].sum())
+        before = float(expected[(expected.index >= day) & (expected.index < at)].sum())
+        factor = float(np.exp(weight * np.log((seen + 1) / (before + 1))))
+        rest = (expected.index >= at) & (expected.index < day + pd.Timedelta(days=1))
+        out[series] = expected.where(~rest, expected * factor)
+    return out
+
+
 def shifts(
     plan: pd.DataFrame, team: str, first: date, days: int, scenario: Scenario = Scenario()
 ) -> pd.DataFrame:
@@ -353,6 +383,7 @@ def compare(
     planned: tuple[fc.PlannedEvent, ...] = (),
     settings: Settings | None = None,
     cancelled: Callable[[], bool] | None = None,
+    same_day_weight: float | None = None,
 ) -> dict:
     """Return the baseline plan and the scenario side by side over the next ``days``.
 
@@ -361,7 +392,9 @@ def compare(
     on it; see :func:`analytics.planning.staffing.plan_rows`). Returns ``{"baseline":
     frame, "scenario": frame, "percentiles": frame}``; frames from
     :func:`summary` with a ``date``. The run stops after the setting
-    ``staffing.whatif_seconds``, or when ``cancelled()`` turns True.
+    ``staffing.whatif_seconds``, or when ``cancelled()`` turns True. With a
+    ``same_day_weight`` (the hourly forecast's :class:`~analytics.forecast.DayUpdate`),
+    the rest of today follows today's arrivals so far (:func:`today_updated`).
     """
     settings = settings or load_settings()
     low, high = fc.HORIZONS["D"]
@@ -372,13 +405,15 @@ def compare(
     check_planned(planned)
     budget = queue.Budget(settings.forecast.whatif_seconds, cancelled, label="the what-if")
     try:
-        return _compare(con, selection, days, frame, scenario, planned, settings, budget)
+        return _compare(
+            con, selection, days, frame, scenario, planned, settings, budget, same_day_weight
+        )
     except queue.Stopped as exc:
         log.warning("%s (source %s)", exc, selection.source)
         raise
 
 
-def _compare(con, selection, days, plan, scenario, planned, settings, budget) -> dict:
+def _compare(con, selection, days, plan, scenario, planned, settings, budget, weight) -> dict:
     daily = _daily_forecasts(con, selection, days, scenario, planned, settings, budget)
     if not daily["base"]:
         raise ScenarioError("no region of this selection has a forecast to simulate")
@@ -386,7 +421,7 @@ def _compare(con, selection, days, plan, scenario, planned, settings, budget) ->
     profile = hourly_profile(history[history["series"].isin(list(daily["base"]))])
     out: dict = {"rows": []}
     for key, prefix, scen in (("baseline", "base", Scenario()), ("scenario", "alt", scenario)):
-        hourly = expected_hourly(daily[prefix], profile)
+        hourly = today_updated(expected_hourly(daily[prefix], profile), history, weight)
         tickets = run(hourly, plan, scen, selection.tz, budget=budget)
         first = next(iter(daily[prefix].values()))["period"].iloc[0]
         frame = summary(tickets, days)

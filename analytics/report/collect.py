@@ -222,7 +222,9 @@ def daily_forecast(
         from analytics import forecast
 
         by, name = ("region", selection.regions[0]) if selection.regions else ("total", "total")
-        fc = forecast.forecast_series(con, selection, "D", days, by, name, 0, settings)
+        fc = forecast.forecast_series(
+            con, selection, "D", days, by, name, forecast.SURGE_ORIGINS, settings
+        )
         if fc is None:
             return None, empty, "not enough history for a forecast"
         frame = fc.forecast.head(days).copy()
