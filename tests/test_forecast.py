@@ -386,6 +386,7 @@ def test_the_cli_backtests_and_writes_a_csv(sample_db, tmp_path, capsys):
     assert total["models"]["seasonal_naive"]["coverage80"] is not None
     # Added fields: the models' own coverage beside the calibrated one.
     assert {"coverage80", "raw_coverage80", "raw_coverage95"} <= set(total["models"]["mstl"])
+    assert total["open_hours"]  # the hours the backtest scored, as people write them
     frame = pd.read_csv(out)
     assert len(frame) == 48 and list(frame.columns)[:3] == ["series", "model", "period"]
 

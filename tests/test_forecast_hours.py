@@ -164,6 +164,10 @@ def test_a_busy_morning_raises_the_rest_of_the_day():
     assert (updated[morning > 0] > morning[morning > 0]).all()
     assert (updated[morning == 0] == 0).all()
     assert len(fc.history) == len(y)
+    payload = fc.to_dict()
+    assert payload["open_hours"] == "Mon-Fri 08-18"
+    assert payload["today"]["updated_at"] == f"{fc.today.at:%Y-%m-%dT%H}:00"
+    assert payload["today"]["factor"] == pytest.approx(fc.today.factor, abs=1e-4)
 
 
 def test_a_desk_open_around_the_clock_is_forecast_from_midnight():

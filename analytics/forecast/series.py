@@ -91,7 +91,7 @@ class SeriesForecast:
             }
             for row in self.scores.itertuples()
         }
-        return {
+        out = {
             "name": self.name,
             "chosen": self.chosen,
             "note": self.note or None,
@@ -106,6 +106,16 @@ class SeriesForecast:
                 for row in self.forecast.itertuples()
             ],
         }
+        if self.opening is not None:
+            out["open_hours"] = self.opening.describe()
+        if self.today is not None:
+            out["today"] = {
+                "updated_at": self.today.at.strftime(fmt),
+                "seen": round(self.today.seen, 2),
+                "expected": round(self.today.expected, 2),
+                "factor": round(self.today.factor, 4),
+            }
+        return out
 
 
 def _num(value) -> float | None:
