@@ -159,6 +159,7 @@ def test_response_times_page_draws_every_chart(server, page):
 def test_staffing_plans_the_logs_own_locations_and_runs_the_what_if(server, page):
     open_page(page, server, "Staffing and what-if")
     wait_for_charts(page, 2)
+    wait_until_idle(page)
     team = page.get_by_role("combobox", name="Team")
     team.click()
     options = set(page.get_by_role("option").all_inner_texts())

@@ -45,8 +45,9 @@ def origins_for(n: int, freq: str, horizon: int, count: int) -> list[int]:
     return daily_plan(n, horizon, count, 0).cuts
 
 
-# Origins before the scored ones whose errors only calibrate the intervals, and the
-# fewest out-of-sample errors an interval is calibrated from (fewer: the model's own).
+# Origins before the scored ones whose errors only calibrate the intervals (and the
+# sliding window of origins every calibration reads), and the fewest out-of-sample
+# errors an interval is calibrated from (fewer: the model's own).
 CALIBRATION_ORIGINS = 8
 MIN_CALIBRATION = 14
 LEVELS = {"80": 0.8, "95": 0.95}
@@ -217,9 +218,12 @@ def score_origins(
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float] | None]]:
     """Return the error rows of the ``scored`` origins, and each model's final calibration.
 
-    Each scored origin's intervals are calibrated from the errors of the origins
-    whose whole span had been observed by then (split-conformal on a rolling
-    origin): no origin's interval ever uses data after it. Only the steps the
+    Each scored origin's intervals are calibrated from the errors of the last
+    :data:`CALIBRATION_ORIGINS` origins whose whole span had been observed by
+    then (split-conformal on a rolling origin and a sliding window: the spread
+    follows the recent weeks, so a holiday's large errors stop widening the
+    ordinary weeks after it, and a calm month's small ones stop narrowing a
+    busy one): no origin's interval ever uses data after it. Only the steps the
     plan scores (open hours) calibrate; both the calibrated and the model's own
     intervals are scored, and every row says whether it counts (``scored``).
     """
@@ -237,7 +241,7 @@ def score_origins(
         # Calibrated bounds stay within the envelope of the data before their origin.
         ceiling = envelope(values[:cut], m).bound_ceiling(span)
         scale = _scale(values[:cut], m, plan.counted[cut])
-        seen = [c for c in plan.cuts if c + plan.spans[c] <= cut]
+        seen = [c for c in plan.cuts if c + plan.spans[c] <= cut][-CALIBRATION_ORIGINS:]
         for model in models:
             pred = raw.get((model, cut))
             if pred is None:
@@ -249,7 +253,9 @@ def score_origins(
                 _error_rows(model, cut, actual, pred, cal, scale, plan.scored[cut], factors)
             )
     final = {
-        model: calibration_factors(scores[(model, c)] for c in plan.cuts if (model, c) in scores)
+        model: calibration_factors(
+            scores[(model, c)] for c in plan.cuts[-CALIBRATION_ORIGINS:] if (model, c) in scores
+        )
         for model in models
     }
     err = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_ERROR_COLUMNS)
