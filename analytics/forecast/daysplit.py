@@ -139,7 +139,7 @@ def daily_fit(totals: np.ndarray, xd: np.ndarray) -> DailyFit:
 
 
 @guarded
-def day_split(y, x, m, fixed=None) -> Fit:  # noqa: ARG001 (re-estimated: it is cheap)
+def day_split(y, x, m, fixed=None) -> Fit:
     """Forecast the days, then split each by its weekday's hourly profile (hourly only).
 
     The days are the complete local days of the hourly history, their log1p
@@ -151,6 +151,7 @@ def day_split(y, x, m, fixed=None) -> Fit:  # noqa: ARG001 (re-estimated: it is 
     it from the hours seen). Spread on log1p: the day's forecast spread and the
     spread of the split of a known day, in quadrature.
     """
+    del fixed  # re-estimated at every origin: the fit is a few least-squares solves
     days, day_index, partial = complete_days(y)
     if len(days) < MIN_DAYS:
         raise ValueError("day_split needs three weeks of complete days")

@@ -220,11 +220,7 @@ def fit_series(
     step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
     future_index = pd.date_range(y.index[-1] + step, periods=horizon, freq=step)
     x_all = design(y.index.append(future_index), freq, holidays, events, origin=y.index[0])
-    if freq == "H":
-        plan = hourly_plan(y, future_index, horizon, origins + CALIBRATION_ORIGINS, opening)
-        opening = opening or infer_opening(y)
-    else:
-        plan = daily_plan(len(y), horizon, origins + CALIBRATION_ORIGINS, horizon)
+    plan, opening = _plan(y, freq, horizon, origins + CALIBRATION_ORIGINS, future_index, opening)
     if not plan.cuts:
         fc = _not_backtested(y, freq, horizon, name, future_index, x_all, plan)
         fc.opening = opening
@@ -257,6 +253,22 @@ def fit_series(
         rejected=rejected,
         opening=opening,
     )
+
+
+def _plan(
+    y: pd.Series,
+    freq: str,
+    horizon: int,
+    count: int,
+    future_index: pd.DatetimeIndex,
+    opening: OpeningHours | None,
+) -> tuple[Plan, OpeningHours | None]:
+    """Return the backtest's plan of ``count`` origins, and the opening hours of an
+    hourly series (given, else inferred from the whole history; None daily)."""
+    if freq == "D":
+        return daily_plan(len(y), horizon, count, horizon), None
+    plan = hourly_plan(y, future_index, horizon, count, opening)
+    return plan, opening or infer_opening(y)
 
 
 def _checked(y: pd.Series, freq: str) -> pd.Series:
