@@ -194,3 +194,17 @@ def test_opening_hours_come_from_a_named_schedule(tmp_path):
     path.write_text('[forecast.opening_hours]\ntotal = "nowhere"\n')
     with pytest.raises(SettingsError, match="forecast.opening_hours names unknown schedules"):
         load_settings({"BACKLOG_RADAR_CONFIG": str(path)})
+
+
+def test_a_quiet_desk_at_its_usual_pace_has_no_hourly_surge():
+    """A ticket every third hour, at hours that move from week to week: each hour of the
+    week resolves one ticket in a third of the weeks, so its median is 0 and made every
+    forecast ticket a surge; its mean, a third, does not."""
+    index = pd.date_range("2025-01-06", periods=6 * 168, freq="h")
+    position = np.arange(len(index))
+    y = pd.Series(((position + position // 168) % 3 == 0).astype(float), index=index)
+    fc = forecast.fit_series(y, "H", 48, 0, models=("seasonal_naive",))
+    assert forecast.normal_capacity(fc) == pytest.approx(np.full(48, 1 / 3))
+    usual = fc.forecast.assign(mean=1 / 3, lo80=0.0, hi80=1.0, lo95=0.0, hi95=2.0)
+    assert forecast.surges(fc, usual, margin=0.2).empty
+    assert len(forecast.surges(fc, usual.assign(mean=1.0), margin=0.2)) == 1
