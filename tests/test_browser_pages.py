@@ -162,6 +162,8 @@ def test_staffing_plans_the_logs_own_locations_and_runs_the_what_if(server, page
     wait_until_idle(page)
     team = page.get_by_role("combobox", name="Team")
     team.click()
+    # The list draws after the click: on a loaded machine, not at once.
+    page.get_by_role("option").first.wait_for()
     options = set(page.get_by_role("option").all_inner_texts())
     page.keyboard.press("Escape")
     # The log's own locations (its busiest eleven), none of the sample's regions.
