@@ -157,10 +157,14 @@ def test_response_times_page_draws_every_chart(server, page):
 
 
 def test_staffing_plans_the_logs_own_locations_and_runs_the_what_if(server, page):
+    # A tall window: the team list opens downwards, and the list draws only the
+    # options that fit on the screen.
+    page.set_viewport_size({"width": 1400, "height": 2400})
     open_page(page, server, "Staffing and what-if")
     wait_for_charts(page, 2)
     wait_until_idle(page)
     team = page.get_by_role("combobox", name="Team")
+    team.scroll_into_view_if_needed()
     team.click()
     # The list draws after the click: on a loaded machine, not at once.
     page.get_by_role("option").first.wait_for()
