@@ -77,6 +77,7 @@ from analytics.forecast.planned import (
 )
 from analytics.forecast.sameday import (
     DayUpdate,
+    busyness,
     day_pairs,
     error_by_hour,
     learned_weight,
@@ -115,6 +116,7 @@ __all__ = [
     "TRICKLE",
     "DayUpdate",
     "OpeningHours",
+    "busyness",
     "day_pairs",
     "error_by_hour",
     "fit_hourly",

@@ -132,14 +132,27 @@ def forecast_series(
     from this morning, with today's update (:func:`analytics.forecast.fit_hourly`).
     """
     everything = history(con, selection, freq, by, settings)
-    frame = everything[everything["series"] == name]
-    if _source_shortfall(everything, freq) or shortfall(arrival_span(frame["created"]), freq):
-        return None
+    return _fit_history(con, selection, everything, freq, horizon, by, name, backtest,
+                        settings, models)  # fmt: skip
+
+
+def _counts(frame: pd.DataFrame, freq: str) -> pd.Series:
+    """Return the arrivals of one series of a history frame on a regular local index."""
     y = pd.Series(
         frame["created"].to_numpy(dtype=float),
         index=pd.DatetimeIndex(frame["period"]).tz_localize(None),
     )
-    y = y.asfreq("D" if freq == "D" else "h", fill_value=0.0)
+    return y.asfreq("D" if freq == "D" else "h", fill_value=0.0)
+
+
+def _fit_history(
+    con, selection, everything, freq, horizon, by, name, backtest, settings, models
+) -> SeriesForecast | None:
+    """Return :func:`forecast_series` of a history frame already read from the store."""
+    frame = everything[everything["series"] == name]
+    if _source_shortfall(everything, freq) or shortfall(arrival_span(frame["created"]), freq):
+        return None
+    y = _counts(frame, freq)
     lo, hi = HORIZONS[freq]
     horizon = int(min(max(horizon, lo), hi))
     first, last = y.index[0].date(), (y.index[-1] + pd.Timedelta(days=horizon + 1)).date()
@@ -169,18 +182,15 @@ def same_day(
     """Return today's update of the hourly forecast of the total, or None when the
     history does not end during today after the desk opened (or too short a backtest
     to learn the update from); only then does it fit the hourly models."""
-    frame = history(con, selection, "H", "total", settings)
-    if frame.empty:
+    everything = history(con, selection, "H", "total", settings)
+    if everything.empty:
         return None
-    y = pd.Series(
-        frame["created"].to_numpy(dtype=float),
-        index=pd.DatetimeIndex(frame["period"]).tz_localize(None),
-    ).asfreq("h", fill_value=0.0)
+    y = _counts(everything[everything["series"] == "total"], "H")
     if morning_origin(y, opening_for(settings, "total", y)) is None:
         return None
-    fc = forecast_series(
-        con, selection, "H", SAME_DAY_HORIZON, "total", "total", SAME_DAY_ORIGINS, settings,
-        models=SAME_DAY_MODELS,
+    fc = _fit_history(
+        con, selection, everything, "H", SAME_DAY_HORIZON, "total", "total", SAME_DAY_ORIGINS,
+        settings, SAME_DAY_MODELS,
     )  # fmt: skip
     return fc.today if fc is not None else None
 

@@ -43,6 +43,13 @@ class DayUpdate:
     forecast: pd.DataFrame
 
 
+def busyness(seen: float, expected: float, weight: float) -> float:
+    """Return the day's busyness factor: ``exp(weight * log((seen + 1) / (expected + 1)))``,
+    ``seen`` arrivals where ``expected`` were forecast, the morning's log ratio times the
+    learned ``weight``."""
+    return float(np.exp(weight * np.log((seen + 1) / (expected + 1))))
+
+
 def update_today(
     morning: pd.DataFrame, arrivals: pd.Series, at: pd.Timestamp, weight: float
 ) -> DayUpdate:
@@ -60,7 +67,7 @@ def update_today(
     seen_hours = arrivals[(arrivals.index >= day) & (arrivals.index < at)]
     before = today & (periods < at)
     expected, seen = float(morning.loc[before, "mean"].sum()), float(seen_hours.sum())
-    factor = float(np.exp(weight * np.log((seen + 1) / (expected + 1))))
+    factor = busyness(seen, expected, weight)
     rest = morning[today & (periods >= at)].copy()
     for column in FORECAST_COLUMNS:
         rest[column] = rest[column] * factor

@@ -197,7 +197,7 @@ def today_updated(
         when = pd.DatetimeIndex(mine["period"]).tz_localize(None)
         seen = float(mine.loc[(when >= day) & (when < at), "created"].sum())
         before = float(expected[(expected.index >= day) & (expected.index < at)].sum())
-        factor = float(np.exp(weight * np.log((seen + 1) / (before + 1))))
+        factor = fc.busyness(seen, before, weight)
         rest = (expected.index >= at) & (expected.index < day + pd.Timedelta(days=1))
         out[series] = expected.where(~rest, expected * factor)
     return out
