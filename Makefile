@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # second test worker) on a 2-core machine, and run 5-10x slower for it.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: run test test-fast lint bench sample chromium postgresql clean
+.PHONY: run test test-fast lint bench sample chromium postgresql nginx clean
 
 # The app and the worker that runs the scheduled jobs of backlog_radar.toml;
 # stopping make (Ctrl-C) stops both.
@@ -61,11 +61,22 @@ postgresql:
 		else echo "PostgreSQL is missing: install postgresql"; exit 1; fi; \
 	fi
 
+# The tests of several app servers behind a proxy run Debian's nginx binary
+# with a config of their own on a loopback port (tests/nginx.py); they never
+# use the system's nginx service, which installing the package may start.
+nginx:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+		if command -v apt-get >/dev/null; then \
+			$(SUDO) apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx; \
+		else echo "nginx is missing: install nginx"; exit 1; fi; \
+	fi
+
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint chromium postgresql
+test: lint chromium postgresql nginx
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 # Everything but the browser tests (marked slow): a few minutes, for the edit-test loop.
@@ -78,6 +89,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_metrics.py
 	$(PY) benchmarks/bench_forecast.py
 	$(PY) benchmarks/bench_pages_browser.py
+	$(PY) benchmarks/bench_load.py --serve
 
 clean:
 	rm -rf $(VENV) data/sample $(DB) $(DB)-wal $(DB)-shm $(DB).files tests/artifacts

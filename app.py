@@ -7,6 +7,9 @@ import ui
 st.set_page_config(page_title="Backlog Radar", page_icon=":material/radar:", layout="wide")
 # The store first: sign-in reads it too. A catalog that is down is one line,
 # and the next run tries again.
+# Model fits run beside the pages, in processes of their own: a fit holds its
+# process for seconds, and one process serves every session.
+ui.start_fit_workers()
 if problem := ui.store_problem():
     st.error(ui.md_escape(problem), icon=":material/cloud_off:")
     st.stop()

@@ -4,12 +4,20 @@ The pages are ``app.py``'s; this file puts the HTTP layer of :mod:`web` around
 them (host guard, framing headers, sign-in form and cookie, upload permits).
 """
 
+import gc
 import os
 
 import streamlit as st
 from starlette.middleware import Middleware
 
+import ui  # noqa: F401  (the libraries every page uses, loaded before the freeze below)
 import web
+
+# The server keeps its libraries alive for its whole life, and Python's cycle
+# collector walked all their objects again at every full collection: two thirds
+# of a cached page's run. Frozen objects are never walked; the pages' own
+# short-lived objects are collected as before.
+gc.freeze()
 
 # What the app writes (the store, its log, the session key) is company data.
 os.umask(0o077)

@@ -35,6 +35,7 @@ NAME = "replica"
 _TABLES = ("tickets", "events")
 _REGISTRY: dict[str, _Replica] = {}
 _REGISTRY_LOCK = threading.Lock()
+_ATTACH_LOCK = threading.Lock()
 # Connection -> its copy, so that a page's sync asks the catalog one question
 # (the latest snapshot), not two: looking the copy up in duckdb_databases()
 # starts a DuckLake transaction of its own, as long as the lookup itself.
@@ -64,7 +65,10 @@ def sync(con: duckdb.DuckDBPyConnection) -> int:
     stamp = catalog_stamp(replica.catalog_file)
     if stamp is not None and stamp == replica.stamp:
         return replica.snapshot
-    latest = db.data_version(con)
+    # On a cursor of its own: the app's sessions share ``con`` across threads,
+    # and one DuckDB connection runs one statement at a time.
+    with db.cursor(con) as cur:
+        latest = db.data_version(cur)
     with replica.lock:
         if latest != replica.snapshot:
             replica.snapshot = _refresh(con, replica)
@@ -101,17 +105,24 @@ def catalog_stamp(catalog_file: Path | None) -> tuple | None:
 
 def use(cur: duckdb.DuckDBPyConnection) -> None:
     """Make the copy ``cur``'s default catalog: its ``tickets`` and ``events`` are the copy's."""
-    _attached(cur)
-    cur.execute(f"use {NAME}")
+    try:
+        cur.execute(f"use {NAME}")
+    except duckdb.CatalogException:
+        # Attaching is the database's, not the cursor's: only the first asks for it.
+        _attached(cur)
+        cur.execute(f"use {NAME}")
 
 
 def _attached(con: duckdb.DuckDBPyConnection) -> _Replica:
     """Return the copy attached to ``con``'s database, attaching a new one if needed."""
     if (known := _BY_CONNECTION.get(con)) is not None:
         return known
-    replica = _attach(con)
-    _BY_CONNECTION[con] = replica
-    return replica
+    # Sessions that start together all find no copy: one attaches it, the others wait.
+    with _ATTACH_LOCK:
+        if (known := _BY_CONNECTION.get(con)) is None:
+            with db.cursor(con) as cur:
+                known = _BY_CONNECTION[con] = _attach(cur)
+    return known
 
 
 def _attach(con: duckdb.DuckDBPyConnection) -> _Replica:

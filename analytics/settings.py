@@ -54,7 +54,9 @@ class ForecastSettings:
     ``patience_seconds`` on average before hanging up (Erlang A). A what-if
     run stops after ``whatif_seconds``. ``opening_hours`` maps a series (``total``,
     a region, channel or category) to the business-hours schedule its desk is open;
-    the hourly forecast infers the others' from their arrivals.
+    the hourly forecast infers the others' from their arrivals. The app fits its
+    models in ``workers`` processes of their own (``BACKLOG_RADAR_FORECAST_WORKERS``;
+    None: one per core but one, at least one; 0: in the app's own process).
     """
 
     region_holidays: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -70,6 +72,7 @@ class ForecastSettings:
     patience_seconds: float = 180.0
     live_channels: tuple[str, ...] = ("chat", "voice", "phone")
     whatif_seconds: float = 60.0
+    workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         },
         schedules=schedules,
         team_schedules=teams,
-        forecast=_forecast_settings(data.get("forecast", {}), data.get("staffing", {})),
+        forecast=_forecast_settings(data.get("forecast", {}), data.get("staffing", {}), env),
         access=_access_settings(data.get("access", {}), env),
     )
 
@@ -253,7 +256,9 @@ def _access_settings(access: Mapping, env: Mapping[str, str]) -> AccessSettings:
     )
 
 
-def _forecast_settings(forecast: Mapping, staffing: Mapping) -> ForecastSettings:
+def _forecast_settings(
+    forecast: Mapping, staffing: Mapping, env: Mapping[str, str]
+) -> ForecastSettings:
     def codes(value) -> tuple[str, ...]:
         return (value,) if isinstance(value, str) else tuple(value)
 
@@ -274,7 +279,20 @@ def _forecast_settings(forecast: Mapping, staffing: Mapping) -> ForecastSettings
         patience_seconds=float(staffing.get("patience_seconds", defaults.patience_seconds)),
         live_channels=codes(staffing.get("live_channels", defaults.live_channels)),
         whatif_seconds=float(staffing.get("whatif_seconds", defaults.whatif_seconds)),
+        workers=_workers(env.get("BACKLOG_RADAR_FORECAST_WORKERS", forecast.get("workers"))),
     )
+
+
+def _workers(value) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        workers = int(value)
+    except ValueError:
+        workers = -1
+    if workers < 0:
+        raise SettingsError(f"forecast.workers must be a whole number >= 0, not {value!r}")
+    return workers
 
 
 def parse_schedule(name: str, spec: Mapping) -> Schedule:

@@ -44,7 +44,9 @@ without_first_response = "first_response" in missing
 series = page.series
 if without_first_response:
     series = series.drop(columns="awaiting_first_response")
-ui.chart(charts.backlog_lines(series, ui.events_for(selection)), series, f"backlog_{grain}")
+ui.chart(
+    ui.figure(charts.backlog_lines, series, ui.events_for(selection)), series, f"backlog_{grain}"
+)
 
 st.subheader("When the backlog builds up", divider="gray")
 st.caption(f"Weekdays and hours in {selection.tz}.")
@@ -75,7 +77,7 @@ for tab, (name, column, title, unit) in zip(tabs, heatmaps, strict=True):
                 )
                 continue
             ui.chart(
-                charts.weekday_hour_heatmap(heatmap, column, title, unit),
+                ui.figure(charts.weekday_hour_heatmap, heatmap, column, title, unit),
                 heatmap,
                 f"heatmap_{name}",
                 empty=heatmap.empty or heatmap[column].isna().all(),
@@ -85,7 +87,7 @@ age = page.now.age
 if without_first_response:
     age = age.drop(columns="awaiting_first_response")
 ui.chart(
-    charts.backlog_age_bar(age),
+    ui.figure(charts.backlog_age_bar, age),
     age,
     "backlog_age",
     empty=age["open"].sum() == 0,

@@ -273,7 +273,9 @@ cards[3].metric(
     help=None if frt is None else f"95% interval {frt.low_abs:+.1f} h to {frt.high_abs:+.1f} h.",
 )
 ui.chart(
-    charts.impact_counterfactual(result.series, result.event, arr.first_day, arr.last_day),
+    ui.figure(
+        charts.impact_counterfactual, result.series, result.event, arr.first_day, arr.last_day
+    ),
     result.series,
     f"impact_{picked}",
 )

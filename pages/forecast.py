@@ -54,8 +54,10 @@ st.caption(
     f"with the sidebar's filters; {'days' if freq == 'D' else 'hours'} in {selection.tz}."
 )
 
-names = ui.cached(forecast.series_names, selection, freq, by, settings=settings)
-short = ui.cached(forecast.history_shortfall, selection, freq, settings=settings)
+# Forecasts read the history up to the period's end, whatever its start: one cache entry.
+scope = forecast.history_key(selection)
+names = ui.cached(forecast.series_names, scope, freq, by, settings=settings)
+short = ui.cached(forecast.history_shortfall, scope, freq, settings=settings)
 if not names or short:
     st.info(short or "No tickets in this selection to forecast.")
     st.stop()
@@ -65,7 +67,7 @@ fits = {}
 for k, name in enumerate(names):
     progress.progress(k / len(names), text=f"Backtesting the models on {ui.md_escape(name)}...")
     fit = ui.cached(
-        forecast.forecast_series, selection, freq, horizon, by, name, backtest, settings=settings
+        forecast.forecast_series, scope, freq, horizon, by, name, backtest, settings=settings
     )
     if fit is not None:
         fits[name] = fit
@@ -87,7 +89,7 @@ calendar = ui.cached(
 profiles = ui.cached(forecast.event_profiles)
 st.session_state.setdefault("fc_planned", [])
 region_names = ["all", *[n for n in names if n != "total"]] if by == "region" else ["all"]
-region_names += [r for r in ui.cached(forecast.series_names, selection, "D", "region")[1:]
+region_names += [r for r in ui.cached(forecast.series_names, scope, "D", "region")[1:]
                  if r not in region_names]  # fmt: skip
 
 with st.expander("Planned events", expanded=bool(st.session_state["fc_planned"])):
@@ -131,7 +133,7 @@ with st.expander("Planned events", expanded=bool(st.session_state["fc_planned"])
         st.session_state["fc_planned"] = []
         st.rerun()
 
-shares = ui.cached(forecast.region_shares, selection) if planned else {}
+shares = ui.cached(forecast.region_shares, scope) if planned else {}
 adjusted = {
     name: forecast.with_events(fit, planned, shares, by) if planned else fit.forecast
     for name, fit in fits.items()
@@ -178,7 +180,8 @@ if fit.note:
     (st.warning if fit.rejected else st.info)(ui.md_escape(fit.note))
 tail = fit.history.tail(8 * forecast.SEASON[freq] if freq == "H" else 120)
 ui.chart(
-    charts.forecast_fan(
+    ui.figure(
+        charts.forecast_fan,
         tail,
         fit.forecast,
         adjusted[shown] if planned else None,
@@ -210,7 +213,7 @@ if fit.today is not None:
         help=f"{today.seen:,.0f} arrivals since opening, where the morning forecast expected "
         f"{today.expected:,.0f}.",
     )
-    ui.chart(charts.today_update(today), today.forecast, f"today_{shown}")
+    ui.chart(ui.figure(charts.today_update, today), today.forecast, f"today_{shown}")
 
 st.subheader("Backtest", divider="gray")
 if not fit.origins and fit.chosen == forecast.DEFAULT_MODEL[freq]:
@@ -247,10 +250,10 @@ else:
         },
     )
     ui.chart(
-        charts.accuracy_by_horizon(fit.by_horizon, "day" if freq == "D" else "hour"),
+        ui.figure(charts.accuracy_by_horizon, fit.by_horizon, "day" if freq == "D" else "hour"),
         fit.by_horizon,
         f"backtest_{freq}_{shown}",
     )
     if freq == "H":
         by_hour = forecast.error_by_hour(fit)
-        ui.chart(charts.accuracy_by_hour(by_hour), by_hour, f"backtest_hours_{shown}")
+        ui.chart(ui.figure(charts.accuracy_by_hour, by_hour), by_hour, f"backtest_hours_{shown}")

@@ -115,17 +115,28 @@ card(
     delta_color="inverse",
 )
 
-surge = ui.cached(
-    forecast.next_surge, selection, ui.settings().forecast.surge_margin, settings=ui.settings()
+
+def surge_line(surge: str | None) -> None:
+    if surge:
+        st.warning(f"Next surge: {ui.md_escape(surge)}", icon=":material/warning:")
+    else:
+        st.caption("No surge expected in the next 28 days.")
+
+
+# A backtested forecast of a few seconds: the page does not wait for it. It depends
+# on the period's end, not its start, so every period ending now shares one.
+ui.show_when_ready(
+    forecast.next_surge,
+    forecast.history_key(selection),
+    ui.settings().forecast.surge_margin,
+    settings=ui.settings(),
+    draw=surge_line,
+    waiting="Forecasting the next 28 days for surges...",
 )
-if surge:
-    st.warning(f"Next surge: {ui.md_escape(surge)}", icon=":material/warning:")
-else:
-    st.caption("No surge expected in the next 28 days.")
 
 flow = page.flow
 ui.chart(
-    charts.created_vs_resolved(flow, ui.events_for(selection)),
+    ui.figure(charts.created_vs_resolved, flow, ui.events_for(selection)),
     flow,
     "created_vs_resolved",
     empty=flow.empty or (flow["created"].sum() == 0 and flow["resolved"].sum() == 0),

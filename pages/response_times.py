@@ -47,10 +47,18 @@ def not_in_source(what: str, needs: str) -> bool:
 left, right = st.columns(2)
 with left:
     if not not_in_source("First response time", "first_response"):
-        ui.chart(charts.response_time_trend(trend, "frt", events), trend, "first_response_trend")
+        ui.chart(
+            ui.figure(charts.response_time_trend, trend, "frt", events),
+            trend,
+            "first_response_trend",
+        )
 with right:
     if not not_in_source("Resolution time", "resolution"):
-        ui.chart(charts.response_time_trend(trend, "resolution", events), trend, "resolution_trend")
+        ui.chart(
+            ui.figure(charts.response_time_trend, trend, "resolution", events),
+            trend,
+            "resolution_trend",
+        )
 if "first_response" in missing:
     # The distribution, SLA, breakdown and slowest tickets all measure the first response.
     st.stop()
@@ -59,7 +67,7 @@ left, right = st.columns(2)
 with left:
     buckets = page.buckets
     ui.chart(
-        charts.buckets_bar(buckets),
+        ui.figure(charts.buckets_bar, buckets),
         buckets,
         "first_response_buckets",
         empty=buckets["tickets"].sum() == 0,
@@ -67,14 +75,18 @@ with left:
 with right:
     sla = page.sla
     ui.chart(
-        charts.sla_weekly(sla, ui.settings().sla_target_hours),
+        ui.figure(charts.sla_weekly, sla, ui.settings().sla_target_hours),
         sla,
         "sla_weekly",
         empty=sla.empty or sla["evaluated"].sum() == 0,
     )
 
 breakdown = page.breakdown
-ui.chart(charts.breakdown_bar(breakdown, dimension), breakdown, f"first_response_by_{dimension}")
+ui.chart(
+    ui.figure(charts.breakdown_bar, breakdown, dimension),
+    breakdown,
+    f"first_response_by_{dimension}",
+)
 
 st.subheader("Slowest tickets", divider="gray")
 slowest = page.slowest

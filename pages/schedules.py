@@ -102,7 +102,7 @@ def _import_fields(job: jobs_config.Job | None, key: str) -> dict:
     )  # fmt: skip
     max_mb = cols[3].number_input(
         "Size limit (MB)", min_value=1, value=job.max_mb if job else None, step=1,
-        key=f"max_mb{key}", placeholder="default",
+        key=f"max_mb{key}", placeholder="none (URL: the upload limit)",
     )  # fmt: skip
     # The URL is never put back on the page: an untouched field keeps it.
     kept = job.url if job and not folder.strip() else None

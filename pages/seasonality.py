@@ -51,14 +51,28 @@ label = "Tickets per day" if tickets else "Median first response"
 cols = st.columns(2)
 with cols[0]:
     ui.chart(
-        charts.year_over_year(months, "month", value, f"{label} by month ({charts.COHORT})", unit),
+        ui.figure(
+            charts.year_over_year,
+            months,
+            "month",
+            value,
+            f"{label} by month ({charts.COHORT})",
+            unit,
+        ),
         months,
         "season_months",
         empty=months.empty or months["created"].sum() == 0,
     )
 with cols[1]:
     ui.chart(
-        charts.year_over_year(weeks, "week", value, f"{label} by ISO week ({charts.COHORT})", unit),
+        ui.figure(
+            charts.year_over_year,
+            weeks,
+            "week",
+            value,
+            f"{label} by ISO week ({charts.COHORT})",
+            unit,
+        ),
         weeks,
         "season_weeks",
         empty=weeks.empty or weeks["created"].sum() == 0,
@@ -71,7 +85,8 @@ prefix, suffix = ("created", "") if tickets else ("frt", "_h")
 cols = st.columns(2)
 with cols[0]:
     ui.chart(
-        charts.profile_spread(
+        ui.figure(
+            charts.profile_spread,
             weekday,
             "weekday",
             prefix,
@@ -86,7 +101,8 @@ with cols[0]:
     )
 with cols[1]:
     ui.chart(
-        charts.profile_spread(
+        ui.figure(
+            charts.profile_spread,
             hourly,
             "hour",
             prefix,
@@ -108,7 +124,8 @@ st.caption(
     "split into the hour-of-day profile and the weekday differences."
 )
 ui.chart(
-    charts.decomposition(
+    ui.figure(
+        charts.decomposition,
         parts,
         "day",
         ("trend", "weekly", "annual", "residual"),
@@ -125,7 +142,8 @@ hourly_parts = ui.cached(
     seasonality.hourly_decomposition, selection, column, settings=ui.settings()
 )
 ui.chart(
-    charts.decomposition(
+    ui.figure(
+        charts.decomposition,
         hourly_parts,
         "hour",
         ("trend", "daily", "weekly", "residual"),

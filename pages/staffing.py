@@ -17,16 +17,18 @@ if selection is None:
 settings = ui.settings()
 cfg = settings.forecast
 
-regions = ui.cached(forecast.series_names, selection, "D", "region", settings=settings)[1:]
+# Forecasts read the history up to the period's end, whatever its start: one cache entry.
+scope = forecast.history_key(selection)
+regions = ui.cached(forecast.series_names, scope, "D", "region", settings=settings)[1:]
 if not regions:
     st.info("Not enough history in this selection to plan staffing.")
     st.stop()
-channels = ui.cached(forecast.history, selection, "D", "channel", settings=settings)
+channels = ui.cached(forecast.history, scope, "D", "channel", settings=settings)
 live_share = staffing.live_share(channels, cfg.live_channels)
 
 daily = {}
 for region in regions:
-    fit = ui.cached(forecast.forecast_series, selection, "D", 28, "region", region, 0,
+    fit = ui.cached(forecast.forecast_series, scope, "D", 28, "region", region, 0,
                     settings=settings)  # fmt: skip
     if fit is not None:
         daily[region] = fit.forecast[["period", "mean"]]
@@ -85,8 +87,8 @@ else:
         "analyst role."
     )
 
-recent = ui.cached(forecast.history, selection, "H", "region", settings=settings)
-today = ui.cached(forecast.same_day, selection, settings=settings)
+recent = ui.cached(forecast.history, scope, "H", "region", settings=settings)
+today = ui.cached(forecast.same_day, scope, settings=settings)
 weight = today.weight if today is not None else None
 hourly = whatif.today_updated(
     whatif.expected_hourly(daily, whatif.hourly_profile(recent)), recent, weight
@@ -116,7 +118,7 @@ if len(short):
         icon=":material/warning:",
     )
 ui.chart(
-    charts.staffing_gap(one, "day", f"{team_pick}: queue agents needed per day"),
+    ui.figure(charts.staffing_gap, one, "day", f"{team_pick}: queue agents needed per day"),
     one,
     "staffing_queue",
 )
@@ -129,7 +131,9 @@ st.caption(
 )
 live = needs.live_needs(hourly[team_pick], plan[plan["team"] == team_pick], live_share, settings)
 ui.chart(
-    charts.staffing_gap(live, "period", f"{team_pick}: live agents needed per hour (Erlang A)"),
+    ui.figure(
+        charts.staffing_gap, live, "period", f"{team_pick}: live agents needed per hour (Erlang A)"
+    ),
     live,
     "staffing_live",
 )
@@ -183,14 +187,14 @@ if submitted or st.session_state.get("wi_ran"):
     side = st.columns(2)
     with side[0]:
         ui.chart(
-            charts.whatif_lines(result["baseline"], result["scenario"], "awaiting",
+            ui.figure(charts.whatif_lines, result["baseline"], result["scenario"], "awaiting",
                                 "Awaiting a first response at the end of the day", "Tickets"),
             result["scenario"],
             "whatif_backlog",
         )  # fmt: skip
     with side[1]:
         ui.chart(
-            charts.whatif_lines(result["baseline"], result["scenario"], "frt_p90_h",
+            ui.figure(charts.whatif_lines, result["baseline"], result["scenario"], "frt_p90_h",
                                 "First response p90 of the day's tickets", "Hours"),
             result["scenario"],
             "whatif_frt",

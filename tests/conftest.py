@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from loopback import stop_process
 
 from analytics.sample import SampleFiles, write_sample
 
@@ -34,6 +35,9 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
 )
+# The app under AppTest fits its models in the test's own process, where a
+# test can see them; the served app (AppServer) keeps its default, worker processes.
+os.environ.setdefault("BACKLOG_RADAR_FORECAST_WORKERS", "0")
 NYC311 = REALDATA / "nyc311_sample" / "nyc311_2023-02-28.csv"
 SERVICENOW_LOG = REALDATA / "uci_servicenow_incidents" / "incident_event_log.zip"
 
@@ -107,7 +111,7 @@ class AppServer:
 
     def start(self) -> AppServer:
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "BACKLOG_RADAR_FORECAST_WORKERS"},
             "BACKLOG_RADAR_DB": str(self.db_path),
             "BACKLOG_RADAR_USERS": str(self.db_path.with_name(f"{self.db_path.stem}-users.json")),
             **self.extra_env,
@@ -148,12 +152,7 @@ class AppServer:
         raise RuntimeError(f"streamlit did not start:\n{self.log.read_text()}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
 
 
 @pytest.fixture

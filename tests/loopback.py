@@ -18,6 +18,7 @@ import contextlib
 import email
 import email.policy
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,17 @@ HOST = "127.0.0.1"
 
 # (method, path, headers, body) -> (status, headers, body, delay before answering in seconds)
 Handler = Callable[[str, str, dict, bytes], tuple[int, dict, "bytes | Iterable[bytes]", float]]
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 15.0) -> None:
+    """Stop a server the tests started: terminate it, then kill it if it lingers."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def free_port() -> int:

@@ -82,3 +82,21 @@ def test_a_commit_after_the_catalog_settled_is_seen_at_the_next_sync(tmp_path):
 
 def test_a_postgresql_catalog_is_asked_at_every_sync(tmp_path):
     assert replica.catalog_stamp(None) is None
+
+
+def test_sessions_starting_together_share_one_copy_and_all_see_the_tickets(tmp_path):
+    # The app's sessions share one connection across threads: the first runs of
+    # a morning all find no copy attached, and a just-written catalog makes
+    # every one of them ask for the latest snapshot at once.
+    from concurrent.futures import ThreadPoolExecutor
+
+    catalog = tmp_path / "store.sqlite"
+    writer = store.connect(catalog)
+    load(writer, tmp_path, "a.csv", 1, 5)
+    con = store.connect(catalog, read_only=True)
+    with ThreadPoolExecutor(8) as pool:
+        versions = list(pool.map(lambda _: replica.sync(con), range(32)))
+    assert len(set(versions)) == 1
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(lambda _: copied(con), range(16)))
+    assert counts == [5] * 16

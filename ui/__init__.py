@@ -7,7 +7,8 @@ session runs in its own thread. Query results are ``cache_data`` keyed on the
 selection and the store's data version, so an import or a delete invalidates
 them at once.
 
-- :mod:`ui.cache`: the connection, cached calls, app.py's frame;
+- :mod:`ui.cache`: the connection, cached calls, app.py's frame, the fit workers;
+- :mod:`ui.background`: slow results drawn when ready, without holding the page up;
 - :mod:`ui.auth`: who is asking, the sign-in screens;
 - :mod:`ui.filters`: the shared sidebar (source, period, filters, zone, clock), mirrored in the URL;
 - :mod:`ui.widgets`, :mod:`ui.text`: charts and tables with downloads, text as typed.
@@ -24,6 +25,7 @@ from ui.auth import (
     signed_in,
     user_badge,
 )
+from ui.background import show_when_ready, soon
 from ui.cache import (
     cached,
     connection,
@@ -35,11 +37,21 @@ from ui.cache import (
     old_store_notice,
     settings,
     sources_frame,
+    start_fit_workers,
     store_problem,
 )
 from ui.filters import COMMON_ZONES, PERIODS, selection, sidebar, time_zones
 from ui.text import md_escape
-from ui.widgets import chart, download_csv, grid, hours, hours_label, not_in_source, text_table
+from ui.widgets import (
+    chart,
+    download_csv,
+    figure,
+    grid,
+    hours,
+    hours_label,
+    not_in_source,
+    text_table,
+)
 
 __all__ = [
     "COMMON_ZONES",
@@ -52,6 +64,7 @@ __all__ = [
     "data_version",
     "download_csv",
     "events_for",
+    "figure",
     "frame",
     "grid",
     "hours",
@@ -67,10 +80,13 @@ __all__ = [
     "selection",
     "session_ended",
     "settings",
+    "show_when_ready",
     "sidebar",
     "sign_in_screen",
     "signed_in",
+    "soon",
     "sources_frame",
+    "start_fit_workers",
     "store_problem",
     "text_table",
     "time_zones",

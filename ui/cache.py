@@ -13,7 +13,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import convert, events, lake, metrics, store
+from analytics import convert, events, lake, metrics, replica, store
+from analytics.forecast import workers
 from analytics.settings import Settings, load_settings
 from ui.text import md_escape
 
@@ -41,6 +42,12 @@ def _says_store_failures(function):
             st.stop()
 
     return guarded
+
+
+@st.cache_resource
+def start_fit_workers() -> int:
+    """Start this process's model-fit workers, once (``[forecast] workers``); return how many."""
+    return workers.start(settings().forecast.workers)
 
 
 @st.cache_resource
@@ -150,9 +157,9 @@ def store_problem() -> str | None:
     of the format before DuckLake.
     """
     try:
-        with cursor() as cur:
-            # The run's snapshot id, which the frame's data_version() then reuses.
-            _frame.version = store.data_version(cur)
+        # The run's snapshot id, which the frame's data_version() then reuses. The
+        # local copy answers it from a stat of the catalog while nothing commits.
+        _frame.version = replica.sync(connection())
     except (lake.CatalogError, store.OldStoreError) as exc:
         connection.clear()
         return str(exc)
@@ -163,11 +170,19 @@ def store_problem() -> str | None:
     return None
 
 
+@st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
+def _old_store(version: int) -> str | None:
+    """Return the unconverted old store beside this one, or None; ``version`` keys the cache."""
+    del version
+    old = convert.old_store_beside(settings(), con=connection())
+    return None if old is None else str(old)
+
+
 def old_store_notice(user) -> None:
     """Tell an admin when a store of the format before DuckLake sits unconverted beside this one."""
     if not user.can("convert_store"):
         return
-    old = convert.old_store_beside(settings(), con=connection())
+    old = _old_store(data_version())
     if old is not None:
         st.sidebar.warning(
             md_escape(

@@ -86,13 +86,10 @@ def add_event_bands(fig: go.Figure, events: pd.DataFrame | None) -> go.Figure:
         return fig
     # Bands are clipped to the data drawn, so an event that began before the
     # period does not stretch the time axis back to its start.
-    xs = [
-        pd.Timestamp(x).tz_localize(None)
-        for trace in fig.data
-        for x in (trace.x if trace.x is not None else ())
-    ]
-    low, high = (min(xs), max(xs) + pd.Timedelta(days=1)) if xs else (None, None)
-    drawn = 0
+    xs = [pd.to_datetime(pd.Series(trace.x)) for trace in fig.data if trace.x is not None]
+    xs = pd.concat(xs).dt.tz_localize(None) if xs else pd.Series(dtype="datetime64[ns]")
+    low, high = (xs.min(), xs.max() + pd.Timedelta(days=1)) if len(xs) else (None, None)
+    bands = []
     for row in events.itertuples():
         label = row.name if row.region in (None, "all") else f"{row.name} ({row.region})"
         x0 = pd.Timestamp(row.starts_on)
@@ -101,18 +98,46 @@ def add_event_bands(fig: go.Figure, events: pd.DataFrame | None) -> go.Figure:
             x0, x1 = max(x0, low), min(x1, high)
             if x0 >= x1:
                 continue
-        fig.add_vrect(
-            x0=x0,
-            x1=x1,
-            fillcolor=COLORS["event"],
-            line_width=0,
-            layer="below",
-            annotation_text=label if len(label) <= 28 else label[:27] + "…",
-            annotation_hovertext=label,
-            annotation_position="top left",
-            annotation_font_size=10,
-            # Labels step down in three rows so that neighbouring events stay readable.
-            annotation_yshift=-12 * (drawn % 3),
-        )
-        drawn += 1
+        bands.append((x0, x1, label))
+    if getattr(fig, "_grid_ref", None) is None:
+        return _bands_on_one_axis(fig, bands)
+    for drawn, (x0, x1, label) in enumerate(bands):
+        # Subplots: add_vrect draws the band on each of them.
+        fig.add_vrect(x0=x0, x1=x1, **_band_style(label, drawn))
+    return fig
+
+
+def _band_style(label: str, drawn: int) -> dict:
+    return {
+        "fillcolor": COLORS["event"],
+        "line_width": 0,
+        "layer": "below",
+        "annotation_text": label if len(label) <= 28 else label[:27] + "…",
+        "annotation_hovertext": label,
+        "annotation_position": "top left",
+        "annotation_font_size": 10,
+        # Labels step down in three rows so that neighbouring events stay readable.
+        "annotation_yshift": -12 * (drawn % 3),
+    }
+
+
+def _bands_on_one_axis(fig: go.Figure, bands: list) -> go.Figure:
+    """Add the bands as add_vrect would on a figure of one plot, in one layout update.
+
+    add_vrect looks the figure's subplots up again for every band: tens of
+    milliseconds on a chart of a season's events, where the page takes a few.
+    """
+    shapes, notes = list(fig.layout.shapes), list(fig.layout.annotations)
+    for drawn, (x0, x1, label) in enumerate(bands):
+        style = _band_style(label, drawn)
+        shapes.append(
+            {"type": "rect", "xref": "x", "yref": "y domain", "x0": x0, "x1": x1, "y0": 0,
+             "y1": 1, "fillcolor": style["fillcolor"], "line": {"width": 0}, "layer": "below"}
+        )  # fmt: skip
+        notes.append(
+            {"text": style["annotation_text"], "hovertext": label, "showarrow": False,
+             "x": x0, "xref": "x", "xanchor": "left", "y": 1, "yref": "y domain",
+             "yanchor": "top", "font": {"size": 10}, "yshift": style["annotation_yshift"]}
+        )  # fmt: skip
+    fig.update_layout(shapes=shapes, annotations=notes)
     return fig

@@ -53,6 +53,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             progress=_terminal_progress if sys.stderr.isatty() and not args.json else None,
             settings=load_settings(),
+            # The upload limit is the browser's: a file on this machine's disk
+            # is streamed, whatever its size.
+            max_mb=None,
         )
     finally:
         con.close()

@@ -71,7 +71,9 @@ def open_store(args: argparse.Namespace, *, read_only: bool = False):
 def add_data_commands(commands, settings: Settings) -> None:
     """Add import, sources, delete-source, import-events and sample."""
     imp = commands.add_parser("import", help="import a helpdesk export into the store")
-    imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "file", type=Path, help="CSV or TSV (plain, .gz or .zip) or XLSX; any size, read streamed"
+    )
     add_store_arguments(imp, settings)
     imp.add_argument("--source", help="dataset name (default: from the file name)")
     imp.add_argument("--preset", choices=sorted(ALL_PRESETS), help="default: detected")

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from analytics import metrics, store
+from analytics.forecast import workers
 from analytics.forecast.features import holiday_days
 from analytics.forecast.fit import fit_series
 from analytics.forecast.hourly import fit_hourly, morning_origin, opening_for
@@ -55,6 +56,19 @@ def history_selection(
         start = end - timedelta(days=DAILY_HISTORY_D)
     first = span.first_created_at or start
     return replace(selection, start=max(start, first), end=end)
+
+
+def history_key(selection: metrics.Selection) -> metrics.Selection:
+    """Return ``selection`` with the start every forecast of it reads: the same filters
+    and end, and the start :func:`history_selection` would put back anyway.
+
+    A forecast's history window follows from the selection's end alone, so
+    "last 7 days" and "last 90 days" share one forecast. Cache keys built from
+    this selection let them share one computation too: the surge line is a
+    backtested fit of a few seconds, and twenty managers each on their own
+    period would otherwise compute it twenty times.
+    """
+    return replace(selection, start=selection.end - timedelta(days=DAILY_HISTORY_D))
 
 
 def history(
@@ -160,12 +174,21 @@ def _fit_history(
     events = calendar_events(con, name, by, selection.source)
     args = {"holidays": holidays, "events": events, "name": name, "models": models}
     if freq == "H":
-        fc = fit_hourly(y, horizon, backtest, opening=opening_for(settings, name, y), **args)
-    else:
-        fc = fit_series(y, freq, horizon, backtest, **args)
+        args["opening"] = opening_for(settings, name, y)
+    fc = workers.run(_fit, y, freq, horizon, backtest, args)
     resolved = frame["resolved"].to_numpy(dtype=float)
     fc.history["resolved"] = resolved[-len(fc.history) :]
     return fc
+
+
+def _fit(y: pd.Series, freq: str, horizon: int, backtest: int, args: dict) -> SeriesForecast:
+    """Return the fit of ``y``: hourly from this morning's origin, else :func:`fit_series`.
+
+    Module-level, so that a worker process can run it (:mod:`analytics.forecast.workers`).
+    """
+    if freq == "H":
+        return fit_hourly(y, horizon, backtest, **args)
+    return fit_series(y, freq, horizon, backtest, **args)
 
 
 # The same-day update of staffing and the what-if: the hourly total's day split (the

@@ -6,8 +6,10 @@ read. Its stages, one module each, run in order: ``read`` (open the file and
 stage its mapped columns as text), ``mapping`` (preset and columns), ``parse``
 (dates and types), ``validate`` (rejects, flags, the diff against the store)
 and ``write`` (one transaction). Beside them, ``files`` opens a file
-(container, encoding, dialect, header), ``presets`` says how each vendor's
-columns map to the canonical ticket, and ``dates`` reads timestamps.
+(container, encoding, dialect, header), ``limits`` says how large it may be
+(any size from the command line or a drop folder: it is streamed),
+``presets`` says how each vendor's columns map to the canonical ticket, and
+``dates`` reads timestamps.
 """
 
 from analytics.ingest.importer import import_file, preview_file

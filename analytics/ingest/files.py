@@ -4,7 +4,8 @@ An export arrives as CSV/TSV (plain, ``.gz``, or a ``.zip`` holding one CSV)
 or as XLSX. Everything is sniffed from the first bytes and every guess can be
 overridden. Whatever DuckDB cannot read in place (compressed, non-UTF-8) is
 streamed once into a UTF-8 file in a scratch folder, within a size cap so a
-zip bomb stops at the cap instead of filling the disk.
+zip bomb stops at the cap instead of filling the disk (:mod:`limits`). Only
+the first 256 KB are ever read whole; everything else moves in chunks.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+
+from analytics.ingest.limits import Cap, Limits, check_size, unpack_cap
+from analytics.ingest.model import InputFileError
 
 HEAD_BYTES = 256 * 1024
 CHUNK = 4 * 1024 * 1024
@@ -52,10 +56,6 @@ _UNPACK_ERRORS = (
     RuntimeError,
     NotImplementedError,
 )
-
-
-class InputFileError(Exception):
-    """The file cannot be read as a ticket export; the message says why, in one line."""
 
 
 @dataclass(frozen=True)
@@ -99,26 +99,6 @@ def _looks_like_bomless_utf16(head: bytes) -> bool:
     """Return True when every other byte of the sample is NUL: ASCII text written as UTF-16LE."""
     odd = head[1:4096:2]
     return len(odd) >= 8 and odd.count(0) >= 0.9 * len(odd) and head[0:4096:2].count(0) == 0
-
-
-def check_size(path: Path, name: str, max_bytes: int) -> int:
-    """Return the size of the file at ``path`` in bytes, refusing an empty or oversized one.
-
-    Uses ``stat``, so a huge (or sparse) file is refused without reading it.
-
-    Raises
-    ------
-    InputFileError
-        When the file is empty or larger than ``max_bytes``.
-    """
-    size = Path(path).stat().st_size
-    if size == 0:
-        raise InputFileError(f"{name} is empty")
-    if size > max_bytes:
-        raise InputFileError(
-            f"{name} is {size / 1024**2:,.0f} MB, over the {max_bytes / 1024**2:,.0f} MB limit"
-        )
-    return size
 
 
 def detect_encoding(head: bytes) -> str:
@@ -209,13 +189,12 @@ def open_input(
     delimiter: str | None = None,
     quote: str | None = None,
     header: bool | None = None,
-    max_bytes: int = 2048 * 1024**2,
-    max_unpacked_bytes: int = 4096 * 1024**2,
+    limits: Limits | None = None,
 ) -> TabularInput:
     """Return a readable view of the export at ``path``.
 
     ``workdir`` receives any unpacked or transcoded copy; the caller removes
-    it. Each keyword overrides the corresponding guess.
+    it. Each keyword but ``limits`` overrides the corresponding guess.
 
     Raises
     ------
@@ -224,13 +203,12 @@ def open_input(
     """
     path = Path(path)
     name = file_name or path.name
-    check_size(path, name, max_bytes)
+    limits = limits or Limits()
+    check_size(path, name, limits.file)
     with path.open("rb") as fh:
         magic = fh.read(4)
     if magic.startswith(b"PK\x03\x04"):
-        return _open_zip(
-            path, workdir, name, encoding, delimiter, quote, header, max_unpacked_bytes
-        )
+        return _open_zip(path, workdir, name, encoding, delimiter, quote, header, limits)
     if magic.startswith(b"\x1f\x8b"):
         try:
             with gzip.open(path, "rb") as gz:
@@ -251,12 +229,12 @@ def open_input(
         delimiter,
         quote,
         header,
-        max_unpacked_bytes,
+        unpack_cap(limits, workdir),
         opener=opener,
     )
 
 
-def _open_zip(path, workdir, name, encoding, delimiter, quote, header, max_unpacked_bytes):
+def _open_zip(path, workdir, name, encoding, delimiter, quote, header, limits: Limits):
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -268,20 +246,20 @@ def _open_zip(path, workdir, name, encoding, delimiter, quote, header, max_unpac
             if not info.is_dir() and not info.filename.startswith("__MACOSX/")
         ]
         declared = sum(info.file_size for info in members)
-        if declared > max_unpacked_bytes:
+        cap = unpack_cap(limits, workdir)
+        if declared > cap.size:
             raise InputFileError(
-                f"{name} would unpack to {declared / 1024**2:,.0f} MB, over the "
-                f"{max_unpacked_bytes / 1024**2:,.0f} MB limit"
+                f"{name} would unpack to {declared / 1024**2:,.0f} MB, over {cap.limit()}"
             )
         if any(info.filename == "xl/workbook.xml" for info in members):
-            return _open_xlsx(path, name, max_unpacked_bytes)
+            return _open_xlsx(path, name, limits.sheet)
         if len(members) != 1:
             raise InputFileError(
                 f"{name} holds {len(members)} files; a zip must hold exactly one CSV"
             )
         member = members[0]
         target = workdir / "unzipped.csv"
-        _copy_capped(lambda: archive.open(member), target, max_unpacked_bytes, name)
+        _copy_capped(lambda: archive.open(member), target, cap, name)
     with target.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
     if head.startswith((b"PK\x03\x04", b"\x1f\x8b")):
@@ -297,29 +275,27 @@ def _open_zip(path, workdir, name, encoding, delimiter, quote, header, max_unpac
         delimiter,
         quote,
         header,
-        max_unpacked_bytes,
+        cap,
         opener=None,
     )
 
 
-def _copy_capped(open_stream, target: Path, cap: int, name: str) -> None:
+def _copy_capped(open_stream, target: Path, cap: Cap, name: str) -> None:
     # The declared size in a zip header can lie; count what really comes out.
     written = 0
     try:
         with open_stream() as src, target.open("wb") as dst:
             while chunk := src.read(CHUNK):
                 written += len(chunk)
-                if written > cap:
-                    raise InputFileError(
-                        f"{name} unpacks to more than {cap / 1024**2:,.0f} MB; refused"
-                    )
+                if written > cap.size:
+                    raise InputFileError(f"{name} unpacks to more than {cap.amount()}; refused")
                 dst.write(chunk)
     except _UNPACK_ERRORS as exc:
         # A lying size header ends in a CRC error; encrypted or exotic members cannot be read.
         raise InputFileError(f"{name} is a damaged or unsupported zip: {exc}") from exc
 
 
-def _open_text(path, workdir, name, head, encoding, delimiter, quote, header, cap, *, opener):
+def _open_text(path, workdir, name, head, encoding, delimiter, quote, header, cap: Cap, *, opener):
     if not head.strip():
         raise InputFileError(f"{name} is empty")
     enc = encoding or detect_encoding(head)
@@ -368,13 +344,14 @@ def _open_text(path, workdir, name, head, encoding, delimiter, quote, header, ca
     )
 
 
-def transcode(src: Path, dst: Path, encoding: str, cap: int, name: str, *, opener=None) -> None:
-    """Stream ``src`` (optionally through ``opener``, e.g. gzip) into UTF-8 at ``dst``.
+def transcode(src: Path, dst: Path, encoding: str, cap: Cap, name: str, *, opener=None) -> None:
+    """Stream ``src`` (optionally through ``opener``, e.g. gzip) into UTF-8 at ``dst``, a chunk
+    at a time.
 
     Raises
     ------
     InputFileError
-        When a byte is invalid in ``encoding`` or the output passes ``cap`` bytes.
+        When a byte is invalid in ``encoding`` or the output passes ``cap``.
     """
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     written = 0
@@ -393,10 +370,8 @@ def transcode(src: Path, dst: Path, encoding: str, cap: int, name: str, *, opene
                 offset += len(chunk)
                 data = text.encode("utf-8")
                 written += len(data)
-                if written > cap:
-                    raise InputFileError(
-                        f"{name} unpacks to more than {cap / 1024**2:,.0f} MB; refused"
-                    )
+                if written > cap.size:
+                    raise InputFileError(f"{name} unpacks to more than {cap.amount()}; refused")
                 out.write(data)
             out.write(decoder.decode(b"", final=True).encode("utf-8"))
     except _UNPACK_ERRORS as exc:
@@ -412,7 +387,7 @@ def _check_width(name: str, columns: int, hint: str = "") -> None:
         )
 
 
-def _open_xlsx(path: Path, name: str, max_unpacked_bytes: int) -> TabularInput:
+def _open_xlsx(path: Path, name: str, max_sheet_bytes: int) -> TabularInput:
     # openpyxl's read-only mode streams rows instead of building the whole workbook.
     import openpyxl
 
@@ -420,7 +395,7 @@ def _open_xlsx(path: Path, name: str, max_unpacked_bytes: int) -> TabularInput:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise InputFileError(f"{name} is not a readable xlsx workbook: {exc}") from exc
-    max_cells = max_unpacked_bytes // XLSX_CELL_BYTES
+    max_cells = max_sheet_bytes // XLSX_CELL_BYTES
     try:
         sheet = workbook.worksheets[0]
         # The declared size is the writer's claim: rows past it would be
@@ -452,7 +427,7 @@ def _open_xlsx(path: Path, name: str, max_unpacked_bytes: int) -> TabularInput:
             if cells > max_cells:
                 raise InputFileError(
                     f"{name}: the first sheet has over {max_cells:,} cells, more than the "
-                    f"{max_unpacked_bytes / 1024**2:,.0f} MB unpack limit holds in memory; "
+                    f"{max_sheet_bytes / 1024**2:,.0f} MB unpack limit holds in memory; "
                     "export it as CSV"
                 )
             values = [_cell_text(row[i]) if i < len(row) else None for i in range(width)]

@@ -22,13 +22,14 @@ from typing import Any
 import duckdb
 
 from analytics import access, store
-from analytics.ingest import dates, files, parse, read, validate, write
+from analytics.ingest import dates, files, limits, parse, read, validate, write
 from analytics.ingest.mapping import Plan, choose_preset, map_columns
 from analytics.ingest.model import (
     FilePreview,
     ImportFailed,
     ImportOptions,
     ImportReport,
+    InputFileError,
     Progress,
     default_source_name,
 )
@@ -44,6 +45,7 @@ class _Request:
     file_name: str
     options: ImportOptions
     settings: Settings
+    limits: limits.Limits
     actor: access.User
     progress: Progress
     lock_timeout: float
@@ -61,8 +63,11 @@ def preview_file(
     header: bool | None = None,
     rows: int = 10,
     settings: Settings,
+    max_mb: limits.MaxMB = limits.UPLOAD,
 ) -> FilePreview:
     """Return the detected preset, guessed mapping and first raw rows of a file.
+
+    ``max_mb`` is the size limit, as for :func:`import_file`.
 
     Raises
     ------
@@ -75,13 +80,13 @@ def preview_file(
             source = read.open_file(
                 path,
                 workdir,
-                settings,
+                limits.for_import(settings, max_mb),
                 file_name=file_name,
                 encoding=encoding,
                 delimiter=delimiter,
                 header=header,
             )
-        except files.InputFileError as exc:
+        except InputFileError as exc:
             raise ImportFailed(str(exc)) from exc
         chosen, detected = choose_preset(source.columns, preset)
         mapping_error = None
@@ -118,6 +123,7 @@ def import_file(
     actor: access.User | None = None,
     progress: Progress | None = None,
     lock_timeout: float | None = None,
+    max_mb: limits.MaxMB = limits.UPLOAD,
     **fields: Any,
 ) -> ImportReport:
     """Import one export file into the store behind ``con``; return what happened.
@@ -125,7 +131,7 @@ def import_file(
     Parameters
     ----------
     settings
-        The upload limits and the default time zone.
+        The size limits and the default time zone.
     options
         How to read the file (see :class:`ImportOptions`); keyword arguments
         named after its fields (``source="emea"``, ``dry_run=True``) override it.
@@ -138,6 +144,11 @@ def import_file(
         Seconds to wait for another import or deletion writing to the same
         store (default :data:`analytics.store.WRITE_LOCK_TIMEOUT_S`); imports
         run one at a time, the later one queueing behind the earlier.
+    max_mb
+        The largest file accepted, in MB: ``"upload"`` (the default), the
+        browser upload's ``max_upload_mb``; None, any size, for a file on this
+        machine (the command line, a drop folder: :mod:`analytics.ingest.limits`).
+        Either way the file is streamed, never held in memory whole.
 
     Raises
     ------
@@ -150,10 +161,10 @@ def import_file(
     options = replace(options or ImportOptions(), **fields)
     actor = actor or access.SYSTEM
     access.require(actor, "import")
-    request = _request(Path(path), options, settings, actor, progress, lock_timeout)
+    request = _request(Path(path), options, settings, actor, progress, lock_timeout, max_mb)
     try:
         return _import(con, request)
-    except (files.InputFileError, store.StoreBusyError) as exc:
+    except (InputFileError, store.StoreBusyError) as exc:
         raise ImportFailed(str(exc)) from exc
     except dates.DateFormatError as exc:
         raise ImportFailed(f"{request.file_name}: {exc}") from exc
@@ -170,6 +181,7 @@ def _request(
     actor: access.User,
     progress: Progress | None,
     lock_timeout: float | None,
+    max_mb: limits.MaxMB,
 ) -> _Request:
     """Return the checked request, with a fresh scratch folder the caller removes.
 
@@ -189,6 +201,7 @@ def _request(
         file_name=file_name,
         options=options,
         settings=settings,
+        limits=limits.for_import(settings, max_mb),
         actor=actor,
         progress=progress or (lambda fraction, message: None),
         lock_timeout=store.WRITE_LOCK_TIMEOUT_S if lock_timeout is None else lock_timeout,
@@ -202,12 +215,12 @@ def _import(con: duckdb.DuckDBPyConnection, request: _Request) -> ImportReport:
     options, progress = request.options, request.progress
     progress(0.02, "reading the file")
     # Refuse an oversized file before the hash thread starts reading it.
-    files.check_size(request.path, request.file_name, request.settings.max_upload_mb * 1024**2)
+    limits.check_size(request.path, request.file_name, request.limits.file)
     sha = read.hash_in_background(request.path)
     tabular = read.open_file(
         request.path,
         request.workdir,
-        request.settings,
+        request.limits,
         file_name=request.file_name,
         encoding=options.encoding,
         delimiter=options.delimiter,

@@ -1,4 +1,4 @@
-"""What an import takes and what it gives back: options, report, preview, failure."""
+"""What an import takes and what it gives back: options, report, preview, failures."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ Progress = Callable[[float, str], None]
 
 class ImportFailed(Exception):
     """Nothing was imported; the message says why in one line."""
+
+
+class InputFileError(Exception):
+    """The file cannot be read as a ticket export; the message says why, in one line."""
 
 
 @dataclass(frozen=True)

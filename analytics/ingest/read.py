@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from analytics.ingest import files
+from analytics.ingest.limits import Limits
 from analytics.ingest.model import ImportFailed
-from analytics.settings import Settings
 
 NULL_MARKERS = ["", "?", "NA", "N/A", "n/a", "-", "NULL", "null"]
 
@@ -33,7 +33,7 @@ _DUCKDB_MESSAGES = {
 def open_file(
     path: Path,
     workdir: Path,
-    settings: Settings,
+    limits: Limits,
     *,
     file_name: str | None,
     encoding: str | None = None,
@@ -41,7 +41,7 @@ def open_file(
     quote: str | None = None,
     header: bool | None = None,
 ) -> files.TabularInput:
-    """Return the opened export (see :func:`analytics.ingest.files.open_input`) within the settings' limits."""
+    """Return the opened export (see :func:`analytics.ingest.files.open_input`) within ``limits``."""
     if delimiter == "\\t":
         delimiter = "\t"
     return files.open_input(
@@ -52,8 +52,7 @@ def open_file(
         delimiter=delimiter,
         quote=quote,
         header=header,
-        max_bytes=settings.max_upload_mb * 1024**2,
-        max_unpacked_bytes=settings.max_unpacked_mb * 1024**2,
+        limits=limits,
     )
 
 

@@ -193,12 +193,29 @@ def _collect_rejects(cur, tabular, positions: dict[str, int], csv_rejects: int) 
         {"header": header, "sep": tabular.dialect.delimiter if tabular.dialect else ","},
     )
     if csv_rejects:
-        rows = cur.execute("select line, reason, csv_line from _reader_rejects").fetchall()
-        kept = [
-            (line, reason, _mapped_fields(text, tabular, [pos for _, pos in mapped]))
-            for line, reason, text in rows
-        ]
-        cur.executemany("insert into _rejects values (?, ?, ?)", kept)
+        _add_reader_rejects(cur, tabular, [pos for _, pos in mapped])
+
+
+def _add_reader_rejects(cur, tabular, positions: list[int]) -> None:
+    """Insert the lines the CSV reader refused into _rejects, keeping their mapped fields only.
+
+    The lines pass through Python inside the insert, a vector of rows at a
+    time: a damaged file can have millions of them, which fetching would
+    hold in memory at once.
+    """
+    cur.create_function(
+        "_mapped_fields",
+        lambda text: _mapped_fields(text, tabular, positions),
+        ["VARCHAR"],
+        "VARCHAR",
+    )
+    try:
+        cur.execute(
+            "insert into _rejects select line, reason, _mapped_fields(csv_line) "
+            "from _reader_rejects"
+        )
+    finally:
+        cur.remove_function("_mapped_fields")
 
 
 def _number_reader_rejects(cur, header: int) -> None:
@@ -223,7 +240,7 @@ def _number_reader_rejects(cur, header: int) -> None:
 
 
 def _mapped_fields(text: str | None, tabular, positions: list[int]) -> str | None:
-    """Return the mapped fields of a raw CSV line the reader refused (few such lines)."""
+    """Return the mapped fields of a raw CSV line the reader refused."""
     if text is None:
         return None
     dialect = tabular.dialect

@@ -1,14 +1,12 @@
 """Import jobs: the exports a drop folder receives or a URL serves, imported on schedule.
 
-A drop folder's file is imported once it is complete: unchanged in size and
-modification time since the job's previous run, or just renamed from
-``<name>.part``. It then moves to ``done/`` beside its report, or, refused,
-to ``failed/`` beside its one-line reason; the importer writes all or
-nothing, so a refused file leaves the store as it was. A URL's export is
-downloaded to a size-limited temporary file, retried with backoff, then
-imported the same way. Either way the import reuses the preset and column
-mapping of the source's latest import, so a mapping made on the Data page
-keeps applying.
+A drop folder's file is imported once complete (unchanged in size and time since
+the previous run, or just renamed from ``<name>.part``), then moves to ``done/``
+beside its report, or, refused, to ``failed/`` beside its one-line reason. The
+importer writes all or nothing, and streams the file, of any size unless the job
+sets ``max_mb``. A URL's export is downloaded to a size-limited temporary file,
+retried with backoff, then imported the same way, reusing the preset and column
+mapping of the source's latest import (a mapping made on the Data page applies).
 """
 
 from __future__ import annotations
@@ -34,8 +32,7 @@ from analytics.jobs.config import Job
 from analytics.jobs.context import RunContext
 from analytics.jobs.runs import Outcome
 
-# Seconds a connection or any single read may take before the attempt is given up.
-READ_TIMEOUT_S = 30.0
+READ_TIMEOUT_S = 30.0  # seconds a connection or any single read may take
 # Attempts per run for a download that failed in a way that may pass (5xx, timeout,
 # refused connection); the waits between them are BACKOFF_S, then twice that.
 ATTEMPTS = 3
@@ -112,7 +109,7 @@ def import_from_folder(con: duckdb.DuckDBPyConnection, job: Job, ctx: RunContext
     results: list[_FileResult] = []
     for name in ready:
         try:
-            result = _import_path(con, folder / name, name, job, ctx)
+            result = _import_path(con, folder / name, name, job, ctx, job.max_mb)
         except _Blocked as exc:
             left = len(ready) - len(results)
             return _blocked(results, f"{exc}; {left} file(s) left in the folder for the next run")
@@ -140,7 +137,7 @@ def import_from_url(
     if job.preset not in ingest.ALL_PRESETS:
         return Outcome("failed", f"unknown preset {job.preset!r}")
     folder = ctx.state_dir / "downloads"
-    max_bytes = _limit_mb(job, ctx) * 1024**2
+    max_bytes = _download_limit_mb(job, ctx) * 1024**2
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path, file_name = _download(
@@ -151,7 +148,7 @@ def import_from_url(
     except OSError as exc:
         return Outcome("failed", f"cannot write the download in {folder}: {exc.strerror or exc}")
     try:
-        result = _import_path(con, path, file_name, job, ctx)
+        result = _import_path(con, path, file_name, job, ctx, _download_limit_mb(job, ctx))
     except _Blocked as exc:
         return Outcome("failed", str(exc))
     finally:
@@ -330,9 +327,15 @@ def _file_name(disposition: str | None, url_path: str) -> str:
 
 
 def _import_path(
-    con: duckdb.DuckDBPyConnection, path: Path, file_name: str, job: Job, ctx: RunContext
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    file_name: str,
+    job: Job,
+    ctx: RunContext,
+    max_mb: int | None,
 ) -> _FileResult:
-    """Return what importing ``path`` into the job's source gave; raises _Blocked when it cannot run now."""
+    """Return what importing ``path`` (at most ``max_mb`` megabytes, None: any size) into the
+    job's source gave; raises _Blocked when it cannot run now."""
     try:
         report = ingest.import_file(
             con,
@@ -340,7 +343,8 @@ def _import_path(
             source=job.source,
             file_name=file_name,
             actor=ctx.actor,
-            settings=replace(ctx.settings, max_upload_mb=_limit_mb(job, ctx)),
+            settings=ctx.settings,
+            max_mb=max_mb,
             **saved_choices(con, job.source, job.preset),
         )
     except ingest.ImportFailed as exc:
@@ -354,7 +358,8 @@ def _import_path(
     return _FileResult(file_name, report=report)
 
 
-def _limit_mb(job: Job, ctx: RunContext) -> int:
+def _download_limit_mb(job: Job, ctx: RunContext) -> int:
+    # Unlike a dropped file, a download has a limit by default: the server decides its size.
     return job.max_mb or ctx.settings.max_upload_mb
 
 

@@ -10,6 +10,8 @@ Example
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -77,6 +79,10 @@ ZENDESK_COLUMNS = (
     "Region [list]",
     "Category [list]",
 )
+# Tickets written per piece: the export's frame, a few hundred bytes a ticket
+# in pandas, is built a piece at a time, so that a run of ten million tickets
+# writes in the memory of a run of one.
+CHUNK_TICKETS = 500_000
 
 
 @dataclass(frozen=True)
@@ -118,16 +124,23 @@ def write_result(result: SimResult, out_dir: Path) -> SampleFiles:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = SampleFiles(out_dir / "tickets.csv", out_dir / "events.csv")
-    export = zendesk_export(result)
+    piece = out_dir / "tickets.csv.piece"
     con = duckdb.connect()
     try:
-        # DuckDB writes a million rows in a fraction of what pandas needs, quotes
-        # only when a value requires it (RFC 4180) and keeps row order.
-        con.from_df(export).write_csv(
-            str(files.tickets_csv), sep=",", quotechar='"', escapechar='"', na_rep="", header=True
-        )
+        with files.tickets_csv.open("wb") as out:
+            for first, chunk in enumerate(export_chunks(result)):
+                # DuckDB writes a million rows in a fraction of what pandas needs,
+                # quotes only when a value requires it (RFC 4180) and keeps row order.
+                con.from_df(chunk).write_csv(
+                    str(piece), sep=",", quotechar='"', escapechar='"', na_rep="", header=True
+                )
+                with piece.open("rb") as src:
+                    if first:
+                        src.readline()  # the header, written once
+                    shutil.copyfileobj(src, out)
     finally:
         con.close()
+        piece.unlink(missing_ok=True)
     result.events.to_csv(files.events_csv, index=False, lineterminator="\n")
     return files
 
@@ -175,19 +188,52 @@ def zendesk_export(result: SimResult) -> pd.DataFrame:
     Minutes columns are integers (calendar minutes, and minutes within the
     team's business hours); absent values are nulls.
     """
-    df = result.tickets
+    return next(export_chunks(result, max(len(result.tickets), 1)))
+
+
+def export_chunks(result: SimResult, tickets: int = CHUNK_TICKETS) -> Iterator[pd.DataFrame]:
+    """Yield :func:`zendesk_export`'s frame ``tickets`` rows at a time, in order.
+
+    The random draws of the whole run (requesters, satisfaction) are made
+    first, so the rows are the same whatever the size of the pieces.
+    """
+    draws = _Draws.of(result)
+    for start in range(0, max(len(result.tickets), 1), tickets):
+        yield _export_rows(result, draws, start, min(start + tickets, len(result.tickets)))
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """The run's random draws the export makes: one value (or two) per ticket."""
+
+    customer: np.ndarray
+    answered: np.ndarray
+    bad: np.ndarray
+
+    @classmethod
+    def of(cls, result: SimResult) -> _Draws:
+        seed, df = result.config.seed, result.tickets
+        customer = _customer_ids(seed, len(df), df["region"].to_numpy())
+        answered, bad = _satisfaction_draws(seed, len(df))
+        return cls(customer, answered, bad)
+
+
+def _export_rows(result: SimResult, draws: _Draws, start: int, stop: int) -> pd.DataFrame:
+    """Return the export's rows of tickets ``start`` to ``stop`` (excluded)."""
+    df = result.tickets.iloc[start:stop].reset_index(drop=True)
     n = len(df)
     zones = np.array([TIMEZONES[r] for r in REGIONS])[df["region"].to_numpy()]
+    part = slice(start, stop)
     out = {
-        "Id": pd.Series(np.arange(1, n + 1) + 10000),
-        **_people(result),
+        "Id": pd.Series(np.arange(start + 1, stop + 1) + 10000),
+        **_people(result, df, draws.customer[part]),
         **_description(df),
         **_timestamps(df, result.t0),
         **_resolution_minutes(df, result.t0, zones),
-        **_wait_minutes(result, zones),
+        **_wait_minutes(result, zones, start, stop),
         "Organization": None,
         "Due date": None,
-        "Satisfaction Score": _satisfaction(result.config.seed, df),
+        "Satisfaction Score": _satisfaction(df, draws.answered[part], draws.bad[part]),
         "Group stations": pd.Series(np.ones(n, dtype=np.int64)),
         "Reopens": pd.Series(df["reopened"].to_numpy().astype(np.int64)),
         "Replies": df["replies"],
@@ -200,11 +246,9 @@ def zendesk_export(result: SimResult) -> pd.DataFrame:
     return frame
 
 
-def _people(result: SimResult) -> dict:
-    """Return the requester, assignee and group columns."""
-    df = result.tickets
+def _people(result: SimResult, df: pd.DataFrame, customer: np.ndarray) -> dict:
+    """Return the requester, assignee and group columns of the tickets ``df``."""
     region = df["region"].to_numpy()
-    customer = _customer_ids(result.config.seed, len(df), region)
     customer_text = pd.Series(customer.astype(str))
     names = np.array(
         [name for r in REGIONS for name in result.agent_names.get(r, [])] + [""], dtype=object
@@ -293,18 +337,22 @@ def _resolution_minutes(df: pd.DataFrame, t0: pd.Timestamp, zones: np.ndarray) -
     return out
 
 
-def _wait_minutes(result: SimResult, zones: np.ndarray) -> dict:
+def _wait_minutes(result: SimResult, zones: np.ndarray, start: int, stop: int) -> dict:
     """Return the requester's wait (queued and handled) and the agent's wait (pending on
-    the customer), summed over each ticket's touches, in calendar and business minutes."""
-    t0, n = result.t0, len(result.tickets)
-    items = result.touches
+    the customer) of tickets ``start`` to ``stop``, summed over each ticket's touches, in
+    calendar and business minutes; ``zones`` are those tickets' time zones."""
+    t0, n = result.t0, stop - start
+    # Touches are ordered by ticket: the piece's touches are one slice of them.
+    tickets = result.touches["ticket"].to_numpy()
+    first, last = np.searchsorted(tickets, [start, stop])
+    items = result.touches.iloc[first:last]
     pending = items[items["prev_finish"].notna() & ~items["reopen"]]
     out = {}
     for name, touches, since, until in (
         ("Agent wait time", pending, "prev_finish", "ready"),
         ("Requester wait time", items, "ready", "finish"),
     ):
-        rows = touches["ticket"].to_numpy()
+        rows = touches["ticket"].to_numpy() - start
         cal = np.bincount(rows, touches[until] - touches[since], minlength=n)
         bus = np.bincount(
             rows,
@@ -323,13 +371,17 @@ def _customer_ids(seed: int, n: int, region: np.ndarray) -> np.ndarray:
     return (region.astype(np.int64) * 1_000_000 + rng.zipf(1.6, n) % 400_000).astype(np.int64)
 
 
-def _satisfaction(seed: int, df: pd.DataFrame) -> pd.Series:
-    """Return Zendesk satisfaction scores; slow first replies make bad ratings likelier."""
+def _satisfaction_draws(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the two uniform draws per ticket that :func:`_satisfaction` reads."""
     rng = np.random.default_rng([seed, 2])
-    n = len(df)
+    return rng.random(n), rng.random(n)
+
+
+def _satisfaction(df: pd.DataFrame, answered: np.ndarray, bad: np.ndarray) -> pd.Series:
+    """Return Zendesk satisfaction scores; slow first replies make bad ratings likelier."""
     solved = df["status"].isin(["solved", "closed"]).to_numpy()
     wait_h = np.nan_to_num((df["first_reply"] - df["created"]).to_numpy() / 60.0)
-    answered = rng.random(n) < 0.35
-    bad = rng.random(n) < np.clip(0.06 + 0.6 * (1 - np.exp(-wait_h / 48.0)), 0, 0.8)
+    answered = answered < 0.35
+    bad = bad < np.clip(0.06 + 0.6 * (1 - np.exp(-wait_h / 48.0)), 0, 0.8)
     score = np.where(answered, np.where(bad, "Bad", "Good"), "Offered")
     return pd.Series(np.where(solved, score, "Not Offered"), dtype=object)
