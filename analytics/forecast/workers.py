@@ -60,7 +60,9 @@ def start(workers: int | None = None) -> int:
             # Spawned, not forked: the app's process runs DuckDB's and the web
             # server's threads, which a fork would copy in whatever state they were.
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(size, mp_context=context, initializer=_yield_to_pages)
+            _pool = ProcessPoolExecutor(
+                size, mp_context=context, initializer=_yield_to_pages, initargs=(os.getpid(),)
+            )
             _size = size
             with _no_main_module():
                 # Each submit starts a process while none is idle: all of them, now.
@@ -88,11 +90,12 @@ def _no_main_module() -> Iterator[None]:
         sys.modules["__main__"] = saved
 
 
-def _yield_to_pages() -> None:
+def _yield_to_pages(parent: int) -> None:
     """Set a new worker up: a lower priority than the pages (a page someone waits for goes
-    before a fit), and an end when the app's process ends."""
+    before a fit), and an end when the app's process ``parent`` ends."""
     os.nice(WORKER_NICENESS)
-    parent = os.getppid()
+    # The parent's pid as it started the worker: a parent gone before this ran
+    # (a server stopped as it started) already shows as another pid here.
     threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
 
 
