@@ -9,6 +9,9 @@ store's latest snapshot before a metric query runs. On a SQLite catalog a
 stat of the catalog's files says whether anything committed since the last
 sync; otherwise, or when it did, one catalog lookup says whether the snapshot
 moved; when it has, only the sources whose tickets changed are copied again.
+The copy's tickets carry their satisfaction rating (``csat_score``,
+``csat_at``), joined from the store's ``ratings`` once here rather than in
+every query.
 
 The copy is a cache keyed on the snapshot id; the store stays the only
 record. Writers never touch it.
@@ -32,7 +35,6 @@ import duckdb
 from analytics import db
 
 NAME = "replica"
-_TABLES = ("tickets", "events")
 _REGISTRY: dict[str, _Replica] = {}
 _REGISTRY_LOCK = threading.Lock()
 _ATTACH_LOCK = threading.Lock()
@@ -150,16 +152,14 @@ def _refresh(con: duckdb.DuckDBPyConnection, replica: _Replica) -> int:
         try:
             snapshot = db.data_version(cur)  # pinned for the transaction
             sources = _changed_sources(cur, replica.snapshot, snapshot)
+            tickets = db.load_sql("replica_tickets")
             if sources is None:
-                for table in _TABLES:
-                    cur.execute(f"create or replace table {NAME}.{table} as from {table}")  # noqa: S608
+                cur.execute(f"create or replace table {NAME}.tickets as {tickets}", {"sources": None})  # noqa: S608
+                cur.execute(f"create or replace table {NAME}.events as from events")  # noqa: S608
             else:
                 if sources:
                     cur.execute(f"delete from {NAME}.tickets where source in $s", {"s": sources})  # noqa: S608
-                    cur.execute(
-                        f"insert into {NAME}.tickets from tickets where source in $s",  # noqa: S608
-                        {"s": sources},
-                    )
+                    cur.execute(f"insert into {NAME}.tickets {tickets}", {"sources": sources})  # noqa: S608
                 cur.execute(f"delete from {NAME}.events")  # noqa: S608
                 cur.execute(f"insert into {NAME}.events from events")  # noqa: S608
             cur.execute("commit")

@@ -102,6 +102,49 @@ class AccessSettings:
     secure_cookie: bool = False
 
 
+PEOPLE_VIEWS = ("names", "pseudonyms", "teams")
+
+
+@dataclass(frozen=True)
+class PeopleSettings:
+    """How agents appear in figures, lists, downloads, the command line and reports.
+
+    Attributes
+    ----------
+    show
+        What analysts and admins see (``[people] show``): ``"names"``,
+        ``"pseudonyms"`` (a stable keyed hash of each name) or ``"teams"``
+        (team figures only, no person at all). In France and the EU works
+        councils often object to per-person rankings.
+    viewers_show
+        The most a viewer sees (``[people] viewers_show``, ``"teams"`` unless an
+        admin allows more); never more than ``show``.
+    pseudonym_key
+        The key of the pseudonyms' hash (``BACKLOG_RADAR_PSEUDONYM_KEY``); None:
+        derived from the session secret. Without a key, anyone could hash the
+        team's names and undo the pseudonyms.
+    ticket_url, ticket_urls
+        Template of a link to a ticket in the helpdesk, with ``{ticket_id}``
+        (``[tickets] url``), and per-source templates (``[tickets.url_by_source]``).
+    """
+
+    show: str = "names"
+    viewers_show: str = "teams"
+    pseudonym_key: str | None = field(default=None, repr=False)
+    ticket_url: str | None = None
+    ticket_urls: Mapping[str, str] = field(default_factory=dict)
+
+    def view_for(self, role: str | None) -> str:
+        """Return how agents appear to ``role`` (None: no signed-in user, the command line)."""
+        if role == "viewer":
+            return max(self.show, self.viewers_show, key=PEOPLE_VIEWS.index)
+        return self.show
+
+    def url_template(self, source: str) -> str | None:
+        """Return the ticket link template for ``source``, or None when none is set."""
+        return self.ticket_urls.get(source, self.ticket_url)
+
+
 DEFAULT_SCHEDULE = Schedule(
     name="default",
     tz="UTC",
@@ -151,6 +194,8 @@ class Settings:
         Forecast, surge and staffing settings.
     access
         Sign-in, roles and local users.
+    people
+        How agents appear, and links to tickets.
     """
 
     db_path: Path = DEFAULT_DB_PATH
@@ -168,6 +213,7 @@ class Settings:
     team_schedules: Mapping[str, str] = field(default_factory=dict)
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
+    people: PeopleSettings = field(default_factory=PeopleSettings)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -221,7 +267,38 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         team_schedules=teams,
         forecast=_forecast_settings(data.get("forecast", {}), data.get("staffing", {}), env),
         access=_access_settings(data.get("access", {}), env),
+        people=_people_settings(data.get("people", {}), data.get("tickets", {}), env),
     )
+
+
+def _people_settings(people: Mapping, tickets: Mapping, env: Mapping[str, str]) -> PeopleSettings:
+    views = {
+        key: str(people.get(key, default))
+        for key, default in (("show", "names"), ("viewers_show", "teams"))
+    }
+    for key, view in views.items():
+        if view not in PEOPLE_VIEWS:
+            raise SettingsError(
+                f"people.{key} must be one of {', '.join(PEOPLE_VIEWS)}, not {view!r}"
+            )
+    by_source = {str(k): str(v) for k, v in tickets.get("url_by_source", {}).items()}
+    templates = {"tickets.url": tickets.get("url")} | {
+        f"tickets.url_by_source.{k}": v for k, v in by_source.items()
+    }
+    for key, template in templates.items():
+        if template is not None and not _is_ticket_url(str(template)):
+            raise SettingsError(f"{key} must be an http(s) address containing {{ticket_id}}")
+    return PeopleSettings(
+        show=views["show"],
+        viewers_show=views["viewers_show"],
+        pseudonym_key=env.get("BACKLOG_RADAR_PSEUDONYM_KEY") or None,
+        ticket_url=str(tickets["url"]) if tickets.get("url") else None,
+        ticket_urls=by_source,
+    )
+
+
+def _is_ticket_url(template: str) -> bool:
+    return template.startswith(("https://", "http://")) and "{ticket_id}" in template
 
 
 def _optional_path(value: str | None) -> Path | None:

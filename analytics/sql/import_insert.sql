@@ -3,7 +3,7 @@
 -- checked. Rows are stored in creation order so that each row group covers a
 -- short span of created_at and a date-range filter skips the others (DuckDB's
 -- zone maps).
-insert into tickets
+insert into tickets by name
 select
     $source as source,
     ticket_id,

@@ -80,6 +80,12 @@ final as (
         channel,
         category,
         priority,
+        status,
+        assignee,
+        reopens,
+        replies,
+        csat_score,
+        csat_at,
         case
             when first_response_s >= 0 then coalesce(b_response, 0) - coalesce(b_created, 0)
         end as frt_s,

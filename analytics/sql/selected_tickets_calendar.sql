@@ -22,6 +22,12 @@ select
     channel,
     category,
     priority,
+    status,
+    assignee,
+    reopens,
+    replies,
+    csat_score,
+    csat_at,
     case when first_response_s >= 0 then first_response_s end as frt_s,
     case when resolution_s >= 0 then resolution_s end as resolution_s,
     -- in microseconds first: epoch() of a timestamptz costs twice as much

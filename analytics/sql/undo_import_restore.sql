@@ -1,6 +1,6 @@
 -- Write back, as they were at snapshot $before, the tickets of source $source
 -- that the import changed (_undo_changes), in creation order like an import.
-insert into tickets
+insert into tickets by name
 
 with
 
