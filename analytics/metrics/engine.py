@@ -32,7 +32,7 @@ def _calendar(schedules: tuple, first: date, last: date):
 
 
 # Defined after the clock's selected_tickets macro, whichever clock it is.
-_SHARED_MACROS = ("ticket_state_macros", "backlog_levels_macro")
+_SHARED_MACROS = ("ticket_state_macros", "backlog_levels_macro", "quality_macros")
 
 # Per thread: connection (weakly held) -> a cursor with the calendar-hours
 # macros defined. Opening a cursor and defining its macros costs as much as a
