@@ -77,11 +77,11 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff format --check .
 
 test: lint chromium postgresql nginx
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+	$(VENV)/bin/pytest -q -n 2 --dist worksteal
 
 # Everything but the browser tests (marked slow): a few minutes, for the edit-test loop.
 test-fast: lint postgresql
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not slow"
+	$(VENV)/bin/pytest -q -n 2 --dist worksteal -m "not slow"
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt

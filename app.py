@@ -25,6 +25,7 @@ pages = {
     "Managers": [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/response_times.py", title="Response times", icon=":material/timer:"),
+        st.Page("pages/agents.py", title="Agents and teams", icon=":material/support_agent:"),
         st.Page("pages/backlog.py", title="Backlog", icon=":material/stacked_bar_chart:"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
         st.Page("pages/staffing.py", title="Staffing and what-if", icon=":material/groups:"),

@@ -10,6 +10,8 @@ stored beside the normalised one.
 from __future__ import annotations
 
 TIMESTAMP_FIELDS = ("created_at", "first_response_at", "resolved_at", "closed_at")
+# The survey's answer about a ticket; stored in ``ratings``, not ``tickets``.
+RATING_FIELDS = ("csat_score", "csat_at")
 TEXT_FIELDS = ("status", "channel", "team", "region", "category", "priority", "assignee")
 INTEGER_FIELDS = ("reopens", "replies")
 TICKET_FIELDS = ("ticket_id", *TIMESTAMP_FIELDS, *TEXT_FIELDS, *INTEGER_FIELDS)
@@ -23,7 +25,9 @@ MINUTES_FIELDS = {
 # Fields of an event log (one row per ticket activity).
 EVENT_FIELDS = ("ticket_id", "timestamp", "activity", "actor", "sequence")
 
-MAPPABLE_FIELDS = tuple(dict.fromkeys((*TICKET_FIELDS, *MINUTES_FIELDS, *EVENT_FIELDS)))
+MAPPABLE_FIELDS = tuple(
+    dict.fromkeys((*TICKET_FIELDS, *RATING_FIELDS, *MINUTES_FIELDS, *EVENT_FIELDS))
+)
 
 NORMALISED_FIELDS = ("status", "channel", "priority")
 
@@ -140,3 +144,96 @@ def value_map_rows() -> list[tuple[str, str, str]]:
         for field, mapping in VALUE_MAPS.items()
         for raw, normalised in mapping.items()
     ]
+
+
+# Satisfaction answers in words, as scores on 0-100. Zendesk writes Good/Bad;
+# Freshdesk's classic survey Awesome / Just okay / Not good.
+CSAT_WORDS = {
+    "good": 100.0,
+    "bad": 0.0,
+    "good with comment": 100.0,
+    "bad with comment": 0.0,
+    "satisfied": 100.0,
+    "unsatisfied": 0.0,
+    "dissatisfied": 0.0,
+    "positive": 100.0,
+    "negative": 0.0,
+    "awesome": 100.0,
+    "just okay": 50.0,
+    "not good": 0.0,
+    "bon": 100.0,
+    "mauvais": 0.0,
+    "satisfait": 100.0,
+    "insatisfait": 0.0,
+}
+
+# Freshdesk's survey labels, worst first, on its 3-, 5- and 7-point scales.
+# "Happy" is the top of the 3-point scale but not of the others, so the
+# scale is decided once per file, from the labels it holds.
+CSAT_LABEL_SCALES = {
+    3: ("unhappy", "neutral", "happy"),
+    5: ("extremely unhappy", "unhappy", "neutral", "happy", "extremely happy"),
+    7: (
+        "extremely unhappy",
+        "very unhappy",
+        "unhappy",
+        "neutral",
+        "happy",
+        "very happy",
+        "extremely happy",
+    ),
+}
+
+# Answers that say no rating was given: no rating is stored for them.
+CSAT_NO_RATING = ("offered", "not offered", "unoffered", "not_offered", "none")
+
+# Numeric scales a file's ratings can be named in: points -> (lowest, highest).
+CSAT_NUMBER_SCALES = {5: (1.0, 5.0), 10: (1.0, 10.0), 100: (0.0, 100.0)}
+
+
+def csat_label_words() -> list[str]:
+    """Return every satisfaction label that tells a file's label scale apart."""
+    return sorted({label for labels in CSAT_LABEL_SCALES.values() for label in labels})
+
+
+def csat_words(labels_seen: set[str]) -> dict[str, float]:
+    """Return lower-case answer -> score (0-100) for a file holding the labels ``labels_seen``.
+
+    The 7-point label scale applies when the file says "very happy" or
+    "very unhappy", the 5-point one when it says "extremely ...", else the
+    3-point one (happy 100, neutral 50, unhappy 0); labels are spaced evenly.
+
+    >>> csat_words({"happy", "extremely happy"})["happy"]
+    75.0
+    """
+    if labels_seen & {"very happy", "very unhappy"}:
+        points = 7
+    elif labels_seen & {"extremely happy", "extremely unhappy"}:
+        points = 5
+    else:
+        points = 3
+    labels = CSAT_LABEL_SCALES[points]
+    scores = {label: 100.0 * i / (len(labels) - 1) for i, label in enumerate(labels)}
+    return {**CSAT_WORDS, **scores}
+
+
+def csat_number_scale(
+    lowest: float | None, highest: float | None, named: int | None = None
+) -> tuple[float, float]:
+    """Return the (lowest, highest) answer of a file's numeric ratings, mapped to 0 and 100.
+
+    ``named`` (5, 10 or 100) is the scale the person named; otherwise it is
+    decided from the file's smallest and largest numbers, once for the whole
+    file: 1-5 when they all lie in it, else 1-10, else a percentage 0-100.
+    A 1-10 survey whose answers all happen to lie in 1-5 needs the scale named.
+
+    >>> csat_number_scale(2, 9)
+    (1.0, 10.0)
+    """
+    if named is not None:
+        return CSAT_NUMBER_SCALES[named]
+    if lowest is not None and lowest >= 1 and highest <= 5:
+        return CSAT_NUMBER_SCALES[5]
+    if lowest is not None and lowest >= 1 and highest <= 10:
+        return CSAT_NUMBER_SCALES[10]
+    return CSAT_NUMBER_SCALES[100]

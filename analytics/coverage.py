@@ -4,6 +4,9 @@ An NYC 311 export records when a request was closed, never when it was first
 answered. Its first-response metrics are not failures (an SLA of 0 %, every
 ticket "not answered"): they do not exist. Pages and the report ask
 :func:`missing_inputs` and show :data:`NOT_IN_SOURCE` with the reason instead.
+The quality metrics' inputs (reopens, agent replies, satisfaction ratings),
+which most exports lack, are asked for apart, by :func:`missing_quality_inputs`,
+so that a page without a quality metric says nothing of them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ INPUTS = {
     "done": (("resolved_at", "closed_at"), "resolution or closing times"),
 }
 
+# The quality metrics' inputs, as INPUTS. Ratings come from a survey: no
+# export format's ticket columns hold them.
+QUALITY_INPUTS = {
+    "reopens": (("reopens",), "reopen counts"),
+    "replies": (("replies",), "agent reply counts"),
+    "satisfaction": (("csat_score",), "satisfaction ratings"),
+}
+
 
 def missing_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
     """Return the inputs no ticket of ``source`` has, each with a one-line reason to show.
@@ -39,11 +50,32 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str
     if not tickets:
         return {}
     present = {"first_response": has_first_response, "resolution": has_resolution, "done": has_done}
-    return {name: _reason(name, presets) for name, has in present.items() if not has}
+    return {name: _reason(INPUTS[name], presets) for name, has in present.items() if not has}
 
 
-def _reason(name: str, presets: list[str]) -> str:
-    columns, what = INPUTS[name]
+def missing_quality_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """Return the quality inputs no ticket of ``source`` has, each with a one-line reason to show.
+
+    Keys are those of :data:`QUALITY_INPUTS` (``reopens``, ``replies``,
+    ``satisfaction``); an empty dict when the source has them all, or has no
+    ticket. For example, on a Jira export: ``{"reopens": "This source has no
+    reopen counts: its export format (Jira / Jira Service Management issue
+    export) does not record them.", ...}``
+    """
+    with store.cursor(con) as cur:
+        tickets, has_reopens, has_replies, has_satisfaction, presets = cur.execute(
+            store.load_sql("quality_inputs"), {"source": source}
+        ).fetchone()
+    if not tickets:
+        return {}
+    present = {"reopens": has_reopens, "replies": has_replies, "satisfaction": has_satisfaction}
+    return {
+        name: _reason(QUALITY_INPUTS[name], presets) for name, has in present.items() if not has
+    }
+
+
+def _reason(needed: tuple[tuple[str, ...], str], presets: list[str]) -> str:
+    columns, what = needed
     known = [ALL_PRESETS[p] for p in presets if p in ALL_PRESETS]
     # A named vendor format without the columns says why; a hand mapping may have skipped them.
     if known and all(

@@ -154,7 +154,9 @@ def _refresh(con: duckdb.DuckDBPyConnection, replica: _Replica) -> int:
             sources = _changed_sources(cur, replica.snapshot, snapshot)
             tickets = db.load_sql("replica_tickets")
             if sources is None:
-                cur.execute(f"create or replace table {NAME}.tickets as {tickets}", {"sources": None})  # noqa: S608
+                cur.execute(
+                    f"create or replace table {NAME}.tickets as {tickets}", {"sources": None}
+                )  # noqa: S608
                 cur.execute(f"create or replace table {NAME}.events as from events")  # noqa: S608
             else:
                 if sources:

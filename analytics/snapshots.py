@@ -64,13 +64,16 @@ class Snapshot:
 @dataclass(frozen=True)
 class UndoReport:
     """What undoing an import did: the tickets it removed (the import had added
-    them) and those it restored as they were before (the import had changed them)."""
+    them) and those it restored as they were before (the import had changed them),
+    and the tickets whose satisfaction rating it put back as it was (none
+    for a ticket the import first rated)."""
 
     import_id: int
     source: str
     file_name: str
     tickets_removed: int
     tickets_restored: int
+    ratings_undone: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,17 +182,34 @@ def _undo(cur: duckdb.DuckDBPyConnection, import_id: int, actor: access.User) ->
         cur.execute(store.load_sql("undo_import_remove"), {"source": state.source})
         cur.execute(store.load_sql("undo_import_restore"), tickets)
         cur.execute("drop table _undo_changes")
+        ratings = _undo_ratings(cur, tickets)
         cur.execute(store.load_sql("undo_import_delete_rejects"), {"import_id": import_id})
         cur.execute(store.load_sql("undo_import_delete_import"), {"import_id": import_id})
-        report = UndoReport(import_id, state.source, state.file_name, removed, restored)
+        report = UndoReport(import_id, state.source, state.file_name, removed, restored, ratings)
         detail = {
             "import_id": import_id,
             "file": state.file_name,
             "removed": removed,
             "restored": restored,
         }
+        if ratings:
+            detail["ratings"] = ratings
         access.record(cur, actor, "undo_import", state.source, detail)
     return report
+
+
+def _undo_ratings(cur: duckdb.DuckDBPyConnection, params: dict) -> int:
+    """Put the source's ratings back as they were at snapshot ``before``; return how many tickets changed.
+
+    Runs inside the undo's transaction, after the tickets are back.
+    """
+    cur.execute(store.load_sql("undo_import_ratings_changes"), params)
+    changed = cur.execute("select count(*) from _undo_rating_changes").fetchone()[0]
+    if changed:
+        cur.execute(store.load_sql("undo_import_ratings_remove"), {"source": params["source"]})
+        cur.execute(store.load_sql("undo_import_ratings_restore"), params)
+    cur.execute("drop table _undo_rating_changes")
+    return changed
 
 
 def _undoable(cur: duckdb.DuckDBPyConnection, import_id: int) -> _ImportState:

@@ -158,6 +158,7 @@ def _delete_source(cur: duckdb.DuckDBPyConnection, source: str, actor: access.Us
         if not deleted and not known:
             raise StoreError(f"no source named {source!r}")
         cur.execute("delete from tickets where source = ?", [source])
+        cur.execute("delete from ratings where source = ?", [source])
         cur.execute(
             "delete from rejects where import_id in (select import_id from imports where source = ?)",
             [source],

@@ -51,6 +51,7 @@ IMPORT_CODE = (
     "analytics/canonical.py",
     "analytics/sample/*.py",
     "analytics/sql/import_*.sql",
+    "analytics/sql/replica_tickets.sql",
     "analytics/sql/migrations/*.sql",
 )
 
@@ -208,7 +209,11 @@ def comparison_stores(lake_store: Path) -> dict[str, Path]:
         with store.connect(lake_store, read_only=True) as con:
             snapshot = db.data_version(con)
             con.execute(f"attach '{quoted(building)}' as native")
-            con.execute("create table native.tickets as from lake.tickets")
+            # the tickets as the pages read them: with their ratings joined
+            con.execute(
+                f"create table native.tickets as {db.load_sql('replica_tickets')}",
+                {"sources": None},
+            )
             con.execute("create table native.events as from lake.events")
             # what the native store's data_version read (one row)
             con.execute(

@@ -44,9 +44,14 @@ without_first_response = "first_response" in missing
 series = page.series
 if without_first_response:
     series = series.drop(columns="awaiting_first_response")
-ui.chart(
-    ui.figure(charts.backlog_lines, series, ui.events_for(selection)), series, f"backlog_{grain}"
+state = ui.chart(
+    ui.figure(charts.backlog_lines, series, ui.events_for(selection)),
+    series,
+    f"backlog_{grain}",
+    select=True,
 )
+kinds = ("open_at",) if without_first_response else ("open_at", "awaiting_at")
+ui.tickets_below(state, selection, kinds, f"backlog_{grain}", grain=grain)
 
 st.subheader("When the backlog builds up", divider="gray")
 st.caption(f"Weekdays and hours in {selection.tz}.")
@@ -76,12 +81,19 @@ for tab, (name, column, title, unit) in zip(tabs, heatmaps, strict=True):
                     f"{ui.md_escape(missing['first_response'])}"
                 )
                 continue
-            ui.chart(
+            # Arrivals and first responses are of the tickets created in the cell;
+            # a mean backlog is of no set of tickets, so its cells list none.
+            clickable = name != "backlog"
+            state = ui.chart(
                 ui.figure(charts.weekday_hour_heatmap, heatmap, column, title, unit),
                 heatmap,
                 f"heatmap_{name}",
                 empty=heatmap.empty or heatmap[column].isna().all(),
+                select=clickable,
             )
+            if clickable:
+                # trace 0 is the heatmap, 1 the clickable cells over it
+                ui.tickets_below(state, selection, (None, "weekday_hour"), f"heatmap_{name}")
 
 age = page.now.age
 if without_first_response:

@@ -3,8 +3,10 @@
 import streamlit as st
 
 import ui
-from analytics import charts, coverage, forecast
+from analytics import charts, coverage, forecast, metrics, people
 from analytics.settings import SAMPLE_SOURCE
+
+RISK_HOURS = 4
 
 st.title("Overview")
 selection = ui.selection()
@@ -114,6 +116,60 @@ card(
     delta(now.resolution_median_h, before.resolution_median_h, "{:+,.1f} h"),
     delta_color="inverse",
 )
+# Open now is open now: the tickets at risk ignore the period and look from the
+# export's last event. Without first responses every ticket would look unanswered.
+if "first_response" not in missing:
+    at_risk = ui.cached(
+        metrics.tickets_at_risk, selection, RISK_HOURS, settings=ui.settings(), view=people.TEAMS
+    )
+    st.markdown(
+        f":material/alarm: **{at_risk.count:,} tickets at risk** of missing a target in the "
+        f"next {RISK_HOURS} h ({ui.hours_label(selection)})",
+        help=f"Open tickets whose first-response or resolution target falls due within "
+        f"{RISK_HOURS} h of the export's last event. {at_risk.breached:,} open tickets are "
+        "already past a target, counted apart: that target is missed already. "
+        "The list is on the Response times page.",
+    )
+
+# Quality of the tickets resolved in the period; a rate the export lacks is said so.
+quality = ui.metric("quality", selection)
+lacking = ui.cached(coverage.missing_quality_inputs, selection.source)
+
+
+def quality_card(column, label: str, needs: str, rate: str, explain: str, **options) -> None:
+    """Draw a quality rate with its change in points, or why there is none."""
+    value, previous = getattr(quality, rate), getattr(quality.previous, rate)
+    if needs in lacking:
+        column.metric(label, **ui.not_in_source(lacking[needs]))
+    elif value is None:
+        column.metric(label, "—", help="No ticket resolved in this period records it.")
+    else:
+        change = None if previous is None else f"{value - previous:+.1f} pts"
+        column.metric(label, f"{value:.1f}%", change, help=explain, **options)
+
+
+cards = st.columns(4)
+quality_card(
+    cards[0],
+    "Reopen rate",
+    "reopens",
+    "reopen_rate_pct",
+    f"Of {quality.reopens_known:,} tickets resolved with a known reopen count, the share "
+    "reopened at least once.",
+    delta_color="inverse",
+)
+quality_card(
+    cards[1],
+    "One-touch resolution",
+    "replies",
+    "one_touch_pct",
+    f"Of {quality.replies_known:,} tickets resolved with a known reply count, the share "
+    "resolved with exactly one agent reply.",
+)
+csat_help = f"Good ratings (75 or more of 100) among {quality.rated:,} rated resolved tickets."
+if quality.csat_response_pct is not None:
+    csat_help += f" Response rate {quality.csat_response_pct:.1f}% of tickets resolved."
+quality_card(cards[2], "CSAT", "satisfaction", "csat_pct", csat_help)
 
 
 def surge_line(surge: str | None) -> None:
@@ -135,12 +191,15 @@ ui.show_when_ready(
 )
 
 flow = page.flow
-ui.chart(
+state = ui.chart(
     ui.figure(charts.created_vs_resolved, flow, ui.events_for(selection)),
     flow,
     "created_vs_resolved",
     empty=flow.empty or (flow["created"].sum() == 0 and flow["resolved"].sum() == 0),
+    select=True,
 )
+# one kind per trace: the created bars, the resolved bars, the backlog line
+ui.tickets_below(state, selection, ("created_day", "resolved_day", "open_at"), "flow")
 
 st.subheader("What changed", divider="gray")
 movers = page.movers[page.movers["change"] != 0].head(6)

@@ -1,10 +1,12 @@
 """Response times: trends, distribution, breakdowns, SLA by week, the slowest tickets."""
 
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
 import ui
-from analytics import charts, coverage
-from analytics.metrics import DIMENSIONS
+from analytics import charts, coverage, people
+from analytics.metrics import DIMENSIONS, risk
 
 st.title("Response times")
 selection = ui.selection()
@@ -47,18 +49,22 @@ def not_in_source(what: str, needs: str) -> bool:
 left, right = st.columns(2)
 with left:
     if not not_in_source("First response time", "first_response"):
-        ui.chart(
+        state = ui.chart(
             ui.figure(charts.response_time_trend, trend, "frt", events),
             trend,
             "first_response_trend",
+            select=True,
         )
+        ui.tickets_below(state, selection, f"created_{grain}", "first_response_trend")
 with right:
     if not not_in_source("Resolution time", "resolution"):
-        ui.chart(
+        state = ui.chart(
             ui.figure(charts.response_time_trend, trend, "resolution", events),
             trend,
             "resolution_trend",
+            select=True,
         )
+        ui.tickets_below(state, selection, f"created_{grain}", "resolution_trend")
 if "first_response" in missing:
     # The distribution, SLA, breakdown and slowest tickets all measure the first response.
     st.stop()
@@ -66,12 +72,14 @@ if "first_response" in missing:
 left, right = st.columns(2)
 with left:
     buckets = page.buckets
-    ui.chart(
+    state = ui.chart(
         ui.figure(charts.buckets_bar, buckets),
         buckets,
         "first_response_buckets",
         empty=buckets["tickets"].sum() == 0,
+        select=True,
     )
+    ui.tickets_below(state, selection, "frt_bucket", "first_response_buckets")
 with right:
     sla = page.sla
     ui.chart(
@@ -82,11 +90,29 @@ with right:
     )
 
 breakdown = page.breakdown
-ui.chart(
+state = ui.chart(
     ui.figure(charts.breakdown_bar, breakdown, dimension),
     breakdown,
     f"first_response_by_{dimension}",
+    select=True,
 )
+ui.tickets_below(state, selection, dimension, f"first_response_by_{dimension}")
+
+# Satisfaction by first response: what slow first replies cost, from ratings only.
+rating_gap = ui.cached(coverage.missing_quality_inputs, selection.source).get("satisfaction")
+if rating_gap:
+    st.info(f"Satisfaction by first response: {coverage.NOT_IN_SOURCE}. {ui.md_escape(rating_gap)}")
+else:
+    csat = ui.metric("csat_by_response_bucket", selection)
+    state = ui.chart(
+        ui.figure(charts.csat_by_response_bar, csat),
+        csat,
+        "csat_by_first_response",
+        empty=csat["rated"].sum() == 0,
+        empty_message="No rated ticket was resolved in this selection.",
+        select=True,
+    )
+    ui.tickets_below(state, selection, "rated_in_bucket", "csat_by_first_response")
 
 st.subheader("Slowest tickets", divider="gray")
 slowest = page.slowest
@@ -110,3 +136,64 @@ else:
                 },
             )
     ui.download_csv(slowest, "slowest_tickets", "Download the slowest tickets (CSV)")
+
+st.subheader("Tickets at risk", divider="gray")
+within = st.segmented_control(
+    "Due within",
+    risk.HORIZONS,
+    default=4,
+    format_func=lambda hours: f"{hours} h",
+    key="risk_within",
+)
+within = within or 4
+agents = people.view_for(ui.settings(), ui.current_user().role)
+at_risk = ui.cached(
+    risk.tickets_at_risk,
+    selection,
+    within,
+    settings=ui.settings(),
+    view=agents,
+    key=people.pseudonym_key(ui.settings()) if agents == people.PSEUDONYMS else None,
+)
+as_of = (
+    "-"
+    if at_risk.now is None
+    else f"{at_risk.now.astimezone(ZoneInfo(selection.tz)):%Y-%m-%d %H:%M}"
+)
+st.markdown(
+    f"**{at_risk.count:,} tickets at risk** of missing a target in the next {within} "
+    f"{ui.hours_label(selection)}; **{at_risk.breached:,}** already past one.",
+    help="Open tickets whose first-response clock (while unanswered) or resolution clock "
+    "falls due within the horizon, soonest first. Tickets already past a target are counted "
+    "apart: that target is missed, the list is of those that can still make theirs. "
+    "The period plays no part, the filters do.",
+)
+st.caption(
+    f"As of the export's last event, {as_of}; times in {selection.tz}. Clocks watched: "
+    + ", ".join(clock.replace("_", " ") for clock in at_risk.watched)
+    + "."
+)
+if at_risk.count:
+    ui.grid(
+        at_risk.by_team,
+        column_config={
+            "team": "Team",
+            "at_risk": st.column_config.NumberColumn("At risk"),
+            "breached": st.column_config.NumberColumn("Past a target"),
+        },
+        key="risk_by_team",
+    )
+    ui.grid(
+        at_risk.tickets,
+        column_config={
+            "ticket_id": "Ticket",
+            "clock": "Clock",
+            "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+            "due_at": st.column_config.DatetimeColumn("Due", format="YYYY-MM-DD HH:mm"),
+            "hours_left": st.column_config.NumberColumn("Hours left", format="%.1f"),
+        },
+        key="risk_tickets",
+    )
+    ui.download_csv(at_risk.tickets, "tickets_at_risk", "Download the tickets at risk (CSV)")
+else:
+    st.info(f"No open ticket in this selection falls due in the next {within} h.")

@@ -50,7 +50,7 @@ value, unit = ("created_per_day", "Tickets per day") if tickets else ("frt_media
 label = "Tickets per day" if tickets else "Median first response"
 cols = st.columns(2)
 with cols[0]:
-    ui.chart(
+    state = ui.chart(
         ui.figure(
             charts.year_over_year,
             months,
@@ -62,9 +62,11 @@ with cols[0]:
         months,
         "season_months",
         empty=months.empty or months["created"].sum() == 0,
+        select=True,
     )
+    ui.tickets_below(state, selection, "created_month", "season_months")
 with cols[1]:
-    ui.chart(
+    state = ui.chart(
         ui.figure(
             charts.year_over_year,
             weeks,
@@ -76,7 +78,9 @@ with cols[1]:
         weeks,
         "season_weeks",
         empty=weeks.empty or weeks["created"].sum() == 0,
+        select=True,
     )
+    ui.tickets_below(state, selection, "created_week", "season_weeks")
 
 st.subheader("Weekday and hour of day", divider="gray")
 weekday = ui.cached(seasonality.weekday_profile, selection, settings=ui.settings())

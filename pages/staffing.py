@@ -93,7 +93,7 @@ weight = today.weight if today is not None else None
 hourly = whatif.today_updated(
     whatif.expected_hourly(daily, whatif.hourly_profile(recent)), recent, weight
 )
-if today is not None:
+if today is not None and today.says_something:
     st.caption(
         f"Today, updated at {today.at:%H:%M}: {today.seen:,.0f} tickets since opening, where "
         f"the morning forecast expected {today.expected:,.0f}; the rest of today follows "

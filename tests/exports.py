@@ -119,7 +119,7 @@ def table_dump(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     """Return the full contents of every store table, in a stable order."""
     return {
         name: con.execute(f"select * from {name} order by all").fetchall()
-        for name in ("tickets", "imports", "rejects", "store_meta", "schema_version")
+        for name in ("tickets", "ratings", "imports", "rejects", "store_meta", "schema_version")
     }
 
 

@@ -60,6 +60,11 @@ def load_tickets(con, source: str) -> pd.DataFrame:
     return frame
 
 
+def load_ratings(con, source: str) -> pd.DataFrame:
+    """Return ``ticket_id, csat_score`` of every ``ratings`` row of ``source``."""
+    return con.execute("select ticket_id, csat_score from ratings where source = ?", [source]).df()
+
+
 def _local_midnight(day: date, tz: str) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)))
 
@@ -454,3 +459,90 @@ class Reference:
             "resolved_per_day": per_day,
             "days_to_clear": opened / per_day if per_day else None,
         }
+
+    # --- quality -----------------------------------------------------------------------------
+
+    def _resolved_in(self, selection, start, end, ratings: pd.DataFrame) -> pd.DataFrame:
+        """The selected tickets resolved in [start, end), with their ``csat_score`` (or NaN)."""
+        t = self.tickets[self._mask(selection)]
+        t = t[(t["resolved_at"] >= start) & (t["resolved_at"] < end)]
+        scores = ratings.set_index("ticket_id")["csat_score"]
+        return t.assign(csat_score=t["ticket_id"].map(scores))
+
+    def quality(self, selection, ratings: pd.DataFrame) -> dict:
+        """Return the quality figures of the period and the one before, keyed like ``QualityFigures``.
+
+        ``ratings`` is the source's :func:`load_ratings`. A ticket whose
+        input is unknown (NaN) is in neither the numerator nor the denominator.
+        """
+        previous = selection.previous()
+        selected = self.tickets.loc[self._mask(selection), "ticket_id"]
+        # No selected ticket ever rated: the export has no ratings, not unanswered surveys.
+        has_ratings = bool(selected.isin(ratings["ticket_id"]).any())
+        figures = self._quality_of(
+            self._resolved_in(selection, selection.start, selection.end, ratings), has_ratings
+        )
+        figures["previous"] = self._quality_of(
+            self._resolved_in(selection, previous.start, selection.start, ratings), has_ratings
+        )
+        figures["previous"]["previous"] = None
+        return figures
+
+    def _quality_of(self, t: pd.DataFrame, has_ratings: bool) -> dict:
+        reopens, replies, score = t["reopens"], t["replies"], t["csat_score"]
+        known_reopens, known_replies = reopens.notna(), replies.notna()
+        both = known_reopens & known_replies
+        rated = score.notna()
+        counts = {
+            "resolved": len(t),
+            "reopens_known": int(known_reopens.sum()),
+            "reopened": int((reopens[known_reopens] >= 1).sum()),
+            "replies_known": int(known_replies.sum()),
+            "one_touch": int((replies[known_replies] == 1).sum()),
+            "first_contact_known": int(both.sum()),
+            "first_contact": int(((replies[both] == 1) & (reopens[both] == 0)).sum()),
+            "rated": int(rated.sum()),
+            "good": int((score[rated] >= 75).sum()),
+        }
+        return {
+            **counts,
+            "reopen_rate_pct": _pct(counts["reopened"], counts["reopens_known"]),
+            "one_touch_pct": _pct(counts["one_touch"], counts["replies_known"]),
+            "first_contact_pct": _pct(counts["first_contact"], counts["first_contact_known"]),
+            "csat_pct": _pct(counts["good"], counts["rated"]),
+            "csat_response_pct": _pct(counts["rated"], counts["resolved"]) if has_ratings else None,
+        }
+
+    def csat_by_response_bucket(self, selection, ratings: pd.DataFrame) -> pd.DataFrame:
+        """Return ``bucket, rated, good, csat_pct`` over the rated tickets resolved in the period.
+
+        Buckets as :meth:`response_time_buckets`, on the selection's clock.
+        """
+        t = self._resolved_in(selection, selection.start, selection.end, ratings)
+        t = t[t["csat_score"].notna()]
+        frt = (t["first_response_at"] - t["created_at"]).dt.total_seconds()
+        if selection.business_hours:
+            frt = pd.Series(
+                [
+                    float(business_seconds(self._schedule(team), start, end))
+                    if pd.notna(end) and end >= start
+                    else np.nan
+                    for team, start, end in zip(
+                        t["team"], t["created_at"], t["first_response_at"], strict=True
+                    )
+                ],
+                index=t.index,
+            )
+        frt_h = frt.where(frt >= 0) / HOUR
+        good = t["csat_score"] >= 75
+        rows, lower = [], 0.0
+        for label, upper in FRT_BUCKETS:
+            inside = (frt_h >= lower) & (frt_h < upper)
+            rows.append((label, int(inside.sum()), int((inside & good).sum())))
+            lower = upper
+        unanswered = t["first_response_at"].isna()
+        rows.append(("not answered", int(unanswered.sum()), int((unanswered & good).sum())))
+        return pd.DataFrame(
+            [(label, n, g, _pct(g, n)) for label, n, g in rows],
+            columns=["bucket", "rated", "good", "csat_pct"],
+        )

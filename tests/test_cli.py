@@ -16,7 +16,7 @@ REPORT_KEYS = {
     "source", "file_name", "sha256", "preset", "preset_label", "mapping", "tz", "date_formats",
     "rows_read", "tickets", "rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected",
     "rows_flagged", "flags", "rejects", "import_id", "dry_run", "started_at", "finished_at",
-    "outcome", "notes", "preview",
+    "outcome", "notes", "preview", "ratings_written",
 }  # fmt: skip
 
 

@@ -144,6 +144,18 @@ def test_the_same_day_update_reads_only_arrivals_before_its_time(fitted):
     pd.testing.assert_frame_equal(a.forecast, b.forecast)
     assert a.factor == pytest.approx(np.exp(0.8 * np.log((a.seen + 1) / (a.expected + 1))))
     assert a.factor > 1.2 and a.forecast["period"].min() == at
+    assert a.says_something
+
+
+def test_a_day_that_expected_nothing_and_saw_nothing_says_nothing(fitted):
+    y, fc = fitted
+    morning = fc.forecast.assign(mean=0.0)
+    day = pd.DatetimeIndex(morning["period"])
+    at = day[(day.day_of_week < 5) & (day.hour == 11)][0]
+    quiet = forecast.update_today(morning, pd.Series(0.0, index=day), at, 0.8)
+    assert not quiet.says_something and quiet.factor == 1.0
+    busy = forecast.update_today(morning, pd.Series(1.0, index=day), at, 0.8)
+    assert busy.says_something
 
 
 def test_a_busy_morning_raises_the_rest_of_the_day():

@@ -17,6 +17,7 @@ APP = str(ROOT / "app.py")
 PAGES = (
     "pages/overview.py",
     "pages/response_times.py",
+    "pages/agents.py",
     "pages/backlog.py",
     "pages/seasonality.py",
     "pages/forecast.py",

@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import exports
 import pytest
 from conftest import CHROMIUM, screenshot
 
@@ -102,7 +103,7 @@ def test_every_sentence_states_the_figures_it_cites(week, lang):
     data, expected = week
     now, prev, ly = expected["now"], expected["previous"], expected["last_year"]
     sentences = {s.key: s for s in report.compose(data, lang).sentences}
-    assert 3 <= len(sentences) <= 6
+    assert 3 <= len(sentences) <= 7
     truth = {
         "created": now.created,
         "previous_created": prev.created,
@@ -160,6 +161,57 @@ def test_every_sentence_states_the_figures_it_cites(week, lang):
         word = {"en": ("rose", "fell"), "fr": ("augmenté", "baissé")}[lang][pct < 0]
         assert word in volume
     assert sentences["sla"].cites["sla_pct"] == now.sla_pct
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_quality_sentence_states_the_week_against_the_week_before(sample_db, week, lang):
+    data, _ = week
+    con = store.connect(sample_db)
+    try:
+        expected = metrics.quality(con, report.week_selection("sample", MONDAY, TZ))
+        agents = [
+            a for (a,) in con.execute("select distinct assignee from tickets").fetchall() if a
+        ]
+    finally:
+        con.close()
+    assert data.quality == expected
+    sentence = {s.key: s for s in report.compose(data, lang).sentences}["quality"]
+    # The sample records reopens and replies; a rate it lacks is left out of the sentence.
+    for key in ("reopen_rate_pct", "one_touch_pct", "csat_pct"):
+        now, before = getattr(expected, key), getattr(expected.previous, key)
+        if now is None:
+            assert key not in sentence.cites
+            continue
+        assert sentence.cites[key] == now
+        assert fmt_pct(now, lang, 1) in sentence.text
+        assert sentence.cites[f"previous_{key}"] == before
+        assert fmt_pct(before, lang, 1) in sentence.text
+    reopen = sentence.cites["reopen_rate_pct"] - sentence.cites["previous_reopen_rate_pct"]
+    if round(reopen, 1):
+        words = {"en": ("better than", "worse than"), "fr": ("mieux que", "moins bien que")}[lang]
+        clause = sentence.text.split({"en": "; ", "fr": " ; "}[lang])[0]
+        assert words[reopen > 0] in clause  # fewer reopens is better
+    assert agents and not any(agent in sentence.text for agent in agents)
+
+
+def test_a_source_without_quality_fields_has_no_quality_sentence(tmp_path):
+    con = store.connect(tmp_path / "bare.sqlite")
+    try:
+        ingest.import_file(
+            con,
+            exports.generic(tmp_path),
+            settings=load_settings(),
+            source="bare",
+            preset="generic",
+            mapping=exports.GENERIC_MAPPING,
+        )
+        data = report.collect(con, "bare", "2024-W11", None, TZ, load_settings(), False)
+    finally:
+        con.close()
+    assert data.quality.reopen_rate_pct is None and data.quality.csat_pct is None
+    for lang in ("en", "fr"):
+        keys = [s.key for s in report.compose(data, lang).sentences]
+        assert "quality" not in keys and "volume" in keys
 
 
 def test_the_outlook_is_next_week_with_an_interval_and_staffing(week):

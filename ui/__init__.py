@@ -12,6 +12,7 @@ them at once.
 - :mod:`ui.auth`: who is asking, the sign-in screens;
 - :mod:`ui.filters`: the shared sidebar (source, period, filters, zone, clock), mirrored in the URL;
 - :mod:`ui.widgets`, :mod:`ui.text`: charts and tables with downloads, text as typed.
+- :mod:`ui.drill`: below a chart, the tickets behind the point clicked.
 """
 
 from ui.auth import (
@@ -40,6 +41,7 @@ from ui.cache import (
     start_fit_workers,
     store_problem,
 )
+from ui.drill import tickets_below
 from ui.filters import COMMON_ZONES, PERIODS, selection, sidebar, time_zones
 from ui.text import md_escape
 from ui.widgets import (
@@ -89,6 +91,7 @@ __all__ = [
     "start_fit_workers",
     "store_problem",
     "text_table",
+    "tickets_below",
     "time_zones",
     "user_badge",
 ]

@@ -47,18 +47,23 @@ def chart(
     *,
     empty: bool | None = None,
     empty_message: str = "No tickets in this selection for this chart.",
-) -> None:
+    select: bool = False,
+):
     """Draw a figure with a "download data (CSV)" button, or a plain message when empty.
 
     A figure from :func:`figure` is drawn as it is; any other is made plain
-    text first.
+    text first. With ``select``, a click on a point selects it and reruns
+    the page: returns the chart's selection state (for :func:`ui.drill.tickets_below`),
+    else None.
     """
     if empty if empty is not None else data.empty:
         st.info(empty_message)
-        return
+        return None
     shown = fig if getattr(fig, "_plain_text", False) else charts.plain_text(fig)
-    st.plotly_chart(shown, width="stretch", key=f"chart_{key}")
+    options = {"on_select": "rerun", "selection_mode": "points"} if select else {}
+    state = st.plotly_chart(shown, width="stretch", key=f"chart_{key}", **options)
     download_csv(data, key, "Download data (CSV)")
+    return state if select else None
 
 
 def text_table(frame: pd.DataFrame) -> None:

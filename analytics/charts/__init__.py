@@ -34,6 +34,8 @@ from analytics.charts.managers import (
     volume_against_forecast,
     weekday_hour_heatmap,
 )
+from analytics.charts.people import TREND_VALUES, agents_trend_lines
+from analytics.charts.quality import csat_by_response_bar
 from analytics.charts.seasons import (
     MONTHS,
     YEAR_COLORS,
@@ -49,16 +51,19 @@ __all__ = [
     "COLORS",
     "EVENT_DATE",
     "MONTHS",
+    "TREND_VALUES",
     "WEEKDAYS",
     "YEAR_COLORS",
     "accuracy_by_horizon",
     "accuracy_by_hour",
     "add_event_bands",
+    "agents_trend_lines",
     "backlog_age_bar",
     "backlog_lines",
     "breakdown_bar",
     "buckets_bar",
     "created_vs_resolved",
+    "csat_by_response_bar",
     "decomposition",
     "effect_estimates",
     "forecast_fan",

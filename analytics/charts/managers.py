@@ -7,6 +7,10 @@ import plotly.graph_objects as go
 
 from analytics.charts.base import COHORT, COLORS, EVENT_DATE, WEEKDAYS, add_event_bands, layout
 
+# Plotly selects no point of a trace drawn as lines only: invisible markers make
+# a line's points clickable (the tickets behind them open below the chart).
+CLICKABLE = {"mode": "lines+markers", "marker": {"size": 8, "opacity": 0}}
+
 
 def created_vs_resolved(flow: pd.DataFrame, events: pd.DataFrame | None = None) -> go.Figure:
     """Daily created (cohort) and resolved (event date) bars with the backlog line."""
@@ -21,10 +25,18 @@ def created_vs_resolved(flow: pd.DataFrame, events: pd.DataFrame | None = None) 
         )
     else:
         fig.add_scatter(
-            x=flow["day"], y=flow["created"], name="Created", line={"color": COLORS["created"]}
+            x=flow["day"],
+            y=flow["created"],
+            name="Created",
+            line={"color": COLORS["created"]},
+            **CLICKABLE,
         )
         fig.add_scatter(
-            x=flow["day"], y=flow["resolved"], name="Resolved", line={"color": COLORS["resolved"]}
+            x=flow["day"],
+            y=flow["resolved"],
+            name="Resolved",
+            line={"color": COLORS["resolved"]},
+            **CLICKABLE,
         )
     fig.add_scatter(
         x=flow["day"],
@@ -32,6 +44,7 @@ def created_vs_resolved(flow: pd.DataFrame, events: pd.DataFrame | None = None) 
         name="Open backlog (end of day)",
         yaxis="y2",
         line={"color": COLORS["backlog"], "width": 2},
+        **CLICKABLE,
     )
     fig.update_layout(
         barmode="group",
@@ -54,18 +67,20 @@ def response_time_trend(
         y=trend[f"{metric if metric == 'frt' else 'resolution'}_median_h"],
         name="Median",
         line={"color": COLORS["median"]},
+        **CLICKABLE,
     )
     fig.add_scatter(
         x=trend["period"],
         y=trend[f"{metric if metric == 'frt' else 'resolution'}_p90_h"],
         name="p90",
         line={"color": COLORS["p90"], "dash": "dot"},
+        **CLICKABLE,
     )
     layout(fig, f"{label} time, median and p90 ({COHORT})", "Hours")
     if len(trend) == 1:
         # A line needs two points, and a date axis around one instant zooms in
         # to milliseconds (23:59:59.999): one marker on a week's axis instead.
-        fig.update_traces(mode="markers")
+        fig.update_traces(mode="markers", marker_opacity=1)
         middle = pd.Timestamp(trend["period"].iloc[0])
         fig.update_xaxes(range=[middle - pd.Timedelta(days=4), middle + pd.Timedelta(days=4)])
     return add_event_bands(fig, events)
@@ -97,9 +112,11 @@ def breakdown_bar(breakdown: pd.DataFrame, dimension: str) -> go.Figure:
     """Median and p90 first response per value of a dimension, largest volume first."""
     top = breakdown.head(20)
     fig = go.Figure()
+    # customdata names the bar's value for a click (the axis may read "123" as a number)
     fig.add_bar(
         y=top["value"],
         x=top["frt_median_h"],
+        customdata=top["value"],
         name="Median",
         orientation="h",
         marker_color=COLORS["median"],
@@ -107,6 +124,7 @@ def breakdown_bar(breakdown: pd.DataFrame, dimension: str) -> go.Figure:
     fig.add_bar(
         y=top["value"],
         x=top["frt_p90_h"],
+        customdata=top["value"],
         name="p90",
         orientation="h",
         marker_color=COLORS["p90"],
@@ -147,7 +165,11 @@ def backlog_lines(series: pd.DataFrame, events: pd.DataFrame | None = None) -> g
     """Open backlog and tickets awaiting a first response over time."""
     fig = go.Figure()
     fig.add_scatter(
-        x=series["bucket"], y=series["open"], name="Open", line={"color": COLORS["backlog"]}
+        x=series["bucket"],
+        y=series["open"],
+        name="Open",
+        line={"color": COLORS["backlog"]},
+        **CLICKABLE,
     )
     # Without the column (a source with no first responses) the line is left out.
     if "awaiting_first_response" in series:
@@ -156,6 +178,7 @@ def backlog_lines(series: pd.DataFrame, events: pd.DataFrame | None = None) -> g
             y=series["awaiting_first_response"],
             name="Awaiting first response",
             line={"color": COLORS["awaiting"]},
+            **CLICKABLE,
         )
     layout(fig, f"Backlog ({EVENT_DATE})", "Open tickets")
     return add_event_bands(fig, events)
@@ -166,15 +189,28 @@ def weekday_hour_heatmap(heatmap: pd.DataFrame, value: str, title: str, unit: st
     grid = heatmap.pivot(index="weekday", columns="hour", values=value).reindex(
         index=range(1, 8), columns=range(24)
     )
+    hours = [f"{h:02d}:00" for h in grid.columns]
     fig = go.Figure(
         go.Heatmap(
             z=grid.values,
-            x=[f"{h:02d}:00" for h in grid.columns],
+            x=hours,
             y=list(WEEKDAYS),
             colorscale="YlOrRd",
             colorbar={"title": unit},
-            hovertemplate="%{y} %{x}: %{z:.1f} " + unit + "<extra></extra>",
+            hoverinfo="skip",
         )
+    )
+    # Plotly selects no cell of a heatmap: an invisible marker on each cell,
+    # drawn over it, takes the hover and the click (the cell's tickets open below).
+    cells = grid.stack(future_stack=True)
+    fig.add_scatter(
+        x=[hours[h] for h in cells.index.get_level_values(1)],
+        y=[WEEKDAYS[d - 1] for d in cells.index.get_level_values(0)],
+        customdata=cells.values,
+        mode="markers",
+        marker={"size": 18, "symbol": "square", "opacity": 0},
+        hovertemplate="%{y} %{x}: %{customdata:.1f} " + unit + "<extra></extra>",
+        showlegend=False,
     )
     layout(fig, title, "Weekday", "Hour of day")
     fig.update_layout(yaxis={"autorange": "reversed"}, hovermode="closest")

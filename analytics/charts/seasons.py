@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -14,7 +16,12 @@ YEAR_COLORS = ("#b7c9e2", "#7fa3cc", "#4a7db5", "#1f5f99", "#0b3d6b", "#cc4125")
 def year_over_year(
     frame: pd.DataFrame, period: str, value: str, title: str, y_title: str
 ) -> go.Figure:
-    """One line per year over ``period`` (``month`` or ``week``): September against September."""
+    """One line per year over ``period`` (``month`` or ``week``): September against September.
+
+    Each point carries, as customdata, the local date its period starts on
+    (the month's first day, the ISO week's Monday): what a click lists the
+    tickets of (drill kinds ``created_month``, ``created_week``).
+    """
     fig = go.Figure()
     years = sorted(frame["year"].unique())
     for i, year in enumerate(years):
@@ -23,6 +30,7 @@ def year_over_year(
         fig.add_scatter(
             x=x,
             y=part[value],
+            customdata=[period_start(int(year), int(p), period) for p in part[period]],
             name=str(year),
             mode="lines+markers",
             line={"color": YEAR_COLORS[-min(len(years), len(YEAR_COLORS)) + i]},
@@ -31,6 +39,13 @@ def year_over_year(
     if period == "month":
         fig.update_layout(xaxis={"categoryorder": "array", "categoryarray": list(MONTHS)})
     return fig
+
+
+def period_start(year: int, number: int, period: str) -> str:
+    """Return the ISO date a ``month`` or ISO ``week`` numbered ``number`` of ``year`` starts on."""
+    if period == "month":
+        return date(year, number, 1).isoformat()
+    return date.fromisocalendar(year, number, 1).isoformat()
 
 
 def profile_spread(

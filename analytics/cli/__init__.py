@@ -14,7 +14,7 @@ import sys
 import duckdb
 
 from analytics import access, events, ingest, lake, report, store
-from analytics.cli import analysis, convert, data, jobs, snapshots, sql, users
+from analytics.cli import analysis, convert, data, jobs, people, risk, snapshots, sql, users
 from analytics.cli.backup import cmd_backup, cmd_restore
 from analytics.cli.parser import build_parser
 from analytics.forecast import impact
@@ -38,6 +38,8 @@ COMMANDS = {
     "impact": analysis.cmd_impact,
     "report": analysis.cmd_report,
     "forecast": analysis.cmd_forecast,
+    "at-risk": risk.cmd_at_risk,
+    "agents": people.cmd_agents,
     "sql": sql.cmd_sql,
     "convert-store": convert.cmd_convert_store,
     "backup": cmd_backup,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analytics import exports, metrics, report, store
+from analytics import coverage, exports, metrics, report, store
 from analytics.cli.parser import open_store
 from analytics.forecast import impact
 from analytics.settings import SAMPLE_SOURCE, load_settings
@@ -18,15 +19,11 @@ from analytics.settings import SAMPLE_SOURCE, load_settings
 def cmd_metrics(args: argparse.Namespace) -> int:
     con = open_store(args)
     try:
-        source = default_source(con, args.source)
-        span = metrics.source_span(con, source)
-        first = args.first_day or span.first_created_at.astimezone(ZoneInfo(args.tz)).date()
-        last = args.last_day or span.as_of.astimezone(ZoneInfo(args.tz)).date()
-        start, end = metrics.period(first, last, args.tz)
-        selection = metrics.Selection(
-            source=source, start=start, end=end, tz=args.tz, business_hours=args.business_hours
-        )
+        selection = selection_of(con, args)
+        source, first, last = selection.source, *local_days(selection)
         figures = metrics.overview(con, selection).to_dict()
+        figures |= quality_rates(metrics.quality(con, selection))
+        lacking = coverage.missing_quality_inputs(con, source)
     finally:
         con.close()
     print(
@@ -35,7 +32,57 @@ def cmd_metrics(args: argparse.Namespace) -> int:
             default=float,
         )
     )
+    # stdout stays one JSON object; what the export lacks goes to stderr, in words
+    for name, reason in lacking.items():
+        print(f"{', '.join(QUALITY_RATES_NEED[name])}: null. {reason}", file=sys.stderr)
     return 0
+
+
+# quality input -> the rates of ``metrics`` that are null without it
+QUALITY_RATES_NEED = {
+    "reopens": ("reopen_rate_pct", "first_contact_pct"),
+    "replies": ("one_touch_pct", "first_contact_pct"),
+    "satisfaction": ("csat_pct", "csat_response_pct"),
+}
+
+
+def quality_rates(figures: metrics.QualityFigures) -> dict:
+    """Return the quality rates ``metrics`` prints: None where the data lacks their input."""
+    return {
+        name: getattr(figures, name)
+        for name in (
+            "reopen_rate_pct",
+            "one_touch_pct",
+            "first_contact_pct",
+            "csat_pct",
+            "csat_response_pct",
+        )
+    }
+
+
+def selection_of(
+    con, args: argparse.Namespace, business_hours: bool | None = None
+) -> metrics.Selection:
+    """Return the selection the options name: ``--source`` (else the default source),
+    ``--from``/``--to`` (else the source's whole span, in local days), ``--tz`` and
+    ``--business-hours`` (unless ``business_hours`` says otherwise)."""
+    source = default_source(con, args.source)
+    span = metrics.source_span(con, source)
+    zone = ZoneInfo(args.tz)
+    first = args.first_day or span.first_created_at.astimezone(zone).date()
+    last = args.last_day or span.as_of.astimezone(zone).date()
+    start, end = metrics.period(first, last, args.tz)
+    if business_hours is None:
+        business_hours = args.business_hours
+    return metrics.Selection(source, start, end, tz=args.tz, business_hours=business_hours)
+
+
+def local_days(selection: metrics.Selection) -> tuple[date, date]:
+    """Return the first and last local days of ``selection``'s period."""
+    zone = ZoneInfo(selection.tz)
+    return selection.start.astimezone(zone).date(), (
+        selection.end.astimezone(zone) - timedelta(days=1)
+    ).date()
 
 
 def default_source(con, requested: str | None) -> str:
@@ -92,13 +139,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     con = open_store(args)
     try:
-        source = default_source(con, args.source)
-        span = metrics.source_span(con, source)
-        zone = ZoneInfo(args.tz)
-        first = args.first_day or span.first_created_at.astimezone(zone).date()
-        last = args.last_day or span.as_of.astimezone(zone).date()
-        start, end = metrics.period(first, last, args.tz)
-        selection = metrics.Selection(source=source, start=start, end=end, tz=args.tz)
+        selection = selection_of(con, args, business_hours=False)
         by = args.by or "total"
         horizon = args.horizon or (28 if args.freq == "D" else 48)
         low, high = forecast.HORIZONS[args.freq]

@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_data_commands(commands, settings)
     add_analysis_commands(commands, settings)
+    add_risk_command(commands, settings)
+    add_people_command(commands, settings)
     add_user_commands(commands, settings)
     add_snapshot_commands(commands, settings)
     add_sql_command(commands, settings)
@@ -122,7 +124,9 @@ def add_data_commands(commands, settings: Settings) -> None:
 
 def add_analysis_commands(commands, settings: Settings) -> None:
     """Add metrics, impact, forecast and report."""
-    met = commands.add_parser("metrics", help="print the overview figures of a selection")
+    met = commands.add_parser(
+        "metrics", help="print the overview and quality figures of a selection"
+    )
     add_store_arguments(met, settings)
     met.add_argument("--source", help="default: the only source, or 'sample'")
     met.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="DATE")
@@ -165,6 +169,49 @@ def add_analysis_commands(commands, settings: Settings) -> None:
     rep.add_argument("--format", dest="fmt", choices=["html", "pdf"], default="html")
     rep.add_argument("--tz", default=settings.default_tz, help="time zone of the days")
     rep.add_argument("--out", type=Path, required=True, help="folder to write the file in")
+
+
+def add_people_command(commands, settings: Settings) -> None:
+    """Add agents: figures per agent or team, shown as [people] show allows."""
+    ag = commands.add_parser(
+        "agents", help="print figures per agent or team ([people] show: names, pseudonyms, teams)"
+    )
+    add_store_arguments(ag, settings)
+    ag.add_argument("--by", choices=["agent", "team"], default="agent", help="default: agent")
+    ag.add_argument("--source", help="default: the only source, or 'sample'")
+    ag.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="DATE")
+    ag.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="DATE")
+    ag.add_argument("--tz", default="UTC", help="display time zone: day boundaries")
+    ag.add_argument("--business-hours", action="store_true", help="durations in business hours")
+    ag.add_argument("--json", action="store_true", help="one JSON object (default: a table)")
+
+
+def add_risk_command(commands, settings: Settings) -> None:
+    """Add at-risk: the open tickets whose target falls due within some hours."""
+    risk = commands.add_parser(
+        "at-risk", help="list the open tickets whose target falls due within some hours"
+    )
+    add_store_arguments(risk, settings)
+    risk.add_argument(
+        "--within", type=float, required=True, metavar="HOURS", help="the horizon, in hours"
+    )
+    risk.add_argument("--source", help="default: the only source, or 'sample'")
+    risk.add_argument(
+        "--business-hours",
+        action="store_true",
+        help="clocks and the horizon in the teams' business hours",
+    )
+    risk.add_argument(
+        "--now",
+        metavar="ISO",
+        help="the instant to look from (default: the source's latest event); "
+        "without an offset, a time of --tz",
+    )
+    risk.add_argument("--tz", default="UTC", help="time zone of the times shown")
+    risk.add_argument("--team", action="append", default=[], help="only this team (repeatable)")
+    risk.add_argument(
+        "--json", action="store_true", help="print a JSON array of objects, times in ISO 8601"
+    )
 
 
 def add_user_commands(commands, settings: Settings) -> None:

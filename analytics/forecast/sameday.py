@@ -42,6 +42,12 @@ class DayUpdate:
     morning: pd.DataFrame
     forecast: pd.DataFrame
 
+    @property
+    def says_something(self) -> bool:
+        """Return False when nothing was expected and nothing came: a closed day, or an
+        export that ended, where "0 where 0 was expected (+0%)" tells nobody anything."""
+        return self.seen > 0 or self.expected >= 0.5
+
 
 def busyness(seen: float, expected: float, weight: float) -> float:
     """Return the day's busyness factor: ``exp(weight * log((seen + 1) / (expected + 1)))``,

@@ -22,7 +22,8 @@ from typing import Any
 import duckdb
 
 from analytics import access, store
-from analytics.ingest import dates, files, limits, parse, read, validate, write
+from analytics.canonical import CSAT_NUMBER_SCALES
+from analytics.ingest import dates, files, limits, parse, ratings, read, validate, write
 from analytics.ingest.mapping import Plan, choose_preset, map_columns
 from analytics.ingest.model import (
     FilePreview,
@@ -196,6 +197,8 @@ def _request(
         raise ImportFailed(f"{file_name}: no such file")
     if options.date_order not in (None, "dmy", "mdy"):
         raise ImportFailed(f"date order must be dmy or mdy, not {options.date_order!r}")
+    if options.csat_scale is not None and options.csat_scale not in CSAT_NUMBER_SCALES:
+        raise ImportFailed(f"the rating scale must be 5, 10 or 100, not {options.csat_scale!r}")
     return _Request(
         path=path,
         file_name=file_name,
@@ -250,7 +253,13 @@ def _import(con: duckdb.DuckDBPyConnection, request: _Request) -> ImportReport:
                 progress(0.85, "writing")
                 report.finished_at = datetime.now(UTC).isoformat()
                 report.outcome = "imported with rejects" if report.rows_rejected else "imported"
-                write.write(cur, report, _recorded_options(tabular, plan, options), request.actor)
+                write.write(
+                    cur,
+                    report,
+                    _recorded_options(tabular, plan, options),
+                    request.actor,
+                    tickets=not plan.ratings_only,
+                )
     finally:
         cur.close()
     report.finished_at = report.finished_at or datetime.now(UTC).isoformat()
@@ -294,12 +303,14 @@ def _parse_and_validate(
     report: ImportReport,
     request: _Request,
 ) -> None:
-    """Run the parse and validate stages on the staged file; leaves _actions and _rejects."""
+    """Run the parse and validate stages on the staged file; leaves _actions, _rating_actions and _rejects."""
     csv_rejects = validate.count_rows(cur, tabular, report)
     request.progress(0.3, "reading dates")
-    parse.parse(cur, plan, report, request.options.date_order)
+    scales = parse.parse(cur, plan, report, request.options.date_order)
     request.progress(0.5, "validating")
     validate.validate(cur, tabular, plan, report, csv_rejects, request.progress)
+    if scales:
+        report.notes.append(ratings.note(cur, report, scales, dry_run=request.options.dry_run))
 
 
 def _recorded_options(tabular: files.TabularInput, plan: Plan, options: ImportOptions) -> dict:

@@ -27,6 +27,8 @@ class Plan:
     only: ``first_response_mode`` (``"in"``, ``"not_in"``; ``"none"`` for a
     ticket export) with ``first_response`` tells which activities are a first
     response, ``resolved`` which ones resolve; both lower-cased.
+    ``csat_scale`` is the numeric scale of the ratings (5, 10, 100) when the
+    person named it, else None: the file's numbers decide.
     """
 
     preset: Preset
@@ -35,11 +37,21 @@ class Plan:
     first_response_mode: str = "none"
     first_response: tuple[str, ...] = ()
     resolved: tuple[str, ...] = ()
+    csat_scale: int | None = None
 
     @property
     def event_log(self) -> bool:
         """Return whether the file holds one row per activity rather than per ticket."""
         return self.preset.kind == "event_log"
+
+    @property
+    def ratings_only(self) -> bool:
+        """Return whether the file holds satisfaction answers about stored tickets, not tickets."""
+        return (
+            not self.event_log
+            and "csat_score" in self.positions
+            and "created_at" not in self.positions
+        )
 
 
 def choose_preset(columns: Sequence[str], name: str | None) -> tuple[Preset, bool]:
@@ -85,7 +97,7 @@ def map_columns(tabular: files.TabularInput, options: ImportOptions, default_tz:
     mode, first_response, resolved = _activity_rules(
         chosen, options.first_response_activities, options.resolved_activities
     )
-    return Plan(chosen, positions, zone, mode, first_response, resolved)
+    return Plan(chosen, positions, zone, mode, first_response, resolved, options.csat_scale)
 
 
 def _check_zone(zone: str) -> str:

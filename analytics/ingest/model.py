@@ -41,6 +41,9 @@ class ImportOptions:
         Event logs: which activity values mean first response and resolution.
     date_order
         ``"dmy"`` or ``"mdy"`` for numeric dates that fit both readings.
+    csat_scale
+        The scale of numeric satisfaction ratings: 5 (1-5), 10 (1-10) or 100
+        (a percentage); by default decided from the file's numbers.
     encoding, delimiter, quote, header
         How the text is written, when detection guesses wrong (``header=False``:
         the first row is data). ``delimiter="\\t"`` (as typed) means a tab.
@@ -58,6 +61,7 @@ class ImportOptions:
     first_response_activities: Sequence[str] | None = None
     resolved_activities: Sequence[str] | None = None
     date_order: str | None = None
+    csat_scale: int | None = None
     encoding: str | None = None
     delimiter: str | None = None
     quote: str | None = None
@@ -94,6 +98,7 @@ class ImportReport:
     rows_unchanged: int = 0
     rows_rejected: int = 0
     rows_flagged: int = 0
+    ratings_written: int = 0
     preview: list[dict] = field(default_factory=list)
     flags: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)

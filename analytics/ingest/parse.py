@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from analytics.canonical import INTEGER_FIELDS, MINUTES_FIELDS, TEXT_FIELDS, TIMESTAMP_FIELDS
-from analytics.ingest import dates
+from analytics.ingest import dates, ratings
 from analytics.ingest.mapping import Plan
 from analytics.ingest.model import ImportReport
 
@@ -39,10 +39,11 @@ class _Columns:
 
 def parse(
     cur: duckdb.DuckDBPyConnection, plan: Plan, report: ImportReport, date_order: str | None
-) -> None:
-    """Read how the staged _raw writes its dates, then create temp table _parsed from it.
+) -> ratings.Scales | None:
+    """Read how the staged _raw writes its dates and ratings, then create temp table _parsed from it.
 
-    Fills ``report.date_formats``.
+    Fills ``report.date_formats``; returns the scales the file's satisfaction
+    answers are read on (None when no column holds them).
 
     Raises
     ------
@@ -50,8 +51,9 @@ def parse(
         When a date column holds no date in a known format, or its numeric
         dates can be read day-first and month-first.
     """
-    date_fields = [f for f in (*TIMESTAMP_FIELDS, "timestamp") if f in plan.positions]
-    profiles = dates.profile_columns(cur, "_raw", date_fields)
+    date_fields = [f for f in (*TIMESTAMP_FIELDS, "csat_at", "timestamp") if f in plan.positions]
+    # A file of ratings may have no date at all.
+    profiles = dates.profile_columns(cur, "_raw", date_fields) if date_fields else {}
     for fld, profile in profiles.items():
         if profile.values and profile.recognised == 0:
             raise dates.DateFormatError(
@@ -61,8 +63,15 @@ def parse(
     report.date_formats = {
         report.mapping[f]: dates.describe(p, order) for f, p in profiles.items() if p.values
     }
-    sql = parsed_sql(plan.positions, profiles, order, event_log=plan.event_log)
-    cur.execute(f"create temp table _parsed as {sql}", {"tz": plan.tz} if "$tz" in sql else None)
+    sql = parsed_sql(
+        plan.positions, profiles, order, event_log=plan.event_log, ratings_only=plan.ratings_only
+    )
+    params = {"tz": plan.tz} if "$tz" in sql else {}
+    found = ratings.scales(cur, plan.csat_scale) if "csat_score" in plan.positions else None
+    if found:
+        params |= found.params()
+    cur.execute(f"create temp table _parsed as {sql}", params or None)
+    return found
 
 
 def parsed_sql(
@@ -71,8 +80,13 @@ def parsed_sql(
     order: str | None,
     *,
     event_log: bool,
+    ratings_only: bool = False,
 ) -> str:
     """Return the query of typed canonical columns plus ``_reason`` (NULL for a valid record).
+
+    ``ratings_only``: the file rates stored tickets, so it needs no
+    ``created_at``. A mapped ``csat_score`` binds the parameters of
+    :meth:`analytics.ingest.ratings.Scales.params`.
 
     Three steps, each value trimmed once and parsed once: ``trimmed`` (the
     staged text), ``typed`` (canonical columns, plus the text of each field a
@@ -80,9 +94,14 @@ def parsed_sql(
     applied).
     """
     columns = _Columns()
-    _timestamps(columns, positions, profiles, order, event_log=event_log)
+    required = "timestamp" if event_log else None if ratings_only else "created_at"
+    _timestamps(columns, positions, profiles, order, required=required)
     _minutes(columns, positions)
     _text_and_integers(columns, positions, event_log=event_log)
+    columns.typed += ratings.typed_sql("csat_score" in positions)
+    if "csat_score" in positions:
+        columns.checked.append("csat_score")
+        columns.reasons.append(ratings.reason_sql())
     columns.typed += [f'"{fld}" as "_text_{fld}"' for fld in columns.checked]
     trimmed = ["_rec"] + [f'{_trimmed(fld)} as "{fld}"' for fld in positions]
     return (
@@ -106,10 +125,14 @@ def _trimmed(field: str) -> str:
     )
 
 
-def _timestamps(columns: _Columns, positions, profiles, order, *, event_log: bool) -> None:
-    """Add the timestamp columns, and the reasons a record's timestamps reject it."""
-    required = "timestamp" if event_log else "created_at"
-    for fld in TIMESTAMP_FIELDS + (("timestamp",) if event_log else ()):
+def _timestamps(columns: _Columns, positions, profiles, order, *, required: str | None) -> None:
+    """Add the timestamp columns, and the reasons a record's timestamps reject it.
+
+    ``required`` is the timestamp a record cannot lack (``created_at``, an
+    event log's ``timestamp``), None for a file of ratings.
+    """
+    event_log = required == "timestamp"
+    for fld in (*TIMESTAMP_FIELDS, "csat_at", *(("timestamp",) if event_log else ())):
         if fld not in positions:
             columns.typed.append(f'null::timestamptz as "{fld}"')
             continue
@@ -130,6 +153,8 @@ def _timestamps(columns: _Columns, positions, profiles, order, *, event_log: boo
             f"then '{fld} outside {dates.FIRST_YEAR}-{dates.LAST_YEAR}: ' "
             f'|| "_text_{fld}" end'
         )
+    if required is None:
+        return
     columns.reasons.append(
         f"case when nullif(\"_text_{required}\", '') is null then 'missing {required}' end"
         if required in positions

@@ -84,6 +84,8 @@ PRESETS: tuple[Preset, ...] = (
             assignee="Assignee",
             reopens="Reopens",
             replies="Replies",
+            # "Satisfaction Comment" is the requester's text, not a score.
+            csat_score="Satisfaction Score",
         ),
         notes=("Zendesk writes dates in the account's time zone; set it if they carry no offset.",),
     ),
@@ -104,6 +106,7 @@ PRESETS: tuple[Preset, ...] = (
             priority="Priority",
             assignee="Agent",
             replies="Agent interactions",
+            csat_score=("Survey Results", "Survey Result", "Customer satisfaction"),
         ),
     ),
     Preset(
@@ -119,6 +122,9 @@ PRESETS: tuple[Preset, ...] = (
             priority="Priority",
             assignee="Assignee",
             team=("Custom field (Team)", "Team"),
+            # Jira Service Management's 1-5 stars, and when they were given.
+            csat_score=("Satisfaction", "Custom field (Satisfaction)"),
+            csat_at=("Satisfaction date", "Custom field (Satisfaction date)"),
         ),
         notes=(
             "Jira exports its SLA fields as remaining-time text, not as a first reply time: "
@@ -324,6 +330,19 @@ GUESSES: dict[str, tuple[str, ...]] = {
     "assignee": ("assignee", "agent", "assigned to", "owner", "technicien"),
     "reopens": ("reopens", "reopen count", "reopen_count"),
     "replies": ("replies", "reply count", "agent replies"),
+    "csat_score": (
+        "csat_score",
+        "csat",
+        "satisfaction score",
+        "satisfaction",
+        "satisfaction rating",
+        "customer satisfaction",
+        "survey results",
+        "survey result",
+        "rating",
+        "satisfaction client",
+    ),
+    "csat_at": ("csat_at", "satisfaction date", "rated at", "rating date", "survey date"),
     "timestamp": ("timestamp", "time", "date", "event time", "updated at", "sys_updated_at"),
     "activity": ("activity", "event", "action", "state", "status"),
     "actor": ("actor", "user", "agent", "updated by"),
@@ -394,9 +413,13 @@ def resolve_mapping(
             hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
             raise MappingError(f"column {col!r} for {fld} is not in the file{hint}")
         mapping[fld] = pos
-    required = (
-        ("ticket_id", "timestamp") if preset.kind == "event_log" else ("ticket_id", "created_at")
-    )
+    if preset.kind == "event_log":
+        required: tuple[str, ...] = ("ticket_id", "timestamp")
+    elif "csat_score" in mapping and "created_at" not in mapping:
+        # Survey answers about tickets already stored: a ratings import.
+        required = ("ticket_id",)
+    else:
+        required = ("ticket_id", "created_at")
     missing = [f for f in required if f not in mapping]
     if preset.kind == "event_log" and "activity" not in mapping:
         missing.append("activity")

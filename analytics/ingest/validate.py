@@ -1,8 +1,9 @@
 """The validate stage: turn parsed records into tickets, diff them against the store, collect rejects.
 
 Leaves temp tables ``_actions`` (one row per incoming ticket: insert, update
-or unchanged, with its flags) and ``_rejects`` (line, reason, raw), and fills
-the report's counts.
+or unchanged, with its flags; not for a ratings import), ``_rating_actions``
+(the same for satisfaction ratings) and ``_rejects`` (line, reason, raw), and
+fills the report's counts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pyarrow as pa
 
 from analytics import store
 from analytics.canonical import value_map_rows
-from analytics.ingest import files
+from analytics.ingest import files, ratings
 from analytics.ingest.mapping import Plan
 from analytics.ingest.model import ImportFailed, ImportReport, Progress, Reject, one_line
 
@@ -68,25 +69,30 @@ def validate(
     csv_rejects: int,
     progress: Progress,
 ) -> None:
-    """Create temp tables _actions and _rejects from _parsed; fill the report's counts, preview and rejects.
+    """Create temp tables _actions, _rating_actions and _rejects from _parsed; fill the report.
+
+    A ratings import (:attr:`Plan.ratings_only`) has no _actions: its rows
+    rate tickets already stored, and a row naming a ticket the source lacks
+    is rejected.
 
     Raises
     ------
     ImportFailed
-        When no record makes a valid ticket.
+        When no record makes a valid ticket (a valid rating, for a ratings import).
     """
-    _diff_against_store(cur, plan, report.source)
-    progress(0.7, "counting")
-    _count(cur, report)
+    if plan.ratings_only:
+        valid = ratings.reject_unknown_tickets(cur, report.source)
+    else:
+        _diff_against_store(cur, plan, report.source)
+        progress(0.7, "counting")
+        _count(cur, report)
+        valid = report.tickets
+    ratings.diff(cur, report, ratings_only=plan.ratings_only)
     _collect_rejects(cur, tabular, plan.positions, csv_rejects)
     report.rows_rejected = cur.execute("select count(*) from _rejects").fetchone()[0]
-    report.preview = [
-        dict(zip(PREVIEW_COLUMNS, row, strict=True))
-        for row in cur.execute(
-            f"select {', '.join(PREVIEW_COLUMNS)} from _actions order by _rec limit ?",  # noqa: S608
-            [PREVIEW_ROWS],
-        ).fetchall()
-    ]
+    report.preview = (
+        ratings.preview(cur, PREVIEW_ROWS) if plan.ratings_only else _preview(cur, PREVIEW_ROWS)
+    )
     report.rejects = [
         Reject(*row)
         for row in cur.execute(
@@ -94,13 +100,24 @@ def validate(
             [MAX_REJECTS_IN_REPORT],
         ).fetchall()
     ]
-    if report.tickets == 0:
+    if valid == 0:
         first = report.rejects[0] if report.rejects else None
         # a reason quotes the value it refused, which may hold a line break
         detail = f"; line {first.line}: {one_line(first.reason)}" if first else ""
         raise ImportFailed(
             f"{tabular.file_name}: no valid rows ({report.rows_rejected:,} rejected{detail})"
         )
+
+
+def _preview(cur, rows: int) -> list[dict]:
+    """Return the first ``rows`` tickets of _actions as they will be stored."""
+    return [
+        dict(zip(PREVIEW_COLUMNS, row, strict=True))
+        for row in cur.execute(
+            f"select {', '.join(PREVIEW_COLUMNS)} from _actions order by _rec limit ?",  # noqa: S608
+            [rows],
+        ).fetchall()
+    ]
 
 
 def _diff_against_store(cur, plan: Plan, source: str) -> None:

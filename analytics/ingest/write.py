@@ -1,8 +1,9 @@
 """The write stage: everything the import writes to the store, in one transaction.
 
 Until this stage the import has written temporary tables only; here the
-import's record, its rejects and its tickets are written, the import is
-audited and the data version moves, all committed together or not at all.
+import's record, its rejects, its tickets and their satisfaction ratings are
+written, the import is audited and the data version moves, all committed
+together or not at all.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import duckdb
 
 from analytics import access, store
+from analytics.ingest import ratings
 from analytics.ingest.model import ImportReport
 
 
@@ -23,21 +25,28 @@ def release_staging(cur: duckdb.DuckDBPyConnection, *, event_log: bool) -> None:
     write the staged and parsed rows would stay in memory while the insert
     sorts.
     """
-    cur.execute("drop view _incoming")
-    cur.execute("drop table _tickets" if event_log else "drop view _tickets")
+    # A ratings import made neither: it rates tickets already stored.
+    cur.execute("drop view if exists _incoming")
+    cur.execute("drop table if exists _tickets" if event_log else "drop view if exists _tickets")
     cur.execute("drop table _parsed")
     cur.execute("drop view _raw")
     cur.execute("drop table _raw_rows")
 
 
 def write(
-    cur: duckdb.DuckDBPyConnection, report: ImportReport, options: dict, actor: access.User
+    cur: duckdb.DuckDBPyConnection,
+    report: ImportReport,
+    options: dict,
+    actor: access.User,
+    *,
+    tickets: bool = True,
 ) -> None:
-    """Write the import, its rejects and its tickets from _actions and _rejects; set ``report.import_id``.
+    """Write the import, its rejects, tickets and ratings from _actions, _rating_actions and _rejects.
 
-    ``cur`` is the cursor that holds those temporary tables; ``options`` is
-    recorded with the import (how the file was read). The write lock is the
-    caller's to hold.
+    Sets ``report.import_id``. ``cur`` is the cursor that holds those
+    temporary tables; ``options`` is recorded with the import (how the file
+    was read); ``tickets`` is False for a ratings import, which has no
+    _actions. The write lock is the caller's to hold.
     """
     with store.transaction(cur, fresh_cursor=False):
         report.import_id = _record_import(cur, report, options)
@@ -49,23 +58,22 @@ def write(
         # and keeps its creation order.
         if report.rows_updated:
             cur.execute(store.load_sql("import_delete_changed"), {"source": report.source})
-        cur.execute(
-            store.load_sql("import_insert"),
-            {"source": report.source, "import_id": report.import_id},
-        )
-        access.record(
-            cur,
-            actor,
-            "import",
-            report.source,
-            {
-                "import_id": report.import_id,
-                "file": report.file_name,
-                "inserted": report.rows_inserted,
-                "updated": report.rows_updated,
-                "rejected": report.rows_rejected,
-            },
-        )
+        if tickets:
+            cur.execute(
+                store.load_sql("import_insert"),
+                {"source": report.source, "import_id": report.import_id},
+            )
+        ratings.write(cur, report)
+        detail = {
+            "import_id": report.import_id,
+            "file": report.file_name,
+            "inserted": report.rows_inserted,
+            "updated": report.rows_updated,
+            "rejected": report.rows_rejected,
+        }
+        if report.ratings_written:
+            detail["ratings"] = report.ratings_written
+        access.record(cur, actor, "import", report.source, detail)
 
 
 def _record_import(cur, report: ImportReport, options: dict) -> int:

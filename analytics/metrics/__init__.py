@@ -8,6 +8,14 @@ business-hours variant, so the filters and the duration clock are written
 once.
 """
 
+from analytics.metrics.agents import (
+    agents,
+    agents_recorded,
+    agents_trend,
+    agents_workload,
+    workload_of,
+)
+from analytics.metrics.drill import DRILL_KINDS, TicketsBehind, ticket_links, tickets_behind
 from analytics.metrics.engine import current_span, queries, query, zone_changes, zone_offset_macro
 from analytics.metrics.pages import (
     BacklogPage,
@@ -17,6 +25,7 @@ from analytics.metrics.pages import (
     overview_page,
     response_times_page,
 )
+from analytics.metrics.quality import QualityFigures, csat_by_response_bucket, quality
 from analytics.metrics.questions import (
     BUCKETS,
     BacklogNow,
@@ -38,6 +47,7 @@ from analytics.metrics.questions import (
     slowest_tickets,
     weekday_hour_heatmap,
 )
+from analytics.metrics.risk import AtRisk, tickets_at_risk
 from analytics.metrics.selection import (
     DIMENSIONS,
     GRAINS,
@@ -49,21 +59,30 @@ from analytics.metrics.selection import (
 )
 
 __all__ = [
+    "AtRisk",
     "BUCKETS",
     "BacklogNow",
     "BacklogPage",
     "DIMENSIONS",
+    "DRILL_KINDS",
     "GRAINS",
     "OverviewFigures",
     "OverviewPage",
+    "QualityFigures",
     "ResponseTimesPage",
     "Selection",
     "SourceSpan",
+    "TicketsBehind",
+    "agents",
+    "agents_recorded",
+    "agents_trend",
+    "agents_workload",
     "backlog_age",
     "backlog_now",
     "backlog_page",
     "backlog_series",
     "buckets_of",
+    "csat_by_response_bucket",
     "current_span",
     "daily_flow",
     "days_to_clear",
@@ -73,6 +92,7 @@ __all__ = [
     "overview_page",
     "overview_with_previous",
     "period",
+    "quality",
     "queries",
     "query",
     "response_time_breakdown",
@@ -81,9 +101,13 @@ __all__ = [
     "response_times_page",
     "sla_of",
     "sla_weekly",
+    "ticket_links",
+    "tickets_at_risk",
+    "tickets_behind",
     "slowest_tickets",
     "source_span",
     "weekday_hour_heatmap",
+    "workload_of",
     "zone_changes",
     "zone_offset_macro",
 ]

@@ -75,6 +75,8 @@ class WeekData:
     outlook: Outlook
     missing: dict[str, str] = field(default_factory=dict)
     """:func:`analytics.coverage.missing_inputs` of the source: input -> reason."""
+    quality: metrics.QualityFigures | None = None
+    """Reopens, one-touch and CSAT of the tickets resolved in the week, and the week before's."""
 
 
 def collect(
@@ -113,6 +115,7 @@ def collect(
         **week_series(con, sel, monday, settings, with_forecast),
         outlook=outlook(con, sel, settings, with_forecast),
         missing=coverage.missing_inputs(con, source),
+        quality=metrics.quality(con, sel, settings),
     )
 
 

@@ -47,7 +47,7 @@ def change(new, old, kind: str) -> float | None:
 
 
 def narrative(data: WeekData, lang: str = "en") -> list[Sentence]:
-    """Return three to six sentences written from the numbers by fixed rules.
+    """Return three to seven sentences written from the numbers by fixed rules.
 
     Each :class:`Sentence` keeps, in ``cites``, the raw values it states, so
     a test can check them against the metric functions.
@@ -57,6 +57,7 @@ def narrative(data: WeekData, lang: str = "en") -> list[Sentence]:
         flow_sentence(data, lang),
         first_response_sentence(data, lang),
         sla_sentence(data, lang),
+        quality_sentence(data, lang),
         year_on_year_sentence(data, lang),
         next_week_sentence(data, lang),
     ]
@@ -171,6 +172,51 @@ def sla_sentence(data: WeekData, lang: str) -> Sentence | None:
         cites["sla_change_pts"] = delta
     text = t["sla"].format(sla=fmt_pct(now.sla_pct, lang, 1), change=moved)
     return Sentence("sla", text + ".", cites)
+
+
+# quality rate -> whether a higher rate is better
+QUALITY_RATES = {"reopen_rate_pct": False, "one_touch_pct": True, "csat_pct": True}
+
+
+def quality_sentence(data: WeekData, lang: str) -> Sentence | None:
+    """Return the sentence on reopens, one-touch resolution and CSAT against the week before.
+
+    A rate the data lacks (None this week) is left out of the sentence; None
+    when it lacks all three. Rates compare in points, rounded to one decimal
+    as shown, with a word saying whether the change is better or worse.
+    """
+    t = strings(lang)
+    now = data.quality
+    if now is None:
+        return None
+    before = now.previous
+    clauses, cites = [], {}
+    for key, higher_is_better in QUALITY_RATES.items():
+        value = getattr(now, key)
+        if value is None:
+            continue
+        clause = t[f"quality_{key}"].format(
+            value=fmt_pct(value, lang, 1), rated=fmt_number(now.rated, lang)
+        )
+        cites[key] = value
+        old = None if before is None else getattr(before, key)
+        if old is not None:
+            a, b = round(value, 1), round(old, 1)
+            word = (
+                "quality_same"
+                if a == b
+                else ("quality_better" if (a > b) == higher_is_better else "quality_worse")
+            )
+            clause += t[word].format(previous=fmt_pct(old, lang, 1))
+            cites[f"previous_{key}"] = old
+        clauses.append(clause)
+    if not clauses:
+        return None
+    if "csat_pct" in cites:
+        cites["rated"] = now.rated
+    return Sentence(
+        "quality", t["quality"].format(clauses=t["quality_join"].join(clauses)) + ".", cites
+    )
 
 
 def year_on_year_sentence(data: WeekData, lang: str) -> Sentence | None:

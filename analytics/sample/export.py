@@ -79,6 +79,10 @@ ZENDESK_COLUMNS = (
     "Region [list]",
     "Category [list]",
 )
+# The share of solved tickets whose requester answers the survey, and the
+# first-reply wait (hours) after which Good and Bad are as likely.
+SURVEY_ANSWERED = 0.25
+SURVEY_EVEN_HOURS = 24.0
 # Tickets written per piece: the export's frame, a few hundred bytes a ticket
 # in pandas, is built a piece at a time, so that a run of ten million tickets
 # writes in the memory of a run of one.
@@ -208,14 +212,14 @@ class _Draws:
 
     customer: np.ndarray
     answered: np.ndarray
-    bad: np.ndarray
+    good: np.ndarray
 
     @classmethod
     def of(cls, result: SimResult) -> _Draws:
         seed, df = result.config.seed, result.tickets
         customer = _customer_ids(seed, len(df), df["region"].to_numpy())
-        answered, bad = _satisfaction_draws(seed, len(df))
-        return cls(customer, answered, bad)
+        answered, good = _satisfaction_draws(seed, len(df))
+        return cls(customer, answered, good)
 
 
 def _export_rows(result: SimResult, draws: _Draws, start: int, stop: int) -> pd.DataFrame:
@@ -233,7 +237,7 @@ def _export_rows(result: SimResult, draws: _Draws, start: int, stop: int) -> pd.
         **_wait_minutes(result, zones, start, stop),
         "Organization": None,
         "Due date": None,
-        "Satisfaction Score": _satisfaction(df, draws.answered[part], draws.bad[part]),
+        "Satisfaction Score": _satisfaction(df, draws.answered[part], draws.good[part]),
         "Group stations": pd.Series(np.ones(n, dtype=np.int64)),
         "Reopens": pd.Series(df["reopened"].to_numpy().astype(np.int64)),
         "Replies": df["replies"],
@@ -372,16 +376,32 @@ def _customer_ids(seed: int, n: int, region: np.ndarray) -> np.ndarray:
 
 
 def _satisfaction_draws(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return the two uniform draws per ticket that :func:`_satisfaction` reads."""
+    """Return the two uniform draws per ticket that :func:`_satisfaction` reads.
+
+    They come from a generator of their own, seeded from the run's seed, so
+    the rest of the sample is the same whatever the survey does.
+    """
     rng = np.random.default_rng([seed, 2])
     return rng.random(n), rng.random(n)
 
 
-def _satisfaction(df: pd.DataFrame, answered: np.ndarray, bad: np.ndarray) -> pd.Series:
-    """Return Zendesk satisfaction scores; slow first replies make bad ratings likelier."""
+def good_rating_chance(wait_h: np.ndarray) -> np.ndarray:
+    """Return the chance a rating is Good after a first reply ``wait_h`` hours after creation.
+
+    Logistic in the logarithm of the wait: 90% at one hour (more when
+    faster), 50% at a day, about a third at three days.
+    """
+    slope = np.log(9.0) / np.log(SURVEY_EVEN_HOURS)
+    logit = np.log(9.0) - slope * np.log(np.maximum(wait_h, 1.0 / 60.0))
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+def _satisfaction(df: pd.DataFrame, answered: np.ndarray, good: np.ndarray) -> pd.Series:
+    """Return Zendesk satisfaction scores: a solved ticket's survey is offered, and
+    answered about one time in four; slow first replies make Good rarer."""
     solved = df["status"].isin(["solved", "closed"]).to_numpy()
     wait_h = np.nan_to_num((df["first_reply"] - df["created"]).to_numpy() / 60.0)
-    answered = answered < 0.35
-    bad = bad < np.clip(0.06 + 0.6 * (1 - np.exp(-wait_h / 48.0)), 0, 0.8)
-    score = np.where(answered, np.where(bad, "Bad", "Good"), "Offered")
-    return pd.Series(np.where(solved, score, "Not Offered"), dtype=object)
+    answered = answered < SURVEY_ANSWERED
+    is_good = good < good_rating_chance(wait_h)
+    score = np.where(answered, np.where(is_good, "Good", "Bad"), "Offered")
+    return pd.Series(np.where(solved, score, None), dtype=object)

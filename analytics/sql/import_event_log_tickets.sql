@@ -60,7 +60,10 @@ final as (
         latest.priority,
         latest.assignee,
         coalesce(latest.reopens, greatest(activity_times.resolutions - 1, 0)) as reopens,
-        coalesce(latest.replies, nullif(activity_times.response_events, 0)) as replies
+        coalesce(latest.replies, nullif(activity_times.response_events, 0)) as replies,
+        latest.csat_score,
+        latest.csat_raw,
+        latest.csat_at
     from latest
     join activity_times using (ticket_id)
 )

@@ -1,5 +1,6 @@
 -- Parsed tickets -> the rows to store: one per ticket id, values normalised,
--- durations computed once, suspicious rows flagged (kept, never dropped).
+-- durations computed once, suspicious rows flagged (kept, never dropped);
+-- the satisfaction rating rides along for import_ratings_actions.
 -- Input: _tickets (canonical columns, _rec = record number; a view of the valid
 -- rows of _parsed, or for event logs a table) and _value_map (field, raw_key,
 -- normalised).
@@ -73,6 +74,9 @@ final as (
         replies,
         first_response_s,
         resolution_s,
+        csat_score,
+        csat_raw,
+        csat_at,
         list_filter(
             [
                 case when first_response_s < 0 then 'response_before_creation' end,

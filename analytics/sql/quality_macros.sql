@@ -15,8 +15,9 @@ create or replace temp macro one_touch(replies) as
 
 -- resolved at the first contact: one agent reply and never reopened; null
 -- when either is unknown
+-- (spelled out: SQL's `null and false` is false, not null)
 create or replace temp macro first_contact(replies, reopens) as
-    replies = 1 and reopens = 0;
+    case when replies is not null and reopens is not null then replies = 1 and reopens = 0 end;
 
 -- a good rating: 75 or more of 100, so 4 and 5 of 5, 8 to 10 of 10, "good"
 create or replace temp macro good_rating(csat_score) as
