@@ -82,12 +82,14 @@ with left:
     ui.tickets_below(state, selection, "frt_bucket", "first_response_buckets")
 with right:
     sla = page.sla
-    ui.chart(
+    state = ui.chart(
         ui.figure(charts.sla_weekly, sla, ui.settings().sla_target_hours),
         sla,
         "sla_weekly",
         empty=sla.empty or sla["evaluated"].sum() == 0,
+        select=True,
     )
+    ui.tickets_below(state, selection, "sla_week", "sla_weekly")
 
 breakdown = page.breakdown
 state = ui.chart(

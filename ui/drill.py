@@ -29,6 +29,7 @@ LABELS = {
     "created_day": "created on {v}",
     "created_week": "created in the week of {v}",
     "created_month": "created in the month of {v}",
+    "sla_week": "created in the week of {v} and held to the first-response target",
     "assignee_week": "created in the week of {v}",
     "team_week": "created in the week of {v}",
     "rated_in_bucket": "resolved with a rating and a first response in {v}",

@@ -27,6 +27,7 @@ DRILL_KINDS = {
     "created_day": "date",
     "created_week": "date",
     "created_month": "date",
+    "sla_week": "date",
     "resolved_day": "date",
     **dict.fromkeys(DIMENSIONS, "text"),
     "frt_bucket": "text",
@@ -66,7 +67,8 @@ def tickets_behind(
 
     ``kind`` is one of :data:`DRILL_KINDS`: ``created_day`` / ``created_week``
     / ``created_month`` (a local date: the day, the week's Monday, the
-    month's first day), ``resolved_day`` (a local date), a dimension of
+    month's first day), ``sla_week`` (a week's Monday: the tickets its SLA
+    figure evaluated), ``resolved_day`` (a local date), a dimension of
     :data:`~analytics.metrics.DIMENSIONS` (its value, ``"(none)"`` for none),
     ``frt_bucket`` (a label of :data:`~analytics.metrics.BUCKETS`: tickets
     created in the period), ``rated_in_bucket`` (a bucket label: rated

@@ -6,6 +6,9 @@
 --   created_day, created_week, created_month: created on that local day, in
 --     that local ISO week (its Monday, $day), in that local month (its first
 --     day) of $tz, within [$start, $end) (cohort);
+--   sla_week: created in that local ISO week ($day) within [$start, $end) and
+--     evaluated against its first-response target (sla_weekly: answered, or
+--     unanswered past the target at $as_of);
 --   assignee_week, team_week: created in that local ISO week ($day) within
 --     [$start, $end), assigned to one of $names (stored names; $unassigned:
 --     or to nobody), as agents_trend.sql groups them;
@@ -58,6 +61,15 @@ cohort as (
         when 'created_day' then created_local::date = $day::date
         when 'created_week' then date_trunc('week', created_local)::date = $day::date
         when 'created_month' then date_trunc('month', created_local)::date = $day::date
+        -- the week's SLA figure counts the tickets evaluated, as response_time_trend.sql
+        when 'sla_week' then date_trunc('week', created_local)::date = $day::date
+            and (
+                frt_s is not null
+                or (
+                    first_response_at is null
+                    and age_s > sla_target_s(priority, $sla_priorities, $sla_targets, $sla_default_s)
+                )
+            )
         when 'assignee_week' then date_trunc('week', created_local)::date = $day::date
             and (
                 list_contains($names::varchar[], assignee)
