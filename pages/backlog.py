@@ -98,10 +98,14 @@ for tab, (name, column, title, unit) in zip(tabs, heatmaps, strict=True):
 age = page.now.age
 if without_first_response:
     age = age.drop(columns="awaiting_first_response")
-ui.chart(
+state = ui.chart(
     ui.figure(charts.backlog_age_bar, age),
     age,
     "backlog_age",
     empty=age["open"].sum() == 0,
     empty_message="No ticket was open at the end of the period.",
+    select=True,
 )
+# one trace of all open tickets, or answered then awaiting, stacked
+aged = ("open_aged",) if without_first_response else ("answered_aged", "awaiting_aged")
+ui.tickets_below(state, selection, aged, "backlog_age")

@@ -180,6 +180,17 @@ def test_a_backlog_point_lists_the_tickets_open_and_awaiting_at_its_end(case, gr
         assert count(con, selection, "awaiting_at", end) == row.awaiting_first_response, row.bucket
 
 
+def test_a_bar_of_the_backlog_by_age_lists_its_open_tickets(case):
+    con, selection = case
+    age = metrics.backlog_page(con, selection, settings=SETTINGS).now.age
+    assert age["open"].sum() > 0
+    for row in age.itertuples():
+        awaiting = row.awaiting_first_response
+        assert count(con, selection, "open_aged", row.age) == row.open, row.age
+        assert count(con, selection, "awaiting_aged", row.age) == awaiting, row.age
+        assert count(con, selection, "answered_aged", row.age) == row.open - awaiting, row.age
+
+
 def test_the_list_shows_times_in_the_selection_zone_first_created_first(con):
     selection = CASES[0].selection()
     behind = tickets_behind(con, selection, "created_day", date(2016, 3, 27), SETTINGS)

@@ -38,6 +38,9 @@ LABELS = {
     "weekday_hour": "created on {v}",
     "open_at": "open at {v}",
     "awaiting_at": "awaiting a first response at {v}",
+    "open_aged": "open at the period's end, aged {v}",
+    "answered_aged": "open at the period's end, aged {v}, answered",
+    "awaiting_aged": "open at the period's end, aged {v}, awaiting a first response",
 }
 CHOICES = {
     "created_day": "Created",
@@ -45,6 +48,8 @@ CHOICES = {
     "resolved_day": "Resolved",
     "open_at": "Open at the end",
     "awaiting_at": "Awaiting a first response",
+    "answered_aged": "Answered, not resolved",
+    "awaiting_aged": "Awaiting a first response",
 }
 TIMES = ("created_at", "first_response_at", "resolved_at")
 
@@ -122,7 +127,7 @@ def unescaped(text: str) -> str:
 def value_of(point: dict, kind: str, selection: metrics.Selection, grain: str):
     """Return the drill value of ``point`` for ``kind`` (see :func:`metrics.tickets_behind`)."""
     what = metrics.DRILL_KINDS[kind]
-    if what == "text":
+    if what in ("text", "age"):
         # the builder's customdata when it names the bar, else its category axis
         labels = [point.get("customdata"), point.get("y"), point.get("x")]
         label = next((v for v in labels if isinstance(v, str)), None)

@@ -18,10 +18,12 @@ import pandas as pd
 from analytics import people
 from analytics.metrics.agents import UNASSIGNED
 from analytics.metrics.engine import query
-from analytics.metrics.questions import BUCKETS, check_choice
+from analytics.metrics.questions import BUCKETS, check_choice, now_at
 from analytics.metrics.selection import DIMENSIONS, Selection
 from analytics.settings import Settings
 
+# The ages of the backlog-by-age bars (sql/backlog_now.sql), youngest first.
+BACKLOG_AGES = ("< 1 day", "1-2 days", "2-3 days", "3-7 days", "7-14 days", "14 days+")
 # kind -> what its value is (see tickets_behind)
 DRILL_KINDS = {
     "created_day": "date",
@@ -37,6 +39,7 @@ DRILL_KINDS = {
     "weekday_hour": "weekday and hour",
     "open_at": "instant",
     "awaiting_at": "instant",
+    **dict.fromkeys(("open_aged", "answered_aged", "awaiting_aged"), "age"),
 }
 TIMES = ("created_at", "first_response_at", "resolved_at")
 
@@ -77,7 +80,8 @@ def tickets_behind(
     (``(name, Monday)``, the name as :func:`~analytics.metrics.agents_trend`
     shows it under ``view`` and ``key``: a pseudonym stands for the stored
     names it hides), ``open_at`` and ``awaiting_at`` (an aware instant: the
-    backlog then). ``limit`` None returns every ticket.
+    backlog then), ``open_aged`` / ``answered_aged`` / ``awaiting_aged`` (a label of
+    :data:`BACKLOG_AGES`: the backlog at the period's end by age). ``limit`` None returns every ticket.
 
     Example: ``tickets_behind(con, selection, "region", "Europe").total`` equals
     the ``created`` of Europe in :func:`~analytics.metrics.response_time_breakdown`.
@@ -125,6 +129,9 @@ def _value_params(con, selection, kind, value, settings, view, key) -> dict:
         if kind in ("frt_bucket", "rated_in_bucket"):
             check_choice("bucket", str(value), tuple(BUCKETS))
         params["value"] = str(value)
+    elif what == "age":
+        check_choice("age", str(value), BACKLOG_AGES)
+        params["value"], params["at"] = str(value), now_at(con, selection)
     elif what == "weekday and hour":
         params["weekday"], params["hour"] = (int(v) for v in value)
     elif what == "name and week":

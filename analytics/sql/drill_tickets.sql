@@ -22,6 +22,8 @@
 --   rated_in_bucket: resolved within [$start, $end), rated, in that
 --     first-response bucket ($value), as csat_by_response_bucket.sql counts;
 --   open_at: created at or before $at and not done at $at (the backlog);
+--   open_aged, answered_aged, awaiting_aged: open at $at with that calendar age
+--     then ($value: < 1 day ... 14 days+), all, answered by $at, or not yet;
 --   awaiting_at: open at $at and not yet answered then.
 -- Times are instants (UTC); the caller shows them in $tz.
 with
@@ -142,6 +144,30 @@ backlog as (
         )
 ),
 
+-- backlog_now.sql's bars: open at $at (the period's end, or the export's last
+-- event if sooner) by calendar age then; answered by then, or still awaiting
+aged as (
+    select *
+    from tickets
+    where $kind in ('open_aged', 'answered_aged', 'awaiting_aged')
+        and created_at <= $at::timestamptz
+        and open_at(resolved_at, closed_at, $at::timestamptz)
+        and case
+            when epoch($at::timestamptz) - epoch(created_at) < 86400 then '< 1 day'
+            when epoch($at::timestamptz) - epoch(created_at) < 2 * 86400 then '1-2 days'
+            when epoch($at::timestamptz) - epoch(created_at) < 3 * 86400 then '2-3 days'
+            when epoch($at::timestamptz) - epoch(created_at) < 7 * 86400 then '3-7 days'
+            when epoch($at::timestamptz) - epoch(created_at) < 14 * 86400 then '7-14 days'
+            else '14 days+'
+        end = $value
+        and case $kind
+            when 'awaiting_aged'
+                then first_response_at is null or first_response_at > $at::timestamptz
+            when 'answered_aged' then first_response_at <= $at::timestamptz
+            else true
+        end
+),
+
 chosen as (
     select * from cohort
     union all
@@ -150,6 +176,8 @@ chosen as (
     select * from rated
     union all
     select * from backlog
+    union all
+    select * from aged
 ),
 
 final as (
