@@ -50,6 +50,11 @@ def pseudonym_key(settings: Settings) -> bytes:
     return hmac.new(secret, b"backlog-radar pseudonyms", hashlib.sha256).digest()
 
 
+def key_for(settings: Settings, view: str) -> bytes | None:
+    """Return the pseudonyms' key when ``view`` shows pseudonyms, else None (no secret read)."""
+    return pseudonym_key(settings) if view == PSEUDONYMS else None
+
+
 def pseudonym(name: str, key: bytes) -> str:
     """Return the stable pseudonym of ``name`` under ``key``, such as ``"Agent 3f9a2c"``.
 

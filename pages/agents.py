@@ -13,7 +13,7 @@ if selection is None:
 
 settings = ui.settings()
 view = people.view_for(settings, ui.current_user().role)
-key = people.pseudonym_key(settings) if view == people.PSEUDONYMS else None
+key = people.key_for(settings, view)
 
 choices = {"Agents": "agent", "Teams": "team"}
 if view == people.TEAMS:

@@ -155,7 +155,7 @@ at_risk = ui.cached(
     within,
     settings=ui.settings(),
     view=agents,
-    key=people.pseudonym_key(ui.settings()) if agents == people.PSEUDONYMS else None,
+    key=people.key_for(ui.settings(), agents),
 )
 as_of = (
     "-"

@@ -98,7 +98,7 @@ def tickets_below(
         return
     current = settings()
     view = people.view_for(current, current_user().role)
-    secret = people.pseudonym_key(current) if view == people.PSEUDONYMS else None
+    secret = people.key_for(current, view)
     behind = cached(
         metrics.tickets_behind,
         selection,
@@ -179,7 +179,7 @@ def show_list(behind, selection: metrics.Selection, text: str, key: str) -> None
     """Draw the caption, the first :data:`TABLE_ROWS` tickets and the CSV of them all."""
     current = settings()
     view = people.view_for(current, current_user().role)
-    secret = people.pseudonym_key(current) if view == people.PSEUDONYMS else None
+    secret = people.key_for(current, view)
     tickets = people.shown(behind.tickets, view, secret)
     template = current.people.url_template(selection.source)
     if template:

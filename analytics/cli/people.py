@@ -26,7 +26,7 @@ def cmd_agents(args: argparse.Namespace) -> int:
         except people.PeopleHidden as exc:
             print(f"error: {exc}; --by team shows the teams", file=sys.stderr)
             return REFUSED
-    key = people.pseudonym_key(settings) if view == people.PSEUDONYMS else None
+    key = people.key_for(settings, view)
     con = open_store(args)
     try:
         selection = selection_of(con, args)

@@ -19,8 +19,7 @@ def cmd_at_risk(args: argparse.Namespace) -> int:
         raise store.StoreError("--within must be a positive number of hours")
     settings = load_settings()
     view = people.view_for(settings, None)
-    # Only pseudonyms need the key, which may be derived from the session secret.
-    key = people.pseudonym_key(settings) if view == people.PSEUDONYMS else None
+    key = people.key_for(settings, view)
     con = open_store(args, read_only=True)
     try:
         source = default_source(con, args.source)
