@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from ui import _
 
 st.set_page_config(page_title="Backlog Radar", page_icon=":material/radar:", layout="wide")
 # The store first: sign-in reads it too. A catalog that is down is one line,
@@ -18,30 +19,35 @@ refused = ui.open_access_refusal() is not None
 user = None if refused else ui.signed_in()
 if user is None:
     gate = ui.refusal_screen if refused else ui.sign_in_screen
-    st.navigation([st.Page(gate, title="Backlog Radar")], position="hidden").run()
+    # Under every page's address, so a shared link keeps its page through sign-in.
+    st.navigation(ui.auth.gate_pages(gate), position="hidden").run()
     st.stop()
 
 pages = {
-    "Managers": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/response_times.py", title="Response times", icon=":material/timer:"),
-        st.Page("pages/agents.py", title="Agents and teams", icon=":material/support_agent:"),
-        st.Page("pages/backlog.py", title="Backlog", icon=":material/stacked_bar_chart:"),
-        st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
-        st.Page("pages/staffing.py", title="Staffing and what-if", icon=":material/groups:"),
-        st.Page("pages/seasonality.py", title="Seasonality", icon=":material/calendar_month:"),
+    _("Managers"): [
+        st.Page(
+            "pages/overview.py", title=_("Overview"), icon=":material/dashboard:", default=True
+        ),
+        st.Page("pages/response_times.py", title=_("Response times"), icon=":material/timer:"),
+        st.Page("pages/agents.py", title=_("Agents and teams"), icon=":material/support_agent:"),
+        st.Page("pages/backlog.py", title=_("Backlog"), icon=":material/stacked_bar_chart:"),
+        st.Page("pages/forecast.py", title=_("Forecast"), icon=":material/trending_up:"),
+        st.Page("pages/staffing.py", title=_("Staffing and what-if"), icon=":material/groups:"),
+        st.Page("pages/seasonality.py", title=_("Seasonality"), icon=":material/calendar_month:"),
     ],
-    "Analysts": [
-        st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
-        st.Page("pages/events.py", title="Events", icon=":material/event:"),
-        st.Page("pages/schedules.py", title="Schedules", icon=":material/schedule:"),
+    _("Analysts"): [
+        st.Page("pages/data.py", title=_("Data"), icon=":material/upload_file:"),
+        st.Page("pages/events.py", title=_("Events"), icon=":material/event:"),
+        st.Page("pages/schedules.py", title=_("Schedules"), icon=":material/schedule:"),
     ],
-    "Executives": [
-        st.Page("pages/weekly_report.py", title="Weekly report", icon=":material/summarize:"),
+    _("Executives"): [
+        st.Page("pages/weekly_report.py", title=_("Weekly report"), icon=":material/summarize:"),
     ],
 }
 if user.can("manage_users"):
-    pages["Admin"] = [st.Page("pages/access.py", title="Access", icon=":material/shield_person:")]
+    pages[_("Admin")] = [
+        st.Page("pages/access.py", title=_("Access"), icon=":material/shield_person:")
+    ]
 page = st.navigation(pages)
 
 with ui.frame(user):

@@ -33,7 +33,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics import db
+from analytics import db, i18n
+from analytics.access_words import (
+    ACTION_NAMES,
+    Term,
+)
+from analytics.i18n import N_
 
 ROLES = ("viewer", "analyst", "admin")
 # The least role each write action needs.
@@ -57,8 +62,8 @@ MIN_PASSWORD_LENGTH = 10
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
 
-class AccessError(Exception):
-    """An access problem explained in one line, fit to show a user."""
+class AccessError(i18n.TranslatableError):
+    """An access problem explained in one line, fit to show a user (in any language)."""
 
 
 class PermissionDenied(AccessError):
@@ -89,9 +94,17 @@ def require(actor: User, action: str) -> None:
         raise ValueError(f"unknown action {action!r}")
     if actor.role not in ROLES or not actor.can(action):
         needed = PERMISSIONS[action]
+        template = (
+            N_("{name} is a {role}: {action} needs the {needed} role")
+            if needed == "admin"
+            else N_("{name} is a {role}: {action} needs the {needed} role or above")
+        )
         raise PermissionDenied(
-            f"{actor.name} is a {actor.role}: {action.replace('_', ' ')} needs the {needed} role"
-            + (" or above" if needed != "admin" else "")
+            template,
+            name=actor.name,
+            role=Term(actor.role),
+            action=Term(ACTION_NAMES.get(action, action.replace("_", " "))),
+            needed=Term(needed),
         )
 
 
@@ -152,9 +165,6 @@ def audit_log(
     return db.cursor(con).execute(db.load_sql("audit_recent"), params).df().drop(columns="audit_id")
 
 
-# --- passwords ------------------------------------------------------------------------
-
-
 def hash_password(password: str) -> str:
     """Return a salted scrypt hash of ``password`` as ``scrypt$n$r$p$salt$hash`` (base64)."""
     salt = secrets.token_bytes(16)
@@ -211,7 +221,9 @@ def check_user_name(name: str) -> str:
     """Return ``name`` when it is a valid user name; raise AccessError otherwise."""
     if not USER_NAME.match(name or ""):
         raise AccessError(
-            "a user name is 1 to 64 letters, digits or . _ @ + - and starts with a letter or digit"
+            N_(
+                "a user name is 1 to 64 letters, digits or . _ @ + - and starts with a letter or digit"
+            )
         )
     return name
 
@@ -219,7 +231,11 @@ def check_user_name(name: str) -> str:
 def check_role(role: str) -> str:
     """Return ``role`` when it is one of ROLES; raise AccessError otherwise."""
     if role not in ROLES:
-        raise AccessError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+        raise AccessError(
+            N_("unknown role {role}: choose one of {roles}"),
+            role=repr(role),
+            roles=", ".join(ROLES),
+        )
     return role
 
 
@@ -240,7 +256,9 @@ def load_users(path: Path) -> dict[str, LocalUser]:
             for name, entry in data["users"].items()
         }
     except (ValueError, KeyError, TypeError, AttributeError, AccessError) as exc:
-        raise AccessError(f"{path} is not a valid users file: {exc}") from exc
+        raise AccessError(
+            N_("{path} is not a valid users file: {why}"), path=str(path), why=str(exc)
+        ) from exc
 
 
 def _save_users(path: Path, users: Mapping[str, LocalUser]) -> None:
@@ -281,14 +299,16 @@ def set_user(
     check_user_name(name)
     check_role(role)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise AccessError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccessError(
+            N_("a password needs at least {count} characters"), count=MIN_PASSWORD_LENGTH
+        )
     with _users_lock:
         users = load_users(path)
         old = users.get(name)
         if old is None and password is None:
-            raise AccessError(f"{name} is a new user: give a password")
+            raise AccessError(N_("{name} is a new user: give a password"), name=name)
         if not users and role != "admin":
-            raise AccessError("the first user must be an admin, or nobody could manage users")
+            raise AccessError(N_("the first user must be an admin, or nobody could manage users"))
         entry = LocalUser(
             name,
             role,
@@ -309,9 +329,9 @@ def remove_user(path: Path, name: str, *, cur: duckdb.DuckDBPyConnection, actor:
     with _users_lock:
         users = load_users(path)
         if name not in users:
-            raise AccessError(f"no user named {name!r}")
+            raise AccessError(N_("no user named {name}"), name=repr(name))
         if name == actor.name:
-            raise AccessError("you cannot remove yourself; ask another admin")
+            raise AccessError(N_("you cannot remove yourself; ask another admin"))
         if users[name].role == "admin":
             _keep_an_admin(users, name, staying=False)
         audited_write(cur, actor, "manage_users", name, {"removed": True})
@@ -324,7 +344,9 @@ def _keep_an_admin(users: Mapping[str, LocalUser], leaving: str, *, staying: boo
     # Removing the very last user is allowed: the app is then single-user again.
     others = [u for u in users.values() if u.name != leaving]
     if (staying or others) and not any(u.role == "admin" for u in others):
-        raise AccessError(f"{leaving} is the last admin: make another user an admin first")
+        raise AccessError(
+            N_("{name} is the last admin: make another user an admin first"), name=leaving
+        )
 
 
 def authenticate(users: Mapping[str, LocalUser], name: str, password: str) -> User | None:
@@ -345,8 +367,9 @@ def sign_in_refusal(
     max_failures: int,
     window_s: float,
     now: datetime | None = None,
+    lang: str = "en",
 ) -> str | None:
-    """Return why a sign-in may not be tried now, or None when it may.
+    """Return why a sign-in may not be tried now (said in ``lang``), or None when it may.
 
     After ``max_failures`` failed sign-ins within ``window_s`` seconds, the
     account (or the client address) is refused until the oldest failure
@@ -375,9 +398,14 @@ def sign_in_refusal(
     if not oldest:
         return None
     wait = int(window_s - (now - min(oldest)).total_seconds()) + 1
+    _ = i18n.translator(lang)
     if wait >= 60:
-        return f"too many failed sign-ins: try again in {max(1, wait // 60)} min"
-    return f"too many failed sign-ins: try again in {max(1, wait)} s"
+        return _("too many failed sign-ins: try again in {minutes} min").format(
+            minutes=i18n.number(max(1, wait // 60), lang)
+        )
+    return _("too many failed sign-ins: try again in {seconds} s").format(
+        seconds=i18n.number(max(1, wait), lang)
+    )
 
 
 def unlock_account(cur: duckdb.DuckDBPyConnection, name: str, *, actor: User) -> None:

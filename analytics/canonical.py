@@ -9,6 +9,8 @@ stored beside the normalised one.
 
 from __future__ import annotations
 
+from analytics.i18n import N_
+
 TIMESTAMP_FIELDS = ("created_at", "first_response_at", "resolved_at", "closed_at")
 # The survey's answer about a ticket; stored in ``ratings``, not ``tickets``.
 RATING_FIELDS = ("csat_score", "csat_at")
@@ -28,6 +30,42 @@ EVENT_FIELDS = ("ticket_id", "timestamp", "activity", "actor", "sequence")
 MAPPABLE_FIELDS = tuple(
     dict.fromkeys((*TICKET_FIELDS, *RATING_FIELDS, *MINUTES_FIELDS, *EVENT_FIELDS))
 )
+
+# How each field is named on screen, in English (translated where shown); the
+# code, the command line (--map) and the CSV files keep the field names.
+FIELD_LABELS = {
+    "ticket_id": N_("Ticket ID"),
+    "created_at": N_("Created at"),
+    "first_response_at": N_("First response at"),
+    "resolved_at": N_("Resolved at"),
+    "closed_at": N_("Closed at"),
+    "status": N_("Status"),
+    "channel": N_("Channel"),
+    "team": N_("Team"),
+    "region": N_("Region"),
+    "category": N_("Category"),
+    "priority": N_("Priority"),
+    "assignee": N_("Assignee"),
+    "reopens": N_("Reopens"),
+    "replies": N_("Replies"),
+    "csat_score": N_("Satisfaction rating"),
+    "csat_at": N_("Rated at"),
+    "first_response_minutes": N_("First response (minutes)"),
+    "resolution_minutes": N_("Resolution (minutes)"),
+    "timestamp": N_("Activity time"),
+    "activity": N_("Activity"),
+    "actor": N_("Actor"),
+    "sequence": N_("Sequence number"),
+}
+
+# The import's flags on a ticket it keeps but doubts, in words.
+FLAG_LABELS = {
+    "response_before_creation": N_("first response before creation"),
+    "resolution_before_creation": N_("resolution before creation"),
+    "closed_before_creation": N_("closed before creation"),
+    "duration_over_a_year": N_("a duration over a year"),
+    "duplicate_in_file": N_("twice in the file"),
+}
 
 NORMALISED_FIELDS = ("status", "channel", "priority")
 

@@ -13,30 +13,32 @@ from __future__ import annotations
 
 import duckdb
 
-from analytics import store
+from analytics import i18n, store
+from analytics.i18n import N_
 from analytics.ingest import ALL_PRESETS
 
-NOT_IN_SOURCE = "not in this source"
+NOT_IN_SOURCE = N_("not in this source")
 
 # input -> (canonical columns it comes from, what it is called in a sentence). A
 # ticket is done when resolved, else when closed: the backlog needs either.
 INPUTS = {
-    "first_response": (("first_response_at",), "first-response times"),
-    "resolution": (("resolved_at",), "resolution times"),
-    "done": (("resolved_at", "closed_at"), "resolution or closing times"),
+    "first_response": (("first_response_at",), N_("first-response times")),
+    "resolution": (("resolved_at",), N_("resolution times")),
+    "done": (("resolved_at", "closed_at"), N_("resolution or closing times")),
 }
 
 # The quality metrics' inputs, as INPUTS. Ratings come from a survey: no
 # export format's ticket columns hold them.
 QUALITY_INPUTS = {
-    "reopens": (("reopens",), "reopen counts"),
-    "replies": (("replies",), "agent reply counts"),
-    "satisfaction": (("csat_score",), "satisfaction ratings"),
+    "reopens": (("reopens",), N_("reopen counts")),
+    "replies": (("replies",), N_("agent reply counts")),
+    "satisfaction": (("csat_score",), N_("satisfaction ratings")),
 }
 
 
-def missing_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
-    """Return the inputs no ticket of ``source`` has, each with a one-line reason to show.
+def missing_inputs(con: duckdb.DuckDBPyConnection, source: str, lang: str = "en") -> dict[str, str]:
+    """Return the inputs no ticket of ``source`` has, each with a one-line reason to show
+    in ``lang``.
 
     Keys are those of :data:`INPUTS`; an empty dict when the source has
     them all, or has no ticket. For example, on an NYC 311 export:
@@ -50,11 +52,14 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str
     if not tickets:
         return {}
     present = {"first_response": has_first_response, "resolution": has_resolution, "done": has_done}
-    return {name: _reason(INPUTS[name], presets) for name, has in present.items() if not has}
+    return {name: _reason(INPUTS[name], presets, lang) for name, has in present.items() if not has}
 
 
-def missing_quality_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
-    """Return the quality inputs no ticket of ``source`` has, each with a one-line reason to show.
+def missing_quality_inputs(
+    con: duckdb.DuckDBPyConnection, source: str, lang: str = "en"
+) -> dict[str, str]:
+    """Return the quality inputs no ticket of ``source`` has, each with a one-line reason to
+    show in ``lang``.
 
     Keys are those of :data:`QUALITY_INPUTS` (``reopens``, ``replies``,
     ``satisfaction``); an empty dict when the source has them all, or has no
@@ -70,11 +75,14 @@ def missing_quality_inputs(con: duckdb.DuckDBPyConnection, source: str) -> dict[
         return {}
     present = {"reopens": has_reopens, "replies": has_replies, "satisfaction": has_satisfaction}
     return {
-        name: _reason(QUALITY_INPUTS[name], presets) for name, has in present.items() if not has
+        name: _reason(QUALITY_INPUTS[name], presets, lang)
+        for name, has in present.items()
+        if not has
     }
 
 
-def _reason(needed: tuple[tuple[str, ...], str], presets: list[str]) -> str:
+def _reason(needed: tuple[tuple[str, ...], str], presets: list[str], lang: str) -> str:
+    _ = i18n.translator(lang)
     columns, what = needed
     known = [ALL_PRESETS[p] for p in presets if p in ALL_PRESETS]
     # A named vendor format without the columns says why; a hand mapping may have skipped them.
@@ -82,5 +90,9 @@ def _reason(needed: tuple[tuple[str, ...], str], presets: list[str]) -> str:
         p.kind == "tickets" and p.columns and not set(columns) & set(p.columns) for p in known
     ):
         labels = ", ".join(p.label for p in known)
-        return f"This source has no {what}: its export format ({labels}) does not record them."
-    return f"This source has no {what}: none of its imported tickets has one."
+        return _(
+            "This source has no {what}: its export format ({labels}) does not record them."
+        ).format(what=_(what), labels=labels)
+    return _("This source has no {what}: none of its imported tickets has one.").format(
+        what=_(what)
+    )

@@ -19,16 +19,18 @@ import duckdb
 import pandas as pd
 
 from analytics import access, exports, store
+from analytics.i18n import N_
 
+# Stored and written in CSV files as they are; shown translated (``N_`` marks them).
 KINDS = (
-    "interface rollout",
-    "product launch",
-    "marketing campaign",
-    "outage",
-    "channel closed",
-    "staffing change",
-    "holiday",
-    "season",
+    N_("interface rollout"),
+    N_("product launch"),
+    N_("marketing campaign"),
+    N_("outage"),
+    N_("channel closed"),
+    N_("staffing change"),
+    N_("holiday"),
+    N_("season"),
 )
 MAX_EVENTS_FILE_BYTES = 5 * 1024**2
 # How the CSV file and the editor write "every source" (stored as a null source).

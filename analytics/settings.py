@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,10 @@ class Settings:
         Sign-in, roles and local users.
     people
         How agents appear, and links to tickets.
+    desk_tz, desk_lang
+        The desk's own time zone and language (``[desk] tz``, ``lang``): the
+        app shows days and hours in that zone, and speaks that language to a
+        browser asking for neither English nor French, until the user chooses.
     """
 
     db_path: Path = DEFAULT_DB_PATH
@@ -214,6 +219,17 @@ class Settings:
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
     people: PeopleSettings = field(default_factory=PeopleSettings)
+    desk_tz: str | None = None
+    desk_lang: str = "en"
+
+    @property
+    def display_tz(self) -> str:
+        """Return the zone pages show days in by default: the desk's, else its default
+        business-hours schedule's, else ``default_tz``."""
+        if self.desk_tz:
+            return self.desk_tz
+        default = self.schedules.get("default")
+        return default.tz if default is not None and default.tz != "UTC" else self.default_tz
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -268,7 +284,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         forecast=_forecast_settings(data.get("forecast", {}), data.get("staffing", {}), env),
         access=_access_settings(data.get("access", {}), env),
         people=_people_settings(data.get("people", {}), data.get("tickets", {}), env),
+        **_desk_settings(data.get("desk", {})),
     )
+
+
+def _desk_settings(desk: Mapping) -> dict:
+    zone = desk.get("tz")
+    if zone is not None:
+        try:
+            zoneinfo.ZoneInfo(str(zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"desk.tz is not a time zone: {zone!r}") from exc
+    lang = str(desk.get("lang", "en"))
+    if lang not in ("en", "fr"):
+        raise SettingsError(f"desk.lang must be en or fr, not {lang!r}")
+    return {"desk_tz": str(zone) if zone else None, "desk_lang": lang}
 
 
 def _people_settings(people: Mapping, tickets: Mapping, env: Mapping[str, str]) -> PeopleSettings:

@@ -17,12 +17,14 @@ the files no snapshot needs any more.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 
 import duckdb
 
-from analytics import access, store
+from analytics import access, access_words, i18n, store
+from analytics.i18n import N_
 
 # A file no snapshot needs is removed only once it has been unneeded this long:
 # a query that listed its files just before still finds them (DuckLake's docs:
@@ -370,3 +372,43 @@ def _size(path: str) -> int | None:
         return os.stat(path).st_size
     except (OSError, ValueError):
         return None
+
+
+# The phrases of a snapshot's changes (sql/snapshots_recent.sql), for the reader's language.
+CHANGES = {
+    "added": N_("{table} added"),
+    "changed": N_("{table} changed"),
+    "removed": N_("{table} removed"),
+    "store created": N_("store created"),
+    "tables created": N_("tables created"),
+    "tables altered": N_("tables altered"),
+    "tables dropped": N_("tables dropped"),
+    "small writes moved to files": N_("small writes moved to files"),
+    "files merged": N_("files merged"),
+    "files rewritten": N_("files rewritten"),
+}
+
+
+def describe_action(shot: Snapshot, lang: str = "en") -> str:
+    """Return a snapshot's write in words in ``lang``, with its import's number: "import #3"."""
+    action = shot.action or ""
+    named = access_words.ACTION_NAMES.get(action)
+    words = i18n.gettext(lang, named) if named else action.replace("_", " ")
+    if shot.import_id is None:
+        return words
+    return i18n.gettext(lang, "{action} #{import_id}").format(
+        action=words, import_id=shot.import_id
+    )
+
+
+def describe_changes(text: str, lang: str = "en") -> str:
+    """Return a snapshot's changes ("imports added, tickets changed") in ``lang``."""
+    phrases = []
+    for phrase in filter(None, text.split(", ")):
+        table = re.fullmatch(r"(\w+) (added|changed|removed)", phrase)
+        if table:
+            phrases.append(i18n.gettext(lang, CHANGES[table[2]]).format(table=table[1]))
+        else:
+            known = CHANGES.get(phrase)
+            phrases.append(i18n.gettext(lang, known) if known else phrase)
+    return ", ".join(phrases)

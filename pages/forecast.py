@@ -7,65 +7,142 @@ import streamlit as st
 
 import ui
 from analytics import charts, events, forecast
+from ui import N_, _, n_
 
-st.title("Forecast")
+# The widgets' option codes (kept in the URL and the session) and what they show.
+FREQUENCIES = {"Daily": N_("Daily"), "Hourly": N_("Hourly")}
+SPLITS = {"total": N_("total"), "region": N_("region"), "channel": N_("channel"),
+          "category": N_("category")}  # fmt: skip
+DIVIDER = "gray"
+
+
+def series_label(name: str) -> str:
+    """Return a series as shown: the total translated, a region or channel as in the data."""
+    return _("total") if name == "total" else name
+
+
+# The backtest's scores as shown, in order, and the decimals each is shown with.
+BACKTEST_LABELS = {
+    "model": N_("Model"),
+    "chosen": N_("Chosen"),
+    "mase": N_("MASE"),
+    "relative_mase": N_("vs seasonal naive"),
+    "smape": N_("sMAPE"),
+    "coverage80": N_("80% coverage"),
+    "coverage95": N_("95% coverage"),
+    "raw_coverage80": N_("80% coverage, model's own"),
+    "raw_coverage95": N_("95% coverage, model's own"),
+    "calibrated": N_("origins calibrated"),
+    "rejected": N_("origins rejected"),
+    "fit_s": N_("fit s / origin"),
+}
+DECIMALS = {"mase": 3, "smape": 3, "relative_mase": 2, "coverage80": 2, "coverage95": 2,
+            "raw_coverage80": 2, "raw_coverage95": 2, "fit_s": 2, "rejected": 0}  # fmt: skip
+
+
+def backtest_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Return the backtest's scores as text in the session's language (``0,873``, ``75 %``)."""
+    shown = scores.copy()
+    for column, decimals in DECIMALS.items():
+        if column in shown:
+            shown[column] = shown[column].map(
+                lambda v, d=decimals: "" if pd.isna(v) else ui.number(v, d)
+            )
+    if "calibrated" in shown:
+        shown["calibrated"] = shown["calibrated"].map(
+            lambda v: "" if pd.isna(v) else ui.percent(100 * v)
+        )
+    shown["chosen"] = shown["chosen"].map(lambda chosen: "✓" if chosen else "")
+    shown["model"] = shown["model"].map(lambda code: forecast.model_name(code, ui.lang()))
+    return shown
+
+
+def change(points: float) -> str:
+    """Return a change in percentage points with its sign: ``+12%``, ``±0 %``."""
+    return ui.signed(points, 0, ui.percent(0).removeprefix(ui.number(0)))
+
+
+st.title(_("Forecast"))
 selection = ui.selection()
 if selection is None:
-    st.info("The store is empty. Import a helpdesk export on the Data page.")
+    st.info(_("The store is empty. Import a helpdesk export on the Data page."))
     st.stop()
 settings = ui.settings()
 
 cols = st.columns([1, 2, 1, 1, 1])
 freq_label = cols[0].segmented_control(
-    "Frequency", ["Daily", "Hourly"], default="Daily", key="fc_freq"
+    _("Frequency"),
+    list(FREQUENCIES),
+    format_func=lambda code: _(FREQUENCIES[code]),
+    default=list(FREQUENCIES)[0],
+    key="fc_freq",
 )
 freq = "H" if freq_label == "Hourly" else "D"
 low, high = forecast.HORIZONS[freq]
 horizon = cols[1].slider(
-    "Horizon (days)" if freq == "D" else "Horizon (hours)",
+    _("Horizon (days)") if freq == "D" else _("Horizon (hours)"),
     low,
     high,
     28 if freq == "D" else 48,
     step=1 if freq == "D" else 24,
     key=f"fc_horizon_{freq}",
 )
-by = cols[2].selectbox("Split", forecast.SPLITS, key="fc_by")
+by = cols[2].selectbox(
+    _("Split"), forecast.SPLITS, format_func=lambda code: _(SPLITS[code]), key="fc_by"
+)
 backtest = cols[3].selectbox(
-    "Backtest origins",
+    _("Backtest origins"),
     (8, 12, 0) if freq == "D" else (20, 8, 0),
     key=f"fc_backtest_{freq}",
-    help="0 skips the scored backtest and uses the default model (the combination); its "
-    "intervals are still calibrated on 8 earlier origins.",
+    help=_(
+        "0 skips the scored backtest and uses the default model (the combination); its "
+        "intervals are still calibrated on 8 earlier origins."
+    ),
 )
 margin = (
     cols[4].slider(
-        "Surge margin (%)",
+        _("Surge margin (%)"),
         0,
         100,
         int(settings.forecast.surge_margin * 100),
         step=5,
         key="fc_margin",
-        help="A surge: expected arrivals above the usual resolutions by this margin.",
+        help=_("A surge: expected arrivals above the usual resolutions by this margin."),
     )
     / 100
 )
 st.caption(
-    "History up to the end of the selected period (three years daily, twelve weeks hourly), "
-    f"with the sidebar's filters; {'days' if freq == 'D' else 'hours'} in {selection.tz}."
+    (
+        _(
+            "History up to the end of the selected period (three years daily, twelve weeks "
+            "hourly), with the sidebar's filters; days in {zone}."
+        )
+        if freq == "D"
+        else _(
+            "History up to the end of the selected period (three years daily, twelve weeks "
+            "hourly), with the sidebar's filters; hours in {zone}."
+        )
+    ).format(zone=ui.md_escape(selection.tz))
 )
+ahead = n_("{n} day", "{n} days", horizon) if freq == "D" else n_("{n} hour", "{n} hours", horizon)
 
 # Forecasts read the history up to the period's end, whatever its start: one cache entry.
 scope = forecast.history_key(selection)
 names = ui.cached(forecast.series_names, scope, freq, by, settings=settings)
-short = ui.cached(forecast.history_shortfall, scope, freq, settings=settings)
+short = ui.cached(forecast.history_shortfall, scope, freq, settings=settings, lang=ui.lang())
 if not names or short:
-    st.info(short or "No tickets in this selection to forecast.")
+    st.info(short or _("No tickets in this selection to forecast."))
     st.stop()
 
-progress = st.progress(0.0, text="Backtesting the models...")
+progress = st.progress(0.0, text=_("Backtesting the models..."))
 fits = {}
 for k, name in enumerate(names):
-    progress.progress(k / len(names), text=f"Backtesting the models on {ui.md_escape(name)}...")
+    progress.progress(
+        k / len(names),
+        text=_("Backtesting the models on {series}...").format(
+            series=ui.md_escape(series_label(name))
+        ),
+    )
     fit = ui.cached(
         forecast.forecast_series, scope, freq, horizon, by, name, backtest, settings=settings
     )
@@ -73,7 +150,7 @@ for k, name in enumerate(names):
         fits[name] = fit
 progress.empty()
 if not fits:
-    st.info("Not enough history to forecast any of these series.")
+    st.info(_("Not enough history to forecast any of these series."))
     st.stop()
 
 # Planned events: future calendar events, plus the ones typed here (this session only).
@@ -92,20 +169,27 @@ region_names = ["all", *[n for n in names if n != "total"]] if by == "region" el
 region_names += [r for r in ui.cached(forecast.series_names, scope, "D", "region")[1:]
                  if r not in region_names]  # fmt: skip
 
-with st.expander("Planned events", expanded=bool(st.session_state["fc_planned"])):
+with st.expander(_("Planned events"), expanded=bool(st.session_state["fc_planned"])):
     st.caption(
-        "An event enters with the effect profile measured on a past event of the same kind "
-        "when one was saved (event impact), else with the uplift you type."
+        _(
+            "An event enters with the effect profile measured on a past event of the same "
+            "kind when one was saved (event impact), else with the uplift you type."
+        )
     )
     with st.form("fc_add_event", clear_on_submit=False, border=False):
         row = st.columns([2, 2, 2, 2, 1, 1])
-        ev_name = row[0].text_input("Event name", "Planned event", key="fc_ev_name")
-        ev_kind = row[1].selectbox("Kind", events.KINDS, key="fc_ev_kind")
-        ev_region = row[2].selectbox("Region", region_names, key="fc_ev_region")
-        ev_start = row[3].date_input("From", first_day + timedelta(days=7), key="fc_ev_start")
-        ev_days = row[4].number_input("Days", 1, 90, 7, key="fc_ev_days")
-        ev_uplift = row[5].number_input("Uplift %", -100, 500, 30, key="fc_ev_uplift")
-        if st.form_submit_button("Add planned event", icon=":material/add:"):
+        ev_name = row[0].text_input(_("Event name"), _("Planned event"), key="fc_ev_name")
+        ev_kind = row[1].selectbox(_("Kind"), events.KINDS, format_func=_, key="fc_ev_kind")
+        ev_region = row[2].selectbox(
+            _("Region"),
+            region_names,
+            format_func=lambda region: _("all regions") if region == "all" else region,
+            key="fc_ev_region",
+        )
+        ev_start = row[3].date_input(_("From"), first_day + timedelta(days=7), key="fc_ev_start")
+        ev_days = row[4].number_input(_("Days"), 1, 90, 7, key="fc_ev_days")
+        ev_uplift = row[5].number_input(_("Uplift %"), -100, 500, 30, key="fc_ev_uplift")
+        if st.form_submit_button(_("Add planned event"), icon=":material/add:"):
             st.session_state["fc_planned"].append(
                 forecast.PlannedEvent(
                     name=ev_name,
@@ -121,15 +205,26 @@ with st.expander("Planned events", expanded=bool(st.session_state["fc_planned"])
     planned += forecast.calendar_planned(calendar, profiles)
     for event in planned:
         effect = (
-            f"measured profile over {len(event.profile)} days"
+            n_(
+                "measured profile over {n} day",
+                "measured profile over {n} days",
+                len(event.profile),
+            )
             if event.profile
-            else f"{event.uplift:+.0%} typed"
+            else _("{uplift} typed").format(uplift=change(100 * event.uplift))
         )
+        region = _("all regions") if event.region == "all" else event.region
         st.write(
-            f"**{ui.md_escape(event.name)}** ({event.kind}, {ui.md_escape(event.region)}), "
-            f"{event.start:%Y-%m-%d} to {event.end:%Y-%m-%d}: {effect}"
+            _("**{name}** ({kind}, {region}), {start} to {end}: {effect}").format(
+                name=ui.md_escape(event.name),
+                kind=_(event.kind),
+                region=ui.md_escape(region),
+                start=ui.long_date(event.start),
+                end=ui.long_date(event.end),
+                effect=effect,
+            )
         )
-    if st.session_state["fc_planned"] and st.button("Clear typed events", key="fc_clear"):
+    if st.session_state["fc_planned"] and st.button(_("Clear typed events"), key="fc_clear"):
         st.session_state["fc_planned"] = []
         st.rerun()
 
@@ -149,43 +244,51 @@ alerts = pd.concat(
     ],
     ignore_index=True,
 )
-st.subheader("Surge alerts", divider="gray")
+st.subheader(_("Surge alerts"), divider=DIVIDER)
 if alerts.empty:
-    st.success(f"No surge expected in the next {horizon} {'days' if freq == 'D' else 'hours'}.")
+    st.success(_("No surge expected in the next {ahead}.").format(ahead=ahead))
 else:
     for row in alerts.sort_values("start").itertuples():
         # The surge names its series: a region, channel or team from the data.
-        st.warning(ui.md_escape(forecast.describe_surge(row)), icon=":material/warning:")
+        line = forecast.describe_surge(row, ui.lang())
+        st.warning(ui.md_escape(line), icon=":material/warning:")
 
-shown = st.selectbox("Series", list(fits), key="fc_series")
+shown = st.selectbox(_("Series"), list(fits), format_func=series_label, key="fc_series")
 fit = fits[shown]
 base_total = float(fit.forecast["mean"].sum())
 with_total = float(adjusted[shown]["mean"].sum())
 cards = st.columns(3)
 cards[0].metric(
-    f"Forecast tickets, next {horizon} {'days' if freq == 'D' else 'hours'}",
-    f"{with_total:,.0f}",
-    f"{with_total - base_total:+,.0f} from planned events" if planned else None,
+    _("Forecast tickets, next {ahead}").format(ahead=ahead),
+    ui.number(with_total),
+    _("{change} from planned events").format(change=ui.signed(with_total - base_total))
+    if planned
+    else None,
 )
-cards[1].metric("Model chosen", fit.chosen)
+cards[1].metric(_("Model chosen"), forecast.model_name(fit.chosen, ui.lang()))
 score = fit.scores.set_index("model")
 if fit.origins and fit.chosen in score.index:
     cards[2].metric(
-        "Backtest error against seasonal naive",
-        f"{score.loc[fit.chosen, 'relative_mase'] - 1:+.0%}",
-        help="Mean absolute scaled error relative to the seasonal naive forecast.",
+        _("Backtest error against seasonal naive"),
+        change(100 * (score.loc[fit.chosen, "relative_mase"] - 1)),
+        help=_("Mean absolute scaled error relative to the seasonal naive forecast."),
     )
 if fit.note:
     # A model rejected by its envelope, or a history too short to backtest.
-    (st.warning if fit.rejected else st.info)(ui.md_escape(fit.note))
+    note = forecast.describe_note(fit, ui.lang())
+    (st.warning if fit.rejected else st.info)(ui.md_escape(note))
 tail = fit.history.tail(8 * forecast.SEASON[freq] if freq == "H" else 120)
+arrivals = (
+    _("{series} arrivals per day") if freq == "D" else _("{series} arrivals per hour")
+).format(series=series_label(shown))
 ui.chart(
     ui.figure(
         charts.forecast_fan,
         tail,
         fit.forecast,
         adjusted[shown] if planned else None,
-        title=f"{shown} arrivals per {'day' if freq == 'D' else 'hour'}",
+        title=arrivals,
+        lang=ui.lang(),
     ),
     adjusted[shown].assign(without_events=fit.forecast["mean"]),
     f"forecast_{freq}_{shown}",
@@ -193,67 +296,69 @@ ui.chart(
 
 if fit.opening is not None:
     origin = (
-        "inferred from the last eight weeks"
+        _("inferred from the last eight weeks")
         if fit.opening.source == "inferred"
-        else (f"schedule {fit.opening.source}")
+        else _("schedule {name}").format(name=ui.md_escape(fit.opening.source))
     )
     st.caption(
-        f"Open hours: {fit.opening.describe()} ({origin}). Closed hours are forecast as 0; "
-        "hours with only a trickle of arrivals are forecast but do not choose the model."
+        _(
+            "Open hours: {hours} ({origin}). Closed hours are forecast as 0; hours with only "
+            "a trickle of arrivals are forecast but do not choose the model."
+        ).format(hours=fit.opening.describe(ui.lang()), origin=origin)
     )
 if fit.today is not None:
     today = fit.today
     morning_rest = float(today.morning.loc[today.morning["period"] >= today.at, "mean"].sum())
     row = st.columns(2)
-    row[0].metric("Today, morning forecast (rest of the day)", f"{morning_rest:,.0f}")
+    row[0].metric(_("Today, morning forecast (rest of the day)"), ui.number(morning_rest))
     row[1].metric(
-        f"Today, updated at {today.at:%H:%M}",
-        f"{today.forecast['mean'].sum():,.0f}",
-        f"{today.factor - 1:+.0%}",
-        help=f"{today.seen:,.0f} arrivals since opening, where the morning forecast expected "
-        f"{today.expected:,.0f}.",
-    )
-    ui.chart(ui.figure(charts.today_update, today), today.forecast, f"today_{shown}")
-
-st.subheader("Backtest", divider="gray")
-if not fit.origins and fit.chosen == forecast.DEFAULT_MODEL[freq]:
-    st.info("Backtest skipped: the default model (the combination) is used.")
-elif not fit.origins:
-    st.info("No backtest: see the note above the chart.")
-else:
-    st.caption(
-        f"{fit.origins} rolling origins, {horizon} {'days' if freq == 'D' else 'hours'} ahead "
-        "each (hourly: before each working day opens, scored on open hours); every model "
-        "sees only data before its origin. MASE is scaled by the in-sample "
-        "error of the seasonal naive forecast (weekly season); relative MASE below 1 beats it. "
-        "Intervals are calibrated on the errors of earlier origins; coverage is measured on "
-        f"origins not used to calibrate. Chosen: **{fit.chosen}** (lowest MASE)."
-    )
-    table = fit.scores.assign(chosen=fit.scores["model"] == fit.chosen)
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_config={
-            "mase": st.column_config.NumberColumn("MASE", format="%.3f"),
-            "relative_mase": st.column_config.NumberColumn("vs seasonal naive", format="%.2f"),
-            "smape": st.column_config.NumberColumn("sMAPE", format="%.3f"),
-            "coverage80": st.column_config.NumberColumn("80% coverage", format="%.2f"),
-            "coverage95": st.column_config.NumberColumn("95% coverage", format="%.2f"),
-            "raw_coverage80": st.column_config.NumberColumn(
-                "80% coverage, model's own", format="%.2f"
-            ),
-            "raw_coverage95": st.column_config.NumberColumn(
-                "95% coverage, model's own", format="%.2f"
-            ),
-            "calibrated": st.column_config.NumberColumn("origins calibrated", format="percent"),
-            "fit_s": st.column_config.NumberColumn("fit s / origin", format="%.2f"),
-        },
+        _("Today, updated at {time}").format(time=f"{today.at:%H:%M}"),
+        ui.number(today.forecast["mean"].sum()),
+        change(100 * (today.factor - 1)),
+        help=_(
+            "{seen} arrivals since opening, where the morning forecast expected {expected}."
+        ).format(seen=ui.number(today.seen), expected=ui.number(today.expected)),
     )
     ui.chart(
-        ui.figure(charts.accuracy_by_horizon, fit.by_horizon, "day" if freq == "D" else "hour"),
+        ui.figure(charts.today_update, today, lang=ui.lang()), today.forecast, f"today_{shown}"
+    )
+
+st.subheader(_("Backtest"), divider=DIVIDER)
+if not fit.origins and fit.chosen == forecast.DEFAULT_MODEL[freq]:
+    st.info(_("Backtest skipped: the default model (the combination) is used."))
+elif not fit.origins:
+    st.info(_("No backtest: see the note above the chart."))
+else:
+    st.caption(
+        _(
+            "{origins} rolling origins, {ahead} ahead each (hourly: before each working day "
+            "opens, scored on open hours); every model sees only data before its origin. "
+            "MASE is scaled by the in-sample error of the seasonal naive forecast (weekly "
+            "season); relative MASE below 1 beats it. Intervals are calibrated on the errors "
+            "of earlier origins; coverage is measured on origins not used to calibrate. "
+            "Chosen: **{chosen}** (lowest MASE)."
+        ).format(
+            origins=ui.number(fit.origins),
+            ahead=ahead,
+            chosen=forecast.model_name(fit.chosen, ui.lang()),
+        )
+    )
+    table = fit.scores.assign(chosen=fit.scores["model"] == fit.chosen)
+    ui.grid(backtest_table(table), labels=BACKTEST_LABELS)
+    ui.chart(
+        ui.figure(
+            charts.accuracy_by_horizon,
+            fit.by_horizon,
+            "day" if freq == "D" else "hour",
+            lang=ui.lang(),
+        ),
         fit.by_horizon,
         f"backtest_{freq}_{shown}",
     )
     if freq == "H":
         by_hour = forecast.error_by_hour(fit)
-        ui.chart(ui.figure(charts.accuracy_by_hour, by_hour), by_hour, f"backtest_hours_{shown}")
+        ui.chart(
+            ui.figure(charts.accuracy_by_hour, by_hour, lang=ui.lang()),
+            by_hour,
+            f"backtest_hours_{shown}",
+        )

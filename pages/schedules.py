@@ -10,17 +10,54 @@ from datetime import UTC, datetime
 import streamlit as st
 
 import ui
-from analytics import access
+from analytics import access, access_words, i18n
 from analytics.ingest import ALL_PRESETS
 from analytics.jobs import config as jobs_config
 from analytics.jobs import edit, runs, views, worker
+from ui import N_, _
 
 RECENT = 50
+DIVIDER = "gray"
 FAILED = ("failed", "retrying")
-NEW = {"New import job": "import", "New report job": "report", "New alert job": "alert"}
+NEW = {"@new-import": "import", "@new-report": "report", "@new-alert": "alert"}
+NEW_NAMES = {
+    "@new-import": N_("New import job"),
+    "@new-report": N_("New report job"),
+    "@new-alert": N_("New alert job"),
+}
 SHOWN_AS = {"ok": st.success, "nothing to do": st.info, "retrying": st.warning, "failed": st.error}
+JOB_LABELS = {
+    "job": N_("Job"),
+    "kind": N_("Kind"),
+    "what": N_("What"),
+    "when": N_("When"),
+    "to": N_("To"),
+    "webhook": N_("Webhook"),
+    "next run": N_("Next run"),
+    "last run": N_("Last run"),
+    "outcome": N_("Outcome"),
+    "message": N_("Message"),
+}
+RUN_LABELS = {
+    "job": N_("Job"),
+    "trigger": N_("Started by"),
+    "started": N_("Started"),
+    "finished": N_("Finished"),
+    "outcome": N_("Outcome"),
+    "message": N_("Message"),
+    "delivered": N_("Delivered"),
+}
 
-st.title("Schedules")
+
+def _headed(frame, labels: dict[str, str]):
+    """Return ``frame`` with its columns and index under their names in the session's language."""
+    shown = frame.rename(columns={column: _(label) for column, label in labels.items()})
+    if frame.index.name in labels:
+        shown.index.name = _(labels[frame.index.name])
+    return shown
+
+
+st.title(_("Schedules"))
 selection = ui.selection()
 user = ui.current_user()
 admin = user.can("edit_jobs")
@@ -28,14 +65,19 @@ zone = selection.tz if selection else "UTC"
 try:
     config = jobs_config.load_jobs()
 except jobs_config.JobsConfigError as exc:
-    st.error(f"The jobs cannot be read: {ui.md_escape(exc)}", icon=":material/error:")
+    st.error(
+        _("The jobs cannot be read: {why}").format(why=ui.md_escape(ui.describe(exc))),
+        icon=":material/error:",
+    )
     st.stop()
 names = [job.name for job in config.jobs]
 # Where the server keeps its settings is the admins' business.
-settings_file = ui.md_escape(config.path) if admin else "the settings file"
+settings_file = ui.md_escape(config.path) if admin else _("the settings file")
 st.caption(
-    f"Jobs declared in {settings_file}. The worker (`python -m analytics worker`) "
-    f"runs each when due; times are shown in {ui.md_escape(zone)}."
+    _(
+        "Jobs declared in {file}. The worker (`python -m analytics worker`) runs each when due; "
+        "times are shown in {zone}."
+    ).format(file=settings_file, zone=ui.md_escape(zone))
 )
 if said := st.session_state.pop("schedules_said", None):
     outcome, text = said
@@ -45,21 +87,27 @@ if said := st.session_state.pop("schedules_said", None):
 def _run_now() -> None:
     """Draw the "Run now" control; a run's outcome is shown after the page reloads."""
     cols = st.columns([3, 1], vertical_alignment="bottom")
-    name = cols[0].selectbox("Job to run", names, key="run_choice")
-    if not cols[1].button("Run now", key="run_now", icon=":material/play_arrow:", type="primary"):
+    name = cols[0].selectbox(_("Job to run"), names, key="run_choice")
+    if not cols[1].button(
+        _("Run now"), key="run_now", icon=":material/play_arrow:", type="primary"
+    ):
         return
-    with st.spinner(f"Running {ui.md_escape(name)}…"):
+    with st.spinner(_("Running {job}…").format(job=ui.md_escape(name))):
         try:
             with ui.cursor() as cur:
                 result = worker.run_now(
                     cur, name, settings=ui.settings(), config=config, actor=user
                 )
         except (access.AccessError, jobs_config.JobsConfigError) as exc:
-            said = ("failed", f"{name} was not run: {exc}")
+            said = ("failed", _("{job} was not run: {why}").format(job=name, why=ui.describe(exc)))
         else:
             said = (
                 result.outcome,
-                f"{name}: {result.outcome}. {views.visible_message(result.message, admin=admin)}",
+                _("{job}: {outcome}. {message}").format(
+                    job=name,
+                    outcome=views.named(result.outcome, views.OUTCOME_NAMES, ui.lang()),
+                    message=views.visible_message(result.message, admin=admin, lang=ui.lang()),
+                ),
             )
     st.session_state["schedules_said"] = said
     st.rerun()
@@ -71,16 +119,18 @@ def _common_fields(kind: str, job: jobs_config.Job | None, key: str) -> dict:
     zones = zones if tz in zones else [tz, *zones]
     cols = st.columns(4)
     spec = {
-        "name": cols[0].text_input("Name", job.name if job else "", max_chars=64, key=f"name{key}"),
+        "name": cols[0].text_input(_("Name"), job.name if job else "", max_chars=64,
+                                   key=f"name{key}"),
         "cron": cols[1].text_input(
-            "When (cron)", job.cron if job else "0 7 * * *", key=f"cron{key}",
-            help="Minute, hour, day of month, month, day of week: 0 8 * * MON is Mondays at 08:00.",
+            _("When (cron)"), job.cron if job else "0 7 * * *", key=f"cron{key}",
+            help=_("Minute, hour, day of month, month, day of week: "
+                   "0 8 * * MON is Mondays at 08:00."),
         ),
-        "tz": cols[2].selectbox("Time zone", zones, zones.index(tz), key=f"tz{key}"),
+        "tz": cols[2].selectbox(_("Time zone"), zones, zones.index(tz), key=f"tz{key}"),
         "source": cols[3].text_input(
-            "Source", (job.source or "") if job else "", key=f"source{key}",
-            help="The store's source it concerns" + (
-                "." if kind == "import" else "; empty: the store's first source."),
+            _("Source"), (job.source or "") if job else "", key=f"source{key}",
+            help=_("The store's source it concerns.") if kind == "import"
+            else _("The store's source it concerns; empty: the store's first source."),
         ),
     }  # fmt: skip
     return spec
@@ -89,20 +139,21 @@ def _common_fields(kind: str, job: jobs_config.Job | None, key: str) -> dict:
 def _import_fields(job: jobs_config.Job | None, key: str) -> dict:
     cols = st.columns(4)
     folder = cols[0].text_input(
-        "Drop folder", str(job.folder) if job and job.folder else "", key=f"folder{key}"
+        _("Drop folder"), str(job.folder) if job and job.folder else "", key=f"folder{key}"
     )
     url = cols[1].text_input(
-        "Or download from (URL)", key=f"url{key}",
-        help=f"Now {views.host(job.url)}; leave empty to keep it." if job and job.url else None,
+        _("Or download from (URL)"), key=f"url{key}",
+        help=_("Now {host}; leave empty to keep it.").format(host=views.host(job.url))
+        if job and job.url else None,
     )  # fmt: skip
     presets = list(ALL_PRESETS)
     preset = cols[2].selectbox(
-        "Export format", presets, presets.index(job.preset) if job else presets.index("generic"),
+        _("Export format"), presets, presets.index(job.preset) if job else presets.index("generic"),
         key=f"preset{key}",
     )  # fmt: skip
     max_mb = cols[3].number_input(
-        "Size limit (MB)", min_value=1, value=job.max_mb if job else None, step=1,
-        key=f"max_mb{key}", placeholder="none (URL: the upload limit)",
+        _("Size limit (MB)"), min_value=1, value=job.max_mb if job else None, step=1,
+        key=f"max_mb{key}", placeholder=_("none (URL: the upload limit)"),
     )  # fmt: skip
     # The URL is never put back on the page: an untouched field keeps it.
     kept = job.url if job and not folder.strip() else None
@@ -113,14 +164,16 @@ def _message_fields(kind: str, job: jobs_config.Job | None, key: str) -> dict:
     cols = st.columns(3)
     spec = {
         "lang": cols[0].selectbox(
-            "Language", jobs_config.LANGS,
+            _("Language"), jobs_config.LANGS,
             jobs_config.LANGS.index(job.lang) if job else 0, key=f"lang{key}",
+            format_func=lambda code: i18n.NAMES.get(code, code),
         ),
-        "region": cols[1].text_input("Region", job.region if job else "all", key=f"region{key}"),
+        "region": cols[1].text_input(_("Region"), job.region if job else "all",
+                                     key=f"region{key}"),
     }  # fmt: skip
     if kind == "alert":
         spec["kind"] = cols[2].selectbox(
-            "Alert on", jobs_config.ALERTS,
+            _("Alert on"), jobs_config.ALERTS,
             jobs_config.ALERTS.index(job.alert) if job else 0, key=f"alert{key}",
         )  # fmt: skip
     lines = (
@@ -129,8 +182,9 @@ def _message_fields(kind: str, job: jobs_config.Job | None, key: str) -> dict:
         else []
     )
     spec["to"] = st.text_area(
-        "To", "\n".join(lines), key=f"to{key}",
-        help="One address a line, optionally followed by its language: direction@example.org fr",
+        _("To"), "\n".join(lines), key=f"to{key}",
+        help=_("One address a line, optionally followed by its language: "
+               "direction@example.org fr"),
     )  # fmt: skip
     return spec
 
@@ -138,28 +192,29 @@ def _message_fields(kind: str, job: jobs_config.Job | None, key: str) -> dict:
 def _alert_fields(job: jobs_config.Job | None, key: str) -> dict:
     cols = st.columns([2, 1])
     webhook = cols[0].text_input(
-        "Webhook (Slack or Teams compatible)", key=f"webhook{key}",
-        help=f"Now posts to {views.host(job.webhook)}; leave empty to keep it." if job and job.webhook else None,
+        _("Webhook (Slack or Teams compatible)"), key=f"webhook{key}",
+        help=_("Now posts to {host}; leave empty to keep it.").format(host=views.host(job.webhook))
+        if job and job.webhook else None,
     )  # fmt: skip
-    drop = bool(job and job.webhook) and cols[1].checkbox("No webhook", key=f"no_webhook{key}")
+    drop = bool(job and job.webhook) and cols[1].checkbox(_("No webhook"), key=f"no_webhook{key}")
     kept = None if drop or not job else job.webhook
     cols = st.columns(4)
     return {
         "webhook": webhook.strip() or kept,
         "ticket_url": cols[0].text_input(
-            "Ticket link", (job.ticket_url or "") if job else "", key=f"ticket_url{key}",
-            help="With {ticket_id}, e.g. https://example.zendesk.com/agent/tickets/{ticket_id}",
+            _("Ticket link"), (job.ticket_url or "") if job else "", key=f"ticket_url{key}",
+            help=_("With {ticket_id}, e.g. https://example.zendesk.com/agent/tickets/{ticket_id}"),
         ),
         "within_hours": cols[1].number_input(
-            "SLA risk within (h)", min_value=0.1, value=job.within_hours if job else 4.0,
+            _("SLA risk within (h)"), min_value=0.1, value=job.within_hours if job else 4.0,
             key=f"within{key}",
         ),
         "growth_pct": cols[2].number_input(
-            "Backlog growth (%)", min_value=0.1, value=job.growth_pct if job else 20.0,
+            _("Backlog growth (%)"), min_value=0.1, value=job.growth_pct if job else 20.0,
             key=f"growth{key}",
         ),
         "over_days": cols[3].number_input(
-            "Growth over (days)", min_value=1, value=job.over_days if job else 7, step=1,
+            _("Growth over (days)"), min_value=1, value=job.over_days if job else 7, step=1,
             key=f"over{key}",
         ),
     }  # fmt: skip
@@ -185,7 +240,11 @@ def _edit_form(new_kind: str | None, job: jobs_config.Job | None) -> None:
     key = f"@{job.name if job else 'new-' + new_kind}"
     with st.form(f"job_form{key}"):
         if job:
-            st.markdown(f"**{ui.md_escape(job.name)}**, a {kind} job")
+            st.markdown(
+                _("**{job}**, a {kind} job").format(
+                    job=ui.md_escape(job.name), kind=views.named(kind, views.KIND_NAMES, ui.lang())
+                )
+            )
         spec = _common_fields(kind, job, key)
         if kind == "import":
             spec |= _import_fields(job, key)
@@ -193,7 +252,7 @@ def _edit_form(new_kind: str | None, job: jobs_config.Job | None) -> None:
             spec |= _message_fields(kind, job, key)
         if kind == "alert":
             spec |= _alert_fields(job, key)
-        saved = st.form_submit_button("Save job", icon=":material/save:", type="primary")
+        saved = st.form_submit_button(_("Save job"), icon=":material/save:", type="primary")
     if saved:
         try:
             spec["to"] = edit.recipients_from_text(spec.get("to", ""))
@@ -201,62 +260,91 @@ def _edit_form(new_kind: str | None, job: jobs_config.Job | None) -> None:
                 edit.save_job(cur, config.path, kind, spec, actor=user,
                               replace=job.name if job else None)  # fmt: skip
         except (access.AccessError, jobs_config.JobsConfigError) as exc:
-            st.error(f"Not saved: {ui.md_escape(exc)}")
+            st.error(_("Not saved: {why}").format(why=ui.md_escape(ui.describe(exc))))
         else:
-            _done(f"Saved {spec['name'].strip()}.", key, spec["name"].strip())
-    if job and st.button("Remove job", key="remove_job", icon=":material/delete:"):
+            _done(_("Saved {job}.").format(job=spec["name"].strip()), key, spec["name"].strip())
+    if job and st.button(_("Remove job"), key="remove_job", icon=":material/delete:"):
         try:
             with ui.cursor() as cur:
                 edit.remove_job(cur, config.path, job.name, actor=user)
         except (access.AccessError, jobs_config.JobsConfigError) as exc:
-            st.error(f"Not removed: {ui.md_escape(exc)}")
+            st.error(_("Not removed: {why}").format(why=ui.md_escape(ui.describe(exc))))
         else:
-            _done(f"Removed {job.name}.", key, None)
+            _done(_("Removed {job}.").format(job=job.name), key, None)
 
 
-st.subheader("Jobs", divider="gray")
+st.subheader(_("Jobs"), divider=DIVIDER)
 if not config.jobs:
     st.info(
-        f"No job is declared in {settings_file}. Add `[[schedule.import]]`, "
-        "`[[schedule.report]]` or `[[schedule.alert]]` tables to it (docs/deploy.md shows each)"
-        + (", or add one below." if admin else ", or ask an admin to add one on this page.")
+        (
+            _(
+                "No job is declared in {file}. Add `[[schedule.import]]`, `[[schedule.report]]` "
+                "or `[[schedule.alert]]` tables to it (docs/deploy.md shows each), or add one "
+                "below."
+            )
+            if admin
+            else _(
+                "No job is declared in {file}. Add `[[schedule.import]]`, `[[schedule.report]]` "
+                "or `[[schedule.alert]]` tables to it (docs/deploy.md shows each), or ask an "
+                "admin to add one on this page."
+            )
+        ).format(file=settings_file)
     )
 else:
     with ui.cursor() as cur:
         table = worker.schedule_table(cur, config, datetime.now(UTC))
-    shown = views.jobs_view(table, config, admin=admin, tz=zone)
+    shown = views.jobs_view(table, config, admin=admin, tz=zone, lang=ui.lang())
     # No "to" or "webhook" column when no job has one.
     shown = shown.drop(columns=[c for c in ("to", "webhook") if not shown[c].any()])
-    ui.text_table(shown.set_index("job"))
+    ui.text_table(_headed(shown.set_index("job"), JOB_LABELS))
     if user.can("run_job"):
         _run_now()
     else:
-        st.caption(f"You are a {user.role}: running a job now needs the analyst role.")
+        role = _(access_words.ROLE_NAMES.get(user.role, user.role))
+        st.caption(
+            _("You are a {role}: running a job now needs the analyst role.").format(role=role)
+        )
 
 with ui.cursor() as cur:
     recent = runs.recent_runs(cur, RECENT)
-st.subheader("Failures", divider="gray")
+st.subheader(_("Failures"), divider=DIVIDER)
 failures = recent[recent["outcome"].isin(FAILED)]
 if recent.empty:
-    st.write("No job has run yet.")
+    st.write(_("No job has run yet."))
 elif failures.empty:
-    st.write(f"None among the latest {len(recent)} runs.")
+    st.write(
+        ui.n_("None among the latest {n} run.", "None among the latest {n} runs.", len(recent))
+    )
 else:
     st.error(
-        f"{len(failures)} of the latest {len(recent)} runs failed or are retrying."
+        ui.n_(
+            "{n} of the latest {total} runs failed or are retrying.",
+            "{n} of the latest {total} runs failed or are retrying.",
+            len(failures),
+        ).format(total=ui.number(len(recent)))
         if len(recent) > 1
-        else "The only run so far failed or is retrying."
+        else _("The only run so far failed or is retrying.")
     )
-    ui.text_table(views.runs_view(failures, admin=admin, tz=zone))
-st.subheader("Recent runs", divider="gray")
+    runs_shown = views.runs_view(failures, admin=admin, tz=zone, lang=ui.lang())
+    ui.text_table(_headed(runs_shown, RUN_LABELS))
+st.subheader(_("Recent runs"), divider=DIVIDER)
 if recent.empty:
-    st.write("No job has run yet: the worker runs each job at its next time, or use Run now.")
+    st.write(_("No job has run yet: the worker runs each job at its next time, or use Run now."))
 else:
-    ui.text_table(views.runs_view(recent, admin=admin, tz=zone))
+    runs_shown = views.runs_view(recent, admin=admin, tz=zone, lang=ui.lang())
+    ui.text_table(_headed(runs_shown, RUN_LABELS))
 
 if admin:
-    st.subheader("Edit the jobs", divider="gray")
+    st.subheader(_("Edit the jobs"), divider=DIVIDER)
     if "edit_next" in st.session_state:  # set before the select box is drawn
         st.session_state["edit_choice"] = st.session_state.pop("edit_next")
-    choice = st.selectbox("Job to edit", [*names, *NEW], key="edit_choice")
+    choice = st.selectbox(
+        _("Job to edit"),
+        [*names, *NEW],
+        key="edit_choice",
+        format_func={
+            **{name: name for name in names},
+            **{v: _(k) for v, k in NEW_NAMES.items()},
+        }.get,
+    )
     _edit_form(NEW.get(choice), None if choice in NEW else config.job(choice))

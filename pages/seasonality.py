@@ -4,22 +4,52 @@ import zoneinfo
 from dataclasses import replace
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 import ui
 from analytics import charts, metrics, seasonality
+from ui import N_, _
 
-st.title("Seasonality")
+DIVIDER = "gray"
+# The measure's option codes (kept in the session) and what they show.
+MEASURES = {"Tickets": N_("Tickets"), "Median first response": N_("Median first response")}
+DIRECTIONS = {"spike": N_("spike"), "dip": N_("dip")}
+# The candidate events as shown, in order.
+SPIKE_LABELS = {
+    "day": N_("Day"),
+    "observed": N_("Observed"),
+    "expected": N_("Expected"),
+    "residual": N_("Residual"),
+    "score": N_("Robust z"),
+    "direction": N_("Direction"),
+    "in_calendar": N_("Calendar events that day"),
+}
+
+
+def spikes_table(spikes: pd.DataFrame) -> pd.DataFrame:
+    """Return the candidate events as text in the session's language."""
+    shown = spikes.copy()
+    shown["day"] = shown["day"].map(ui.long_date)
+    for column in ("observed", "expected"):
+        shown[column] = shown[column].map(lambda value: ui.number(value, 1))
+    for column in ("residual", "score"):
+        shown[column] = shown[column].map(lambda value: ui.signed(value, 1))
+    shown["direction"] = shown["direction"].map(lambda way: _(DIRECTIONS.get(way, way)))
+    return shown
+
+
+st.title(_("Seasonality"))
 selection = ui.selection()
 if selection is None:
-    st.info("The store is empty. Import a helpdesk export on the Data page.")
+    st.info(_("The store is empty. Import a helpdesk export on the Data page."))
     st.stop()
 
 whole = st.toggle(
-    "Whole history",
+    _("Whole history"),
     value=True,
     key="season_whole_history",
-    help="Seasons need years: ignore the sidebar's period (the filters still apply).",
+    help=_("Seasons need years: ignore the sidebar's period (the filters still apply)."),
 )
 if whole:
     span = ui.cached(metrics.source_span, selection.source)
@@ -30,24 +60,32 @@ if whole:
         first.date(), max(first.date(), last.date() - timedelta(days=1)), selection.tz
     )
     selection = replace(selection, start=start, end=end)
+first_measure = next(iter(MEASURES))
 measure = (
     st.segmented_control(
-        "Measure", ["Tickets", "Median first response"], default="Tickets", key="season_measure"
+        _("Measure"),
+        list(MEASURES),
+        format_func=lambda code: _(MEASURES[code]),
+        default=first_measure,
+        key="season_measure",
     )
-    or "Tickets"
+    or first_measure
 )
-tickets = measure == "Tickets"
+tickets = measure == first_measure
 hours = ui.hours_label(selection)
 st.caption(
-    f"Tickets counted by creation date; days, weeks and hours in {selection.tz}; "
-    f"first response in {hours}."
+    _(
+        "Tickets counted by creation date; days, weeks and hours in {zone}; first response "
+        "in {hours}."
+    ).format(zone=ui.md_escape(selection.tz), hours=hours)
 )
 
-st.subheader("Year over year", divider="gray")
+st.subheader(_("Year over year"), divider=DIVIDER)
 months = ui.cached(seasonality.volume_by_month, selection, settings=ui.settings())
 weeks = ui.cached(seasonality.volume_by_week, selection, settings=ui.settings())
-value, unit = ("created_per_day", "Tickets per day") if tickets else ("frt_median_h", "Hours")
-label = "Tickets per day" if tickets else "Median first response"
+value, unit = ("created_per_day", _("Tickets per day")) if tickets else ("frt_median_h", _("Hours"))
+label = _("Tickets per day") if tickets else _("Median first response")
+cohort = _(charts.COHORT)
 cols = st.columns(2)
 with cols[0]:
     state = ui.chart(
@@ -56,8 +94,9 @@ with cols[0]:
             months,
             "month",
             value,
-            f"{label} by month ({charts.COHORT})",
+            _("{measure} by month ({cohort})").format(measure=label, cohort=cohort),
             unit,
+            lang=ui.lang(),
         ),
         months,
         "season_months",
@@ -72,8 +111,9 @@ with cols[1]:
             weeks,
             "week",
             value,
-            f"{label} by ISO week ({charts.COHORT})",
+            _("{measure} by ISO week ({cohort})").format(measure=label, cohort=cohort),
             unit,
+            lang=ui.lang(),
         ),
         weeks,
         "season_weeks",
@@ -82,7 +122,7 @@ with cols[1]:
     )
     ui.tickets_below(state, selection, "created_week", "season_weeks")
 
-st.subheader("Weekday and hour of day", divider="gray")
+st.subheader(_("Weekday and hour of day"), divider=DIVIDER)
 weekday = ui.cached(seasonality.weekday_profile, selection, settings=ui.settings())
 hourly = ui.cached(seasonality.hour_profile, selection, settings=ui.settings())
 prefix, suffix = ("created", "") if tickets else ("frt", "_h")
@@ -94,10 +134,11 @@ with cols[0]:
             weekday,
             "weekday",
             prefix,
-            f"{label} by weekday, spread across weeks",
-            "Tickets per day" if tickets else "Hours",
-            labels=charts.WEEKDAYS,
+            _("{measure} by weekday, spread across weeks").format(measure=label),
+            _("Tickets per day") if tickets else _("Hours"),
+            labels=ui.weekday_names(short=True),
             suffix=suffix,
+            lang=ui.lang(),
         ),
         weekday,
         "season_weekday",
@@ -110,22 +151,25 @@ with cols[1]:
             hourly,
             "hour",
             prefix,
-            f"{label} by hour of day, spread across weeks",
-            "Tickets per hour" if tickets else "Hours",
+            _("{measure} by hour of day, spread across weeks").format(measure=label),
+            _("Tickets per hour") if tickets else _("Hours"),
             suffix=suffix,
+            lang=ui.lang(),
         ),
         hourly,
         "season_hour",
         empty=hourly.empty or hourly["created_mean"].sum() == 0,
     )
 
-st.subheader("Decomposition", divider="gray")
+st.subheader(_("Decomposition"), divider=DIVIDER)
 column = "created" if tickets else "frt_median_h"
 parts = ui.cached(seasonality.daily_decomposition, selection, column, settings=ui.settings())
 st.caption(
-    "Daily series: STL with a weekly period; from two years on, its level is split into "
-    "annual Fourier terms and the trend. Hourly: the last 8 weeks, STL with a weekly period "
-    "split into the hour-of-day profile and the weekday differences."
+    _(
+        "Daily series: STL with a weekly period; from two years on, its level is split into "
+        "annual Fourier terms and the trend. Hourly: the last 8 weeks, STL with a weekly "
+        "period split into the hour-of-day profile and the weekday differences."
+    )
 )
 ui.chart(
     ui.figure(
@@ -133,14 +177,15 @@ ui.chart(
         parts,
         "day",
         ("trend", "weekly", "annual", "residual"),
-        f"{label} per day",
+        _("{measure} per day").format(measure=label),
         unit,
         ui.events_for(selection),
+        lang=ui.lang(),
     ),
     parts,
     "season_decomposition_daily",
     empty=parts.empty,
-    empty_message="Four weeks of data are needed for a decomposition.",
+    empty_message=_("Four weeks of data are needed for a decomposition."),
 )
 hourly_parts = ui.cached(
     seasonality.hourly_decomposition, selection, column, settings=ui.settings()
@@ -151,37 +196,31 @@ ui.chart(
         hourly_parts,
         "hour",
         ("trend", "daily", "weekly", "residual"),
-        f"{label} per hour",
+        _("{measure} per hour").format(measure=label),
         unit,
         ui.events_for(
             replace(selection, start=selection.end - timedelta(weeks=seasonality.HOURLY_WEEKS))
         ),
+        lang=ui.lang(),
     ),
     hourly_parts,
     "season_decomposition_hourly",
     empty=hourly_parts.empty,
-    empty_message="Two weeks of data are needed for an hourly decomposition.",
+    empty_message=_("Two weeks of data are needed for an hourly decomposition."),
 )
 
-st.subheader("Candidate events", divider="gray")
+st.subheader(_("Candidate events"), divider=DIVIDER)
 spikes = ui.cached(seasonality.candidate_events, selection, column, settings=ui.settings())
 if spikes.empty:
-    st.write("No day stands out from the decomposition.")
+    st.write(_("No day stands out from the decomposition."))
 else:
     st.caption(
-        f"Days whose residual is at least {seasonality.SPIKE_Z} robust standard deviations "
-        "from zero, largest first. Days no calendar event explains may deserve one."
+        _(
+            "Days whose residual is at least {z} robust standard deviations from zero, "
+            "largest first. Days no calendar event explains may deserve one."
+        ).format(
+            z=ui.number(seasonality.SPIKE_Z, 0 if float(seasonality.SPIKE_Z).is_integer() else 1)
+        )
     )
-    ui.grid(
-        spikes,
-        "candidate_events",
-        column_config={
-            "day": st.column_config.DateColumn("Day"),
-            "observed": st.column_config.NumberColumn("Observed", format="%.1f"),
-            "expected": st.column_config.NumberColumn("Expected", format="%.1f"),
-            "residual": st.column_config.NumberColumn("Residual", format="%+.1f"),
-            "score": st.column_config.NumberColumn("Robust z", format="%+.1f"),
-            "direction": "Direction",
-            "in_calendar": "Calendar events that day",
-        },
-    )
+    ui.grid(spikes_table(spikes), labels=SPIKE_LABELS)
+    ui.download_csv(spikes, "candidate_events")

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from analytics import access, cli, events, exports, store
+from analytics import access, access_words, cli, events, exports, i18n, store
 from analytics.planning import staffing
 from analytics.settings import SettingsError, load_settings
 
@@ -397,3 +397,21 @@ def test_chart_labels_from_data_are_escaped_for_plotly():
     assert fig.data[0].name == "&lt;i&gt;region&lt;/i&gt;"
     assert fig.data[0].hovertemplate == "%{x}<br>%{y}"  # code, not data
     assert fig.layout.annotations[0].text.startswith("&lt;a href=")
+
+
+def test_a_refusal_reads_in_english_for_logs_and_in_french_for_a_french_reader():
+    with pytest.raises(access.PermissionDenied) as refused:
+        access.require(access.User("vic", "viewer", "local"), "delete_source")
+    assert str(refused.value) == "vic is a viewer: delete source needs the admin role"
+    assert i18n.describe(refused.value, "fr") == (
+        "vic est lecteur\u202f: « suppression d'une source » demande le rôle administrateur"
+    )
+
+
+def test_an_audit_detail_reads_as_words_not_json():
+    detail = '{"inserted": 12345, "removed": true, "file": "a.csv"}'
+    assert access_words.describe_detail(detail) == "inserted: 12,345 · removed: yes · file: a.csv"
+    assert access_words.describe_detail(detail, "fr") == (
+        "insérés\u202f: 12\u202f345 · retirés\u202f: oui · fichier\u202f: a.csv"
+    )
+    assert access_words.describe_detail("{}") == ""

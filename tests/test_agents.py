@@ -391,10 +391,11 @@ def test_the_page_shows_an_admin_the_figures_per_agent(app, hand):
     at = signed_in_page(app, "alice")
     assert at.segmented_control(key="agents_by").options == ["Agents", "Teams"]
     table = at.dataframe[0].value
-    assert set(table["assignee"]) == {*REAL_NAMES, UNASSIGNED}
-    assert table["handled"].sum() == len(hand[1])
-    at.segmented_control(key="agents_by").set_value("Teams").run()
-    assert set(at.dataframe[0].value["team"]) == {"Tier 1", "Tier 2", UNASSIGNED}
+    # plain names: the unassigned read "Unassigned", the columns their human labels
+    assert set(table["Agent"]) == {*REAL_NAMES, "Unassigned"}
+    assert table["Tickets handled"].sum() == len(hand[1])
+    at.segmented_control(key="agents_by").set_value("team").run()
+    assert set(at.dataframe[0].value["Team"]) == {"Tier 1", "Tier 2", "Unassigned"}
     assert len(at.get("plotly_chart")) == 3
 
 
@@ -403,6 +404,29 @@ def test_the_page_shows_a_viewer_teams_only(app):
     assert at.segmented_control(key="agents_by").options == ["Teams"]
     assert any("per team only" in c.value for c in at.caption)
     table = at.dataframe[0].value
-    assert "assignee" not in table.columns
-    assert set(table["team"]) == {"Tier 1", "Tier 2", UNASSIGNED}
+    assert "Agent" not in table.columns
+    assert set(table["Team"]) == {"Tier 1", "Tier 2", "Unassigned"}
     assert not any(name in str(at.main) for name in REAL_NAMES)
+
+
+def test_the_page_speaks_french_with_french_labels_and_numbers(app, hand):
+    app.query_params["lang"] = "fr"
+    at = signed_in_page(app, "alice")
+    assert at.title[0].value == "Agents et équipes"
+    assert at.segmented_control(key="agents_by").options == ["Agents", "Équipes"]
+    table = at.dataframe[0].value
+    assert set(table["Agent"]) == {*REAL_NAMES, "Non attribué"}
+    assert table["Tickets traités"].sum() == len(hand[1])
+    assert [h.value for h in at.subheader] == ["Quand le travail arrive", "Semaine par semaine"]
+    # the charts: French titles, weekdays and the locale's separators
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    heatmap = specs[0]
+    assert heatmap["layout"]["title"]["text"].startswith("Tickets créés par jour de la semaine")
+    assert heatmap["data"][0]["y"][0] == "lun."
+    assert heatmap["layout"]["separators"] == ",\u202f"
+    titles = [spec["layout"]["title"]["text"] for spec in specs[1:]]
+    assert titles == [
+        "Tickets traités par semaine (par date de création)",
+        "Première réponse médiane par semaine (par date de création)",
+    ]
+    assert specs[1]["layout"]["yaxis"]["tickformat"] == ",d"

@@ -383,7 +383,7 @@ def test_the_overview_counts_the_tickets_at_risk_in_the_next_four_hours(app):
     assert not at.exception
     lines = [m.value for m in at.markdown if "tickets at risk" in m.value]
     assert lines == [
-        ":material/alarm: **5 tickets at risk** of missing a target in the next 4 h "
+        ":material/alarm: **5 tickets at risk** of missing a target in the next 4\u00a0h "
         "(calendar hours)"
     ]
 
@@ -396,12 +396,41 @@ def test_the_response_times_page_lists_the_tickets_at_risk_soonest_first(app):
     line = next(m.value for m in at.markdown if "tickets at risk" in m.value)
     assert line.startswith("**5 tickets at risk** of missing a target in the next 4 calendar")
     assert "**3** already past one" in line
-    tickets = next(d.value for d in at.dataframe if "ticket_id" in d.value.columns)
-    assert list(tickets["ticket_id"]) == ["a4", "a1", "a5", "a7", "b2"]
+    tickets = next(d.value for d in at.dataframe if "Ticket" in d.value.columns)
+    assert list(tickets["Ticket"]) == ["a4", "a1", "a5", "a7", "b2"]
     # [people] show = "pseudonyms": no name reaches the page
-    assert tickets["assignee"].iloc[0] == people.pseudonym("Cy Dee", b"page key")
-    assert not set(tickets["assignee"]) & {"Ann Lee", "Bob Ray", "Cy Dee", "Dan Oz"}
+    assert tickets["Assignee"].iloc[0] == people.pseudonym("Cy Dee", b"page key")
+    assert not set(tickets["Assignee"]) & {"Ann Lee", "Bob Ray", "Cy Dee", "Dan Oz"}
+    # plain names: the clock in words, due times readable in the display zone
+    assert set(tickets["Clock"]) <= {"First response", "Resolution"}
+    assert tickets["Due"].str.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}").all()
 
     at.button_group(key="risk_within").set_value(1).run()
-    tickets = next(d.value for d in at.dataframe if "ticket_id" in d.value.columns)
-    assert list(tickets["ticket_id"]) == ["a4", "a1"]
+    tickets = next(d.value for d in at.dataframe if "Ticket" in d.value.columns)
+    assert list(tickets["Ticket"]) == ["a4", "a1"]
+
+
+def test_the_at_risk_section_speaks_french(app):
+    app.query_params["lang"] = "fr"
+    app.run()
+    at = app.switch_page("pages/response_times.py").run()
+    assert not at.exception
+    assert "Tickets à risque" in [h.value for h in at.subheader]
+    line = next(m.value for m in at.markdown if "tickets à risque" in m.value)
+    assert line.startswith(
+        "**5 tickets à risque** de manquer un objectif dans les 4 heures calendaires à venir"
+    )
+    assert "**3** en ont déjà dépassé un." in line
+    assert at.button_group(key="risk_within").options == [
+        "1\u00a0h",
+        "4\u00a0h",
+        "8\u00a0h",
+        "24\u00a0h",
+    ]
+    tickets = next(d.value for d in at.dataframe if "Ticket" in d.value.columns)
+    assert {"Délai suivi", "Échéance", "Heures restantes", "Agent assigné"} <= set(tickets.columns)
+    assert set(tickets["Délai suivi"]) <= {"Première réponse", "Résolution"}
+    # French dates: "12 mars 2024, 11:30"
+    assert tickets["Échéance"].str.contains(" mars 2024, ").all()
+    by_team = next(d.value for d in at.dataframe if "À risque" in d.value.columns)
+    assert by_team["À risque"].sum() == 5

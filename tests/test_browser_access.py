@@ -427,3 +427,47 @@ def test_another_site_cannot_frame_the_app(single_user_app, page):
     # The browser refuses to show the page in the frame and loads its error page instead.
     assert page.frames[1].url.startswith("chrome-error://")
     assert page.frame_locator("iframe").get_by_text("Single-user mode").count() == 0
+
+
+# --- a shared link keeps its page through sign-in ----------------------------------------
+
+
+def test_a_shared_link_opened_signed_out_leads_through_sign_in_to_its_page(shared_app, page):
+    page.goto(f"{shared_app.url}/response_times?source=desk")
+    password = page.get_by_label("Password", exact=True)
+    password.wait_for()
+    # The browser may offer the saved password: the field is the current one, not a new one.
+    assert password.get_attribute("autocomplete") == "current-password"
+    page.get_by_label("User name").fill("vic")
+    password.fill(PASSWORDS["vic"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Response times", exact=True).wait_for()
+    wait_until_idle(page)
+    assert "/response_times?" in page.url and "source=desk" in page.url
+    assert page.get_by_text("Page not found").count() == 0
+
+
+def test_a_shared_link_keeps_its_page_through_the_identity_provider(
+    provider, app_server_factory, page, tmp_path
+):
+    db = tmp_path / "oidc.sqlite"
+    con = store.connect(db)
+    import_(con, zendesk(tmp_path), source="desk")
+    con.close()
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[access.roles]\n"carol@example.com" = "analyst"\n')
+    server = app_server_factory(
+        db, env={"BACKLOG_RADAR_SETTINGS": str(settings)}, secrets=provider.secrets_toml
+    )
+    page.goto(f"{server.url}/response_times?source=desk")
+    signing_in = page.get_by_role("button", name="Sign in with your organisation's account")
+    signing_in.wait_for()
+    wait_until_idle(page)
+    assert page.get_by_text("Page not found").count() == 0
+    signing_in.click()
+    page.locator("#email").fill("carol@example.com")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Response times", exact=True).wait_for()
+    wait_until_idle(page)
+    assert "source=desk" in page.url
+    assert page.get_by_text("Page not found").count() == 0

@@ -2,6 +2,10 @@
 
 import pytest
 from conftest import NYC311, screenshot
+from exports import import_, zendesk
+from playwright.sync_api import expect
+
+from analytics import store
 
 pytestmark = pytest.mark.browser
 
@@ -43,3 +47,30 @@ def test_unreadable_file_gets_a_clear_message(app_server_factory, page, tmp_path
     page.locator("input[type=file]").set_input_files(str(binary))
     page.get_by_text("This file cannot be read").wait_for()
     assert page.get_by_text("is a binary file, not a CSV text export").is_visible()
+
+
+def test_after_an_import_the_page_offers_the_new_source_and_opens_it(
+    app_server_factory, page, tmp_path
+):
+    db = tmp_path / "offer.sqlite"
+    con = store.connect(db)
+    (tmp_path / "first").mkdir()
+    import_(con, zendesk(tmp_path / "first"), source="desk")
+    con.close()
+    server = app_server_factory(db)
+    open_data_page(page, server)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("radio", name="desk", exact=True)).to_be_checked()
+
+    page.locator("input[type=file]").set_input_files(str(zendesk(tmp_path)))
+    page.get_by_text("Recognised as").wait_for()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("Imported into source").wait_for(timeout=60_000)
+    # The sidebar lists the new source but still shows the one it showed.
+    expect(sidebar.get_by_role("radio", name="desk", exact=True)).to_be_checked()
+    page.get_by_role("button", name="Show zendesk_tickets").click()
+
+    page.get_by_role("heading", name="Overview", exact=True).wait_for()
+    page.wait_for_url("**source=zendesk_tickets**")
+    expect(sidebar.get_by_role("radio", name="zendesk_tickets", exact=True)).to_be_checked()
+    screenshot(page, "data_page_offer_opens_new_source")

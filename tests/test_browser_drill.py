@@ -8,8 +8,7 @@ import pytest
 from conftest import ROOT, SERVICENOW_LOG, AppServer, screenshot, wait_until_idle
 from playwright.sync_api import expect
 
-from analytics import ingest, metrics, store
-from analytics.charts import WEEKDAYS
+from analytics import i18n, ingest, metrics, store
 from analytics.settings import load_settings
 
 pytestmark = [
@@ -71,7 +70,8 @@ def click(page, target) -> None:
 
 
 def open_page(page, server, path: str, name: str) -> None:
-    page.goto(f"{server.url}/{path}?source={quote(SOURCE)}&period=All")
+    # in UTC, as the expected figures: the desk's display zone may be another
+    page.goto(f"{server.url}/{path}?source={quote(SOURCE)}&period=All&tz=UTC")
     page.get_by_role("heading", name=name, exact=True).wait_for()
     # the whole history, as the expected figures
     sidebar = page.get_by_test_id("stSidebar")
@@ -127,7 +127,9 @@ def test_a_backlog_line_point_click_lists_the_tickets_open_at_the_days_end(
     page.get_by_test_id("stMain").get_by_text("Open at the end", exact=True).click()
     caption = page.get_by_text(f"{int(series['open'].iloc[index]):,} tickets open at ")
     caption.wait_for()
-    assert f"open at {day + pd.Timedelta(days=1):%Y-%m-%d} 00" in caption.inner_text()
+    # the end of the day, readable: "open at 8 March 2016, 00:00"
+    end = i18n.long_date((day + pd.Timedelta(days=1)).date(), "en", weekday=False)
+    assert f"open at {end}, 00:00" in caption.inner_text().replace("\u200b", "")
 
 
 def test_a_heatmap_cell_click_lists_the_tickets_created_at_that_weekday_and_hour(
@@ -145,4 +147,4 @@ def test_a_heatmap_cell_click_lists_the_tickets_created_at_that_weekday_and_hour
     caption.wait_for()
     # md_escape keeps "09:00" from reading as an emoji shortcode with a zero-width space
     shown = caption.inner_text().replace("\u200b", "")
-    assert f"{WEEKDAYS[weekday - 1]} at {hour:02d}:00" in shown
+    assert f"{i18n.weekday_names('en')[weekday - 1]} at {hour:02d}:00" in shown

@@ -79,7 +79,7 @@ def test_create_an_event_see_it_on_the_backlog_chart_and_open_its_impact(server,
     screenshot(page, "events_on_backlog")
 
     open_page(page, server, "Events")
-    choose_event(page, f"{EVENT} (all, from 2024-11-04)")
+    choose_event(page, f"{EVENT} (all, from 4 Nov 2024)")
     page.get_by_text("Outage, all regions, from 2024-11-04:").wait_for(timeout=120_000)
     wait_for_charts(page, 2)
     page.get_by_text(f"actual against no {EVENT}").first.wait_for()
@@ -94,7 +94,7 @@ def test_a_staggered_rollout_shows_both_estimates_side_by_side(server, page):
     page.goto(server.url + "/?source=sample&period=All&tz=Europe%2FParis")
     page.get_by_test_id("stSidebar").get_by_text("Backlog Radar").wait_for()
     open_page(page, server, "Events")
-    choose_event(page, "New interface: Europe (Europe, from 2024-09-02)")
+    choose_event(page, "New interface: Europe (Europe, from 2 Sep 2024)")
     page.get_by_text("Interface rollout, Europe, from 2024-09-02: +").wait_for(timeout=120_000)
     wait_for_charts(page, 2)
     did = page.get_by_test_id("stMetric").filter(has_text="difference in differences")

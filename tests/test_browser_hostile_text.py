@@ -154,7 +154,7 @@ def test_names_from_the_data_draw_no_markup_and_fetch_nothing(names_app, page):
             # A surge alert names its region, as typed.
             surge_as_typed = page.get_by_text("**bold**").count() > 0
         if name == "Events":
-            event = f"{hostile_text.EVENT_NAME} (all, from 2026-07-01)"
+            event = f"{hostile_text.EVENT_NAME} (all, from 1 Jul 2026)"
             choose(page, page.get_by_role("combobox", name="Event"), event)
             # The caption names the source, as typed.
             page.get_by_text(f"Measured on source '{hostile_text.SOURCE}'").wait_for()

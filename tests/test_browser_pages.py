@@ -86,8 +86,8 @@ def test_overview_cards_match_the_metrics_and_the_chart_is_drawn(real_store, ser
     figures = expected["all"]
     assert card(page, "Tickets created") == f"{figures.created:,}"
     assert card(page, "Tickets resolved") == f"{figures.resolved:,}"
-    assert card(page, "Median first response") == f"{figures.frt_median_h:,.1f} h"
-    assert card(page, "p90 first response") == f"{figures.frt_p90_h:,.1f} h"
+    assert card(page, "Median first response") == f"{figures.frt_median_h:,.1f}\u00a0h"
+    assert card(page, "p90 first response") == f"{figures.frt_p90_h:,.1f}\u00a0h"
     assert card(page, "SLA attainment") == f"{figures.sla_pct:.1f}%"
     assert card(page, "Backlog now") == f"{figures.backlog_open:,}"
     assert page.get_by_text("Tickets created (by creation date) and resolved").count() == 1
@@ -96,6 +96,25 @@ def test_overview_cards_match_the_metrics_and_the_chart_is_drawn(real_store, ser
     page.get_by_text(re.compile("Next surge|No surge expected")).first.wait_for()
     assert_no_error(page)
     screenshot(page, "overview")
+
+
+def test_the_verdict_is_read_first_and_agrees_with_the_cards(real_store, server, page):
+    _, expected = real_store
+    open_page(page, server, "Overview")
+    wait_for_charts(page, 1)
+    figures = expected["all"]
+    # over the whole history there is no earlier period: the figures without a trend
+    verdict = page.get_by_text(re.compile(r"^Backlog: "))
+    expect(verdict).to_be_visible()
+    text = verdict.inner_text().replace("\u200b", "")
+    assert f"Backlog: {figures.backlog_open:,} open" in text
+    assert card(page, "Backlog now") == f"{figures.backlog_open:,}"
+    median = card(page, "Median first response")
+    assert f"first replies {median} against a 6\u00a0h target." in text
+    # above the cards: the first thing read under the title
+    first_card = page.get_by_test_id("stMetric").first
+    assert verdict.bounding_box()["y"] < first_card.bounding_box()["y"]
+    assert_no_error(page)
 
 
 def test_filters_travel_in_the_url_and_change_the_cards(real_store, server, page):
@@ -176,7 +195,7 @@ def test_staffing_plans_the_logs_own_locations_and_runs_the_what_if(server, page
     wait_until_idle(page)
     page.get_by_role("button", name="Run the what-if").click()
     table = page.get_by_test_id("stDataFrame").last
-    expect(table).to_contain_text("scenario", timeout=180_000)
+    expect(table).to_contain_text("Scenario", timeout=180_000)
     assert_no_error(page)
     screenshot(page, "staffing")
 
@@ -226,12 +245,14 @@ def test_sidebar_choices_survive_moving_between_pages(server, page):
     open_page(page, server, "Overview", f"?source={SOURCE}")
     wait_for_charts(page, 1)
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_role("radio", name="Last 90 days", exact=True)).to_be_checked()
+    # The log's last months hold a trickle: it opens on the 90 days before it.
+    expect(sidebar.get_by_role("radio", name="Custom", exact=True)).to_be_checked()
+    assert "from=2016-03-08&to=2016-06-05" in page.url
     sidebar.get_by_role("radio", name="All", exact=True).click()
     page.wait_for_url("**period=All**")
     # The zone list is drawn when its expander opens; the choice is kept closed.
     assert sidebar.get_by_role("combobox").count() == 0
-    sidebar.get_by_text("Time zone: UTC").click()
+    sidebar.get_by_text("Time zone: Europe/Paris").click()
     zone = sidebar.get_by_role("combobox", name="Display time zone")
     expect(zone).to_be_visible()
     wait_until_idle(page)

@@ -163,7 +163,7 @@ def test_overview_cards_without_first_responses_read_not_in_this_source(app):
 def test_response_times_without_first_responses_show_resolution_only(app):
     at = open_nyc_page(app, "pages/response_times.py")
     assert "First response time: not in this source." in shown(at)
-    assert [control.label for control in at.segmented_control] == ["Trend by"]
+    assert [control.label for control in at.main.segmented_control] == ["Trend by"]
     specs = chart_specs(at)
     titles = [spec["layout"]["title"]["text"] for spec in specs]
     assert titles == ["Resolution time, median and p90 (by creation date)"]

@@ -20,6 +20,7 @@ from conftest import SERVICENOW_LOG
 from analytics import ingest, metrics, people, seasonality, store
 from analytics.metrics import BUCKETS, DIMENSIONS, Selection, period, tickets_behind
 from analytics.settings import DEFAULT_SETTINGS_FILE, load_settings
+from ui.drill import value_of
 
 SETTINGS = load_settings({"BACKLOG_RADAR_SETTINGS": str(DEFAULT_SETTINGS_FILE)})
 
@@ -316,3 +317,20 @@ def test_a_pseudonym_lists_the_tickets_of_the_name_it_hides(con):
     assert asked.total == 0
     with pytest.raises(people.PeopleHidden):
         tickets_behind(con, selection, "assignee_week", value, SETTINGS, view="teams")
+
+
+@pytest.mark.parametrize(
+    ("kind", "point", "value"),
+    [
+        # a bucket named in French on the axis, as typed in its customdata
+        ("frt_bucket", {"x": "sans réponse", "customdata": ["not answered", 12]}, "not answered"),
+        ("frt_bucket", {"x": "0-1 h", "customdata": {"0": "0-1 h", "1": 40}}, "0-1 h"),
+        ("open_aged", {"x": "&lt; 1 jour", "customdata": "&lt; 1 day"}, "< 1 day"),
+        # a heatmap cell: its weekday from customdata, whatever the axis calls it
+        ("weekday_hour", {"x": "09:00", "y": "lun.", "customdata": {"0": 16.0, "1": 1.0}}, (1, 9)),
+        ("weekday_hour", {"x": "23:00", "y": "Sun", "customdata": [2.5, 7]}, (7, 23)),
+    ],
+)
+def test_a_click_names_its_value_whatever_the_language_shown(kind, point, value):
+    selection = CASES[0].selection()
+    assert value_of(point, kind, selection, "day") == value

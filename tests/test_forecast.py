@@ -4,6 +4,7 @@ origin, planned events, surges, the store path, the CLI and the pages."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -429,7 +430,7 @@ def test_the_pages_render_on_the_sample(sample_db, monkeypatch, page):
         at.button[-1].click().run()
         assert not at.exception
         table = at.dataframe[-1].value
-        assert list(table["plan"]) == ["baseline", "scenario"]
+        assert list(table["Plan"]) == ["Baseline plan", "Scenario"]
     st.cache_resource.clear()
 
 
@@ -446,4 +447,33 @@ def test_the_hourly_forecast_page_shows_open_hours_and_the_error_by_hour(sample_
     captions = " ".join(c.value for c in at.caption)
     assert "Open hours: " in captions and "scored on open hours" in captions
     assert "twelve weeks hourly" in captions
+    st.cache_resource.clear()
+
+
+def test_the_forecast_page_speaks_french_with_french_numbers(sample_db, monkeypatch):
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(sample_db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = "fr"
+    at.run()
+    # Ninety days ahead: thousands of tickets on the sample. (Set before the page runs:
+    # AppTest shows a selectbox's options through str, not the page's French labels.)
+    at.session_state["fc_horizon_D"] = 90
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Prévisions"
+    assert [h.value for h in at.subheader] == ["Alertes de pic", "Backtest"]
+    cards = {m.label: m.value for m in at.metric}
+    total = cards["Tickets prévus, 90 jours à venir"]
+    # A thousands group is a narrow no-break space, never a comma.
+    assert re.fullmatch(r"\d{1,3}(\u202f\d{3})+", total), total
+    error = cards["Erreur du backtest face au naïf saisonnier"]
+    assert re.fullmatch(r"[+±-]\d+\u00a0%", error), error
+    scores = at.dataframe[-1].value
+    assert {"Modèle", "Choisi", "couverture à 80\u00a0%"} <= set(scores.columns)
+    assert all("," in cell for cell in scores["MASE"] if cell)
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert chart["layout"]["separators"] == ",\u202f"
+    assert chart["layout"]["yaxis"]["title"]["text"] == "Tickets créés"
     st.cache_resource.clear()

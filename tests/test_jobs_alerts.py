@@ -147,16 +147,40 @@ def test_sla_risk_counts_per_team_and_links_the_ten_soonest(sla_store, tmp_path)
         # team names come from the data: escaped in the HTML, never markup
         assert "&lt;b&gt;Ops &amp; Co&lt;/b&gt;" in page and OPS not in page
         french = by_to["direction@example.org"]
-        assert (
-            french["Subject"] == "Backlog Radar : 14 tickets sur le point de dépasser leur objectif"
+        # French typography: a narrow no-break space before the colon, the subject's included
+        assert french["Subject"] == (
+            "Backlog Radar\u202f: 14 tickets sur le point de dépasser leur objectif"
         )
-        assert "Par équipe :\n- Tier 3 : 9\n" in parts(french)[0]
+        french_plain = parts(french)[0]
+        assert "Par équipe\u202f:\n- Tier 3\u202f: 9\n" in french_plain
+        assert french_plain.startswith("14 tickets ouverts de desk atteignent leur objectif")
+        assert "- A3 (Tier 1, première réponse à échéance 13:30)" in french_plain
         text = json.loads(hook.requests[0]["body"])["text"]
         assert text.startswith("Backlog Radar: 14 tickets about to pass their target")
         assert "Tier 3: 9" in text and "https://desk.example.org/agent/tickets/T%207%2F8" in text
         assert "&lt;b&gt;Ops &amp; Co&lt;/b&gt;: 1" in text  # no markup, no mention for Slack
         # the webhook's token stays out of what the run records
         assert "s3cr3t" not in outcome.message + json.dumps(outcome.delivered)
+
+
+def test_one_ticket_at_risk_is_told_in_the_singular(sla_store, tmp_path):
+    # at 12:40 only C01 (due 12:46) falls due within the next six minutes
+    with smtp_server() as mail:
+        job = alert_job("sla-risk", None, "sla-one", within_hours=0.1, tz="Europe/Paris")
+        smtp = Smtp(host=mail.host, port=mail.port)
+        outcome = run(sla_store, job, tmp_path, NOW + timedelta(minutes=40), smtp)
+        assert outcome.outcome == "ok", outcome.message
+        by_to = {m["To"]: m for m in mail.messages}
+    english, french = by_to["ops@example.org"], by_to["direction@example.org"]
+    assert english["Subject"] == "Backlog Radar: 1 ticket about to pass its target"
+    assert parts(english)[0].startswith(
+        "1 open ticket of desk reaches its first-response or resolution target between "
+        "Tuesday 12 March 13:40 and 13:46 (Europe/Paris)"
+    )
+    assert (
+        french["Subject"] == "Backlog Radar\u202f: 1 ticket sur le point de dépasser son objectif"
+    )
+    assert parts(french)[0].startswith("1 ticket ouvert de desk atteint son objectif")
 
 
 def test_a_second_run_sends_nothing_until_the_wave_worsens(tmp_path):
@@ -176,7 +200,7 @@ def test_a_second_run_sends_nothing_until_the_wave_worsens(tmp_path):
         worse = run(sla_store, job, tmp_path, NOW + timedelta(minutes=20), smtp)
         assert worse.outcome == "ok", worse.message
         assert (len(mail.messages), len(hook.requests)) == (4, 2)
-        assert mail.messages[-1]["Subject"].startswith("Backlog Radar : 16 tickets")
+        assert mail.messages[-1]["Subject"].startswith("Backlog Radar\u202f: 16 tickets")
         assert runs.alert_severity(sla_store, job.name, "2024-03-12T13:00+01:00") == 16
 
 
@@ -271,8 +295,37 @@ def test_backlog_growth_above_the_threshold_alerts_once_per_spell(growth_store, 
         assert "went from 20 to 28 tickets in the 7 days to Wednesday 20 March 12:00" in plain
         assert "since Monday 18 March" in plain
         assert "+40" in json.loads(hook.requests[0]["body"])["text"]
+        french = parts(next(m for m in mail.messages if m["To"] == "direction@example.org"))[0]
+        assert (
+            "Le backlog ouvert de desk est passé de 20 à 28 tickets sur les 7 jours jusqu'au "
+            "mercredi 20 mars 12:00 (+40\u00a0%\u202f; l'alerte est réglée à +20\u00a0%)."
+        ) in french
+        assert "depuis le lundi 18 mars" in french
         again = run(growth_store, job, tmp_path, GROWTH_NOW + timedelta(hours=1), smtp)
         assert again.outcome == "nothing to do" and len(mail.messages) == 2
+
+
+def test_a_one_day_window_and_a_fractional_threshold_are_told_as_they_are(growth_store, tmp_path):
+    # 26 tickets open on the 18th at noon, 28 a day later (+8%)
+    with smtp_server() as mail:
+        job = alert_job("backlog-growth", None, "growth-1-day", growth_pct=2.5, over_days=1)
+        smtp = Smtp(host=mail.host, port=mail.port)
+        outcome = run(growth_store, job, tmp_path, GROWTH_NOW - timedelta(days=1), smtp)
+        assert outcome.outcome == "ok", outcome.message
+        by_to = {m["To"]: m for m in mail.messages}
+    english, french = by_to["ops@example.org"], by_to["direction@example.org"]
+    assert english["Subject"] == "Backlog Radar: open backlog up 8% in 1 day"
+    assert (
+        "went from 26 to 28 tickets in the day to Tuesday 19 March 12:00 "
+        "(+8%; the alert is set at +2.5%)"
+    ) in parts(english)[0]
+    assert (
+        french["Subject"] == "Backlog Radar\u202f: backlog ouvert en hausse de 8\u00a0% en 1 jour"
+    )
+    assert (
+        "sur la journée jusqu'au mardi 19 mars 12:00 (+8\u00a0%\u202f; l'alerte est réglée à "
+        "+2,5\u00a0%)"
+    ) in parts(french)[0]
 
 
 def test_backlog_growth_below_the_threshold_says_so(growth_store, tmp_path):
@@ -326,8 +379,8 @@ def test_a_coming_surge_says_when_where_how_big_and_how_likely(surge_store, tmp_
         emea = next(line for line in plain.splitlines() if ", emea: " in line)
         # when, where, how big (against capacity) and how likely
         assert re.match(
-            r"- Sun 24 Mar to \w{3} \d\d \w{3}, emea: about (\d+) tickets a day in the week to "
-            r"\w{3} \d\d \w{3} against 12 usually resolved \(\+(\d+)%\), (\d+)% likely$",
+            r"- Sunday 24 March to \w+day \d\d? \w+, emea: about (\d+) tickets a day in the "
+            r"week to \w+day \d\d? \w+ against 12 usually resolved \(\+(\d+)%\), (\d+)% likely$",
             emea,
         ), emea
         big, likely = re.search(r"\(\+(\d+)%\), (\d+)% likely", emea).groups()
@@ -335,6 +388,7 @@ def test_a_coming_surge_says_when_where_how_big_and_how_likely(surge_store, tmp_
         assert "amer" not in plain
         french = parts(next(m for m in mail.messages if m["To"] == "direction@example.org"))[0]
         assert "du dimanche 24 mars au" in french and "probabilité" in french
+        assert re.search(r", emea\u202f: environ \d+ tickets par jour .+ \(\+\d+\u00a0%\)", french)
         text = json.loads(hook.requests[0]["body"])["text"]
         assert "surge ahead from Sunday 24 March" in text and ", emea: about" in text
         assert runs.alert_severity(surge_store, job.name, "emea 2024-03-24") == pytest.approx(

@@ -34,3 +34,18 @@ def test_what_a_run_delivered_is_counted_for_others_and_listed_for_admins():
     assert "s3cr3t" not in views.delivered_summary(
         json.dumps([{"channel": "webhook", "to": HOOK}]), admin=True
     )
+
+
+def test_in_french_deliveries_outcomes_and_times_read_in_french():
+    cell = json.dumps([
+        {"channel": "email", "to": "ana@example.org", "status": "sent"},
+        {"channel": "email", "to": "bob@example.org", "status": "failed"},
+    ])  # fmt: skip
+    assert views.delivered_summary(cell, admin=False, lang="fr") == "email à 2 (1 en échec)"
+    assert views.visible_message("to ana@example.org", admin=False, lang="fr") == (
+        "to (une adresse)"
+    )
+    assert views.named("never ran", views.OUTCOME_NAMES, "fr") == "jamais lancée"
+    moment = "2026-01-02T13:05:00Z"
+    assert views.local_time(moment, "Europe/Paris", "fr") == "2 janv. 2026, 14:05"
+    assert views.local_time(moment, "Europe/Paris") == "2 Jan 2026, 14:05"

@@ -1,5 +1,6 @@
 """Every page renders through the real frame (Streamlit AppTest) against a real store."""
 
+import json
 from pathlib import Path
 
 import exports
@@ -158,6 +159,57 @@ def test_response_times_page_offers_the_breakdowns(app_with_db):
     assert dims, "the breakdown selector is drawn"
 
 
+def french(at: AppTest, page: str) -> AppTest:
+    """Run ``page`` over the whole history with ``?lang=fr``."""
+    at.query_params["lang"] = "fr"
+    at = settled(at)
+    at.pills(key="period").set_value("All").run()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
+@needs_nyc
+def test_response_times_page_speaks_french(app_with_db):
+    at = french(app_with_db(NYC311), "pages/response_times.py")
+    assert at.title[0].value == "Délais de réponse"
+    assert at.main.segmented_control[0].label == "Évolution par"
+    assert at.main.segmented_control[0].options == ["Jour", "Semaine"]
+    # 311 exports carry no first response: said in French, with the reason
+    assert any(
+        i.value.startswith("Délai de première réponse\u202f: absent de cette source.")
+        and "Cette source n'a pas de délais de première réponse" in i.value
+        for i in at.info
+    )
+    (spec,) = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert spec["layout"]["title"]["text"] == (
+        "Délai de résolution, médiane et p90 (par date de création)"
+    )
+    assert spec["layout"]["separators"] == ",\u202f"
+    assert [trace["name"] for trace in spec["data"]] == ["Médiane", "p90"]
+
+
+@needs_nyc
+def test_backlog_page_speaks_french_with_french_numbers(app_with_db):
+    at = french(app_with_db(NYC311), "pages/backlog.py")
+    assert at.title[0].value == "Backlog"
+    cards = {m.label: m.value for m in at.metric}
+    # thousands with a narrow no-break space, decimals with a comma
+    assert cards["Ouverts en fin de période"] == "1\u202f357"
+    assert "," in cards["Résolus par jour (28 derniers jours)"]
+    assert "." not in cards["Résolus par jour (28 derniers jours)"]
+    assert "Quand le backlog s'accumule" in [h.value for h in at.subheader]
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    titles = [spec["layout"]["title"]["text"] for spec in specs]
+    assert "Backlog (par date de l'événement)" in titles
+    assert "Backlog ouvert par âge (par date de l'événement)" in titles
+    heatmap = next(spec for spec in specs if spec["data"][0]["type"] == "heatmap")
+    assert heatmap["data"][0]["y"] == ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."]
+    age = next(spec for spec in specs if "âge" in spec["layout"]["title"]["text"])
+    assert age["data"][0]["x"][0] == "&lt; 1 jour"  # plain text: Plotly shows "<"
+    assert age["layout"]["yaxis"]["tickformat"] == ",d"
+
+
 @needs_nyc
 def test_data_page_lists_sources_with_counts(app_with_db):
     at = app_with_db(NYC311).run()
@@ -165,8 +217,27 @@ def test_data_page_lists_sources_with_counts(app_with_db):
     assert not at.exception
     assert at.title[0].value == "Data"
     table = at.table[0].value  # Markdown cells: the name escaped, so that it shows as typed
-    assert table.loc[ui.md_escape(NYC), "Tickets"] == 4999
-    assert table.loc[ui.md_escape(NYC), "Open"] == 545
+    assert table.loc[ui.md_escape(NYC), "Tickets"] == "4,999"
+    assert table.loc[ui.md_escape(NYC), "Open"] == "545"
+    assert " Feb 2023, " in table.loc[ui.md_escape(NYC), "First created"]  # readable, not ISO
+
+
+@needs_nyc
+def test_data_page_in_french_counts_and_dates_the_french_way(app_with_db):
+    at = app_with_db(NYC311)
+    at.query_params["lang"] = "fr"
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Données"
+    assert [h.value for h in at.header] == ["Sources", "Modifications récentes"]
+    table = at.table[0].value
+    assert list(table.columns[:2]) == ["Tickets", "Ouverts"]
+    assert table.loc[ui.md_escape(NYC), "Tickets"] == "4\u202f999"
+    assert ui.md_escape(" févr. 2023, ") in table.loc[ui.md_escape(NYC), "Première création"]
+    changes = at.table[1].value
+    assert list(changes.columns) == ["Qui", "Quoi", "Sur", "Modifications"]
+    assert changes["Quoi"].iloc[0] == ui.md_escape("import n° 1")
 
 
 def test_data_page_on_an_empty_store_says_so(app_with_db):
@@ -194,7 +265,8 @@ def test_a_filter_still_applies_when_its_expander_is_closed(app_with_db, tmp_pat
 def test_the_time_zone_is_chosen_in_its_expander_and_applies_to_the_selection(app_with_db):
     at = settled(app_with_db(NYC311))
     assert not at.selectbox  # one source, the zone box closed: no dropdown on the page
-    assert "Time zone: UTC" in [e.label for e in at.sidebar.expander]  # the settings' default
+    # The desk's zone from the settings, whatever the browser's.
+    assert "Time zone: Europe/Paris" in [e.label for e in at.sidebar.expander]
     at.session_state["tz_box"] = True
     at.run().selectbox(key="tz").set_value("America/New_York").run()
     assert not at.exception

@@ -178,3 +178,54 @@ def test_no_first_user_is_made_in_the_browser(tmp_path, monkeypatch):
     assert any("python -m analytics add-user NAME --role admin" in i.value for i in at.info)
     assert not at.get("form") and not (tmp_path / "none.json").exists()
     st.cache_resource.clear()
+
+
+def test_in_french_the_audit_log_speaks_plain_french(app):
+    at, _, db = app
+    con = store.connect(db)
+    with store.transaction(con) as cur:
+        access.record(cur, access.User("vic", "-", "local"), "sign_in_failed", "10.0.0.9")
+    with store.transaction(con) as cur:
+        access.record(cur, access.SYSTEM, "import", "desk", {"inserted": 12345, "file": "a.csv"})
+    con.close()
+    at.query_params["lang"] = "fr"
+    as_user(at, "alice", "admin").run()
+    at.switch_page("pages/access.py").run()
+    assert not at.exception
+    assert "Journal d'audit" in [s.value for s in at.subheader]
+    log = at.dataframe[-1].value
+    assert {"Quand", "Qui", "Action", "Détail"} <= set(log.columns)
+    assert "detail" not in log.columns and "via" not in log.columns
+    assert "échec de connexion" in set(log["Action"])
+    assert "nom d'utilisateur et mot de passe" in set(log["Connecté par"])
+    # The detail is a sentence, not JSON; counts keep French separators.
+    assert "insérés\u202f: 12\u202f345 · fichier\u202f: a.csv" in set(log["Détail"])
+    assert not any(str(v).startswith("{") for v in log["Détail"])
+    # Dates read as French dates in the display zone.
+    assert log["Quand"].str.contains(r"\d{4}, \d\d:\d\d$").all()
+
+
+def test_in_french_a_refused_change_is_said_in_french(app):
+    at, _, _ = app
+    at.query_params["lang"] = "fr"
+    as_user(at, "alice", "admin").run()
+    at.switch_page("pages/access.py").run()
+    at.text_input[0].input("alice")
+    at.selectbox[0].select("viewer")  # shown as "lecteur"
+    at.button[0].click().run()
+    assert any(
+        "alice est le dernier administrateur\u202f: nommez d'abord" in e.value for e in at.error
+    ), [e.value for e in at.error]
+
+
+def test_in_french_a_viewer_is_told_the_calendar_needs_an_analyst(app):
+    at, _, _ = app
+    at.query_params["lang"] = "fr"
+    as_user(at, "vic", "viewer").run()
+    at.switch_page("pages/events.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Événements"
+    assert any(
+        "Vous êtes lecteur\u202f: modifier le calendrier demande le rôle analyste." in c.value
+        for c in at.caption
+    )

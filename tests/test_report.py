@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import exports
 import pytest
@@ -339,4 +340,282 @@ def test_the_cli_writes_the_report_and_refuses_an_empty_week(sample_db, tmp_path
     assert code == 0
     written = tmp_path / "backlog-radar-2024-W20-france-fr.html"
     assert capsys.readouterr().out.strip() == str(written)
-    assert "Région\u00a0: France" in written.read_text(encoding="utf-8")
+    assert "Région\u202f: France" in written.read_text(encoding="utf-8")
+
+
+# --- the French report, the weeks offered, the cues, the filters, the CLI's language ---
+
+# English words that no French sentence, label or title of the report holds.
+ENGLISH = re.compile(
+    r"\b(the|was|were|week|weeks|with|against|from|mainly|tickets created|resolved|median|"
+    r"figure|summary|charts|next|expected|interval|calendar|hours|open|forecast|change|"
+    r"better|worse|unchanged|up|down|per day|source records)\b",
+    re.IGNORECASE,
+)
+
+
+def _words_of(rep) -> list[str]:
+    """Return every text of a composed report a reader sees: page, charts and tables."""
+    texts = [rep.title, rep.subtitle, *(s.text for s in rep.sentences)]
+    texts += [rep.surge_lines and "" or "", *rep.surge_lines]
+    for cell in rep.headline_cells():
+        texts += [cell["label"], cell["value"], cell["cue"].word if cell["cue"] else ""]
+    for row in rep.outlook_rows:
+        texts += [row["day"]]
+    for fig in rep.charts.values():
+        layout = fig.layout
+        texts += [layout.title.text or "", layout.xaxis.title.text or ""]
+        texts += [layout.yaxis.title.text or "", *(t.name or "" for t in fig.data)]
+    text_values = [v for k, v in rep.text.items() if isinstance(v, str)]
+    return texts + text_values
+
+
+def _without_data(text: str, data) -> str:
+    """Return ``text`` without the names the data brings (categories, regions, events)."""
+    for name in [*data.movers["value"].astype(str), *data.events["name"].astype(str)]:
+        text = text.replace(name, "")
+    return re.sub(r"\{\w+\}", "", text)  # a template's placeholders are no words
+
+
+def test_the_french_report_has_no_untranslated_message(week):
+    data, _ = week
+    french, english = report.compose(data, "fr"), report.compose(data, "en")
+    same = {k for k, v in french.text.items() if isinstance(v, str) and v == english.text[k]}
+    assert same <= {"source", "pts"}, same  # "Source" reads the same; " pts" differs in its space
+    leftovers = {
+        text: found
+        for text in _words_of(french)
+        if (found := ENGLISH.findall(_without_data(text, data)))
+    }
+    assert leftovers == {}
+    page = report.to_html(french, {key: b"<svg/>" for key in french.charts})
+    body = re.sub(r"<[^>]+>", " ", page.split("<body>")[1])
+    assert not ENGLISH.findall(_without_data(html_unescape(body), data))
+    # Formats are French too: a comma for decimals, weekday and month names.
+    assert re.search(r"\d,\d\u00a0h", page) and "mars" in page and "lundi" in page
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+@pytest.mark.parametrize(
+    ("monday", "en", "fr"),
+    [
+        (date(2025, 12, 22), "Week 52, 22–28 December 2025", "Semaine 52, du 22 au 28 décembre 2025"),
+        (date(2025, 3, 31), "Week 14, 31 March–6 April 2025", "Semaine 14, du 31 mars au 6 avril 2025"),
+        (
+            date(2025, 12, 29),
+            "Week 1, 29 December 2025–4 January 2026",
+            "Semaine 1, du 29 décembre 2025 au 4 janvier 2026",
+        ),
+    ],
+)  # fmt: skip
+def test_a_week_is_offered_with_its_number_and_dates(monday, en, fr):
+    assert report.week_label(monday, "en") == en
+    assert report.week_label(monday, "fr") == fr
+
+
+def test_the_week_list_offers_only_weeks_with_tickets_of_the_selection(sample_db):
+    narrow = report.Filters(regions=("Asia",), channels=("phone",), priorities=("urgent",))
+    con = store.connect(sample_db)
+    try:
+        offered = report.weeks_with_tickets(con, "sample", TZ, narrow)
+        every = report.report_weeks(metrics.source_span(con, "sample"), TZ)
+        moved = []
+        for code in every:
+            sel = report.week_selection("sample", report.parse_week(code), TZ, filters=narrow)
+            figures = metrics.overview(con, sel)
+            if figures.created or figures.resolved:
+                moved.append(code)
+        unfiltered = report.weeks_with_tickets(con, "sample", TZ)
+    finally:
+        con.close()
+    assert offered == moved  # newest first, as report_weeks lists them
+    assert len(offered) < len(every)  # the narrow selection leaves weeks without a ticket
+    assert unfiltered == every
+    # The newest offered week makes a report; an empty week would have raised.
+    assert offered[0] == max(offered)
+
+
+def _headline(key, value, previous):
+    kind = report.compose.__globals__["KINDS"][key]
+    return report.Headline(key, key, kind, value, previous, None)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "previous", "arrow", "tone"),
+    [
+        ("resolved", 120, 100, "▲", "better"),
+        ("resolved", 80, 100, "▼", "worse"),
+        ("resolved", 5, 0, "▲", "better"),  # from zero: no percent, still a direction
+        ("frt_median_h", 3.0, 2.0, "▲", "worse"),
+        ("frt_p90_h", 10.0, 20.0, "▼", "better"),
+        ("sla_pct", 80.0, 70.0, "▲", "better"),
+        ("sla_pct", 70.0, 80.0, "▼", "worse"),
+        ("backlog_open", 60, 50, "▲", "worse"),
+        ("backlog_open", 40, 50, "▼", "better"),
+        ("days_to_clear", 2.0, 1.0, "▲", "worse"),
+        ("created", 120, 100, "▲", "neutral"),  # more tickets is neither good nor bad
+        ("created", 80, 100, "▼", "neutral"),
+        ("resolved", 1000, 1001, "=", "neutral"),  # -0.1 % shows as ±0 %
+    ],
+)
+def test_cues_point_the_way_of_each_figure(week, key, value, previous, arrow, tone):
+    data, _ = week
+    words = {
+        "en": {"better": "better", "worse": "worse"},
+        "fr": {"better": "mieux", "worse": "moins bien"},
+    }
+    for lang in ("en", "fr"):
+        cue = report.compose(data, lang).cue(_headline(key, value, previous))
+        assert (cue.arrow, cue.tone) == (arrow, tone)
+        if tone in words[lang]:
+            assert cue.word == words[lang][tone]
+
+
+def test_a_figure_without_a_previous_week_has_no_cue(week):
+    rep = report.compose(week[0], "en")
+    assert rep.cue(_headline("frt_median_h", 2.0, None)) is None
+
+
+def test_the_html_report_colours_each_cue_by_its_figure(week):
+    data, expected = week
+    rep = report.compose(data, "en")
+    page = report.to_html(rep, {key: b"<svg/>" for key in rep.charts})
+    now, prev = expected["now"], expected["previous"]
+    row = re.search(r'<tr data-key="backlog_open">(.*?)</tr>', page, re.S)[1]
+    if round(100 * (now.backlog_open - prev.backlog_open) / prev.backlog_open):
+        worse = now.backlog_open > prev.backlog_open
+        assert ("cue-worse" if worse else "cue-better") in row
+        assert ("▲" if worse else "▼") in row
+
+
+def test_filters_change_the_report_figures_as_the_metrics_do(sample_db, week):
+    everything, _ = week
+    chosen = report.Filters(regions=("Europe", "France"), channels=("email",))
+    con = store.connect(sample_db)
+    try:
+        data = report.collect(con, "sample", WEEK, None, TZ, load_settings(), False, chosen)
+        sel = report.week_selection("sample", MONDAY, TZ, filters=chosen)
+        expected = metrics.overview(con, sel)
+        previous = metrics.overview(con, sel.previous())
+        clear = metrics.days_to_clear(con, sel)
+        quality = metrics.quality(con, sel)
+        business = report.collect(
+            con, "sample", WEEK, None, TZ, load_settings(), False,
+            report.Filters(business_hours=True),
+        )  # fmt: skip
+        business_figures = metrics.overview(
+            con,
+            report.week_selection(
+                "sample", MONDAY, TZ, filters=report.Filters(business_hours=True)
+            ),
+        )
+    finally:
+        con.close()
+    assert data.now == expected and data.previous == previous
+    assert data.clear == clear and data.quality == quality
+    assert data.now.created < everything.now.created
+    assert data.filters == chosen and data.region is None
+    rep = report.compose(data, "en")
+    assert "Region: Europe, France" in rep.subtitle and "Channel: email" in rep.subtitle
+    assert {h.key: h.value for h in rep.headlines}["created"] == expected.created
+    # The clock follows the sidebar: durations in business hours, said in the footnote.
+    assert business.now == business_figures
+    assert business.now.frt_median_h != everything.now.frt_median_h
+    assert "Durations in business hours" in report.render.footnote(report.compose(business, "en"))
+    assert "heures ouvrées" in report.compose(business, "fr").subtitle
+
+
+def test_the_cli_speaks_french_when_asked_and_by_the_desk_default(
+    sample_db, tmp_path, capsys, monkeypatch
+):
+    from analytics.cli import main
+
+    args = ["report", "--db", str(sample_db), "--week", "2023-W05", "--out", str(tmp_path)]
+    assert main([*args, "--lang", "fr"]) == 1
+    assert "pas de données pour 2023-W05" in capsys.readouterr().err
+    config = tmp_path / "radar.toml"
+    config.write_text('[desk]\nlang = "fr"\n', encoding="utf-8")
+    week = ["--week", "2024-W20"]
+    # --config names the process's settings file; the variable is undone after the test.
+    monkeypatch.setenv("BACKLOG_RADAR_CONFIG", str(config))
+    assert main(["--config", str(config), *args[:3], *week, "--out", str(tmp_path)]) == 0
+    written = Path(capsys.readouterr().out.strip())
+    assert written.name.endswith("-fr.html")
+    assert "Rapport hebdomadaire" in written.read_text(encoding="utf-8")
+    assert main([*args[:3], *week, "--out", str(tmp_path), "--lang", "en"]) == 0
+    assert capsys.readouterr().out.strip().endswith("-en.html")
+
+
+def test_at_risk_prints_french_prose_and_english_json(sample_db, capsys):
+    from analytics.cli import main
+
+    base = ["at-risk", "--db", str(sample_db), "--within", "48", "--now", "2025-03-05T10:00:00Z"]
+    assert main([*base, "--lang", "fr"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert re.match(r"\d+ tickets? à risque dans les 48 prochaines heures au ", first), first
+    assert "déjà hors objectif" in first
+    assert main([*base, "--json", "--lang", "fr"]) == 0
+    french_json = capsys.readouterr().out
+    assert main([*base, "--json", "--lang", "en"]) == 0
+    assert capsys.readouterr().out == french_json
+
+
+# --- the Weekly report page, under AppTest ---
+
+
+@pytest.fixture
+def report_app(sample_db, tmp_path, monkeypatch):
+    from apptest import app_on
+
+    yield from app_on(sample_db, tmp_path, monkeypatch)
+
+
+def _report_page(at, **params):
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    at.switch_page("pages/weekly_report.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_page_offers_real_weeks_in_french_with_cues(report_app, sample_db):
+    at = _report_page(report_app, lang="fr", tz="UTC")
+    box = at.selectbox(key="report_week")
+    con = store.connect(sample_db)
+    try:
+        weeks = report.weeks_with_tickets(con, "sample", "UTC")
+    finally:
+        con.close()
+    assert box.options[0] == report.week_label(report.parse_week(weeks[0]), "fr")
+    assert box.value == weeks[0] and box.options[0].startswith("Semaine ")
+    assert any(h.value.startswith("Rapport hebdomadaire") for h in at.header)
+    table = at.table[0].value
+    assert table.index.name == "Indicateur"
+    changes = " ".join(table.iloc[:, 1])
+    assert re.search(r"[▲▼=] (mieux|moins bien|en hausse|en baisse|sans changement)", changes)
+    # The colour is the cell's style: green for better, red for worse.
+    styles = at.table[0].proto.arrow_data.styler.styles
+    assert "#1a7f37" in styles or "#c62828" in styles
+    assert "Aucun filtre dans la barre latérale" in " ".join(c.value for c in at.caption)
+
+
+def test_the_page_applies_the_sidebar_filters_and_names_them(report_app, sample_db):
+    at = _report_page(report_app, region="Asia", channel="phone", tz="UTC", lang="en")
+    captions = " ".join(c.value for c in at.caption)
+    assert "Sidebar filters applied: Region: Asia; Channel: phone." in captions
+    week = at.selectbox(key="report_week").value
+    con = store.connect(sample_db)
+    try:
+        chosen = report.Filters(regions=("Asia",), channels=("phone",))
+        sel = report.week_selection("sample", report.parse_week(week), "UTC", filters=chosen)
+        expected = metrics.overview(con, sel)
+    finally:
+        con.close()
+    table = at.table[0].value
+    assert table.loc["Tickets created"].iloc[0] == fmt_number(expected.created, "en")

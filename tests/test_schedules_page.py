@@ -8,6 +8,7 @@ admins only, writing the settings file as the worker reads it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -120,18 +121,18 @@ def button(at: AppTest, label: str):
 def test_a_viewer_sees_the_jobs_and_runs_without_addresses_or_controls(desk):
     at = on_page(desk[0], "vic")
     jobs, failures, recent = tables(at)
-    assert [j["job"] for j in jobs] == ["drop", "weekly", "surges"]
-    by_job = {j["job"]: j for j in jobs}
-    assert by_job["weekly"]["to"] == "3 recipients" and by_job["surges"]["to"] == "1 recipient"
-    assert by_job["surges"]["webhook"] == "hooks.example.org"
-    assert by_job["drop"]["outcome"] == "never ran" and by_job["weekly"]["outcome"] == "failed"
-    assert by_job["drop"]["when"] == "0 2 * * * (Europe/Paris)"
-    assert [r["job"] for r in failures] == ["weekly"]
-    assert failures[0]["delivered"] == "email to 2 (1 failed)"
-    assert failures[0]["message"] == "smtp.example.org refused (an address): 550 no such user"
-    assert [r["job"] for r in recent] == ["surges", "weekly"]
-    assert recent[0]["delivered"] == "email to 1, webhook to hooks.example.org"
-    assert recent[0]["message"] == "surge on 2024-03-11 posted to https://hooks.example.org/…"
+    assert [j["Job"] for j in jobs] == ["drop", "weekly", "surges"]
+    by_job = {j["Job"]: j for j in jobs}
+    assert by_job["weekly"]["To"] == "3 recipients" and by_job["surges"]["To"] == "1 recipient"
+    assert by_job["surges"]["Webhook"] == "hooks.example.org"
+    assert by_job["drop"]["Outcome"] == "never ran" and by_job["weekly"]["Outcome"] == "failed"
+    assert by_job["drop"]["When"] == "0 2 * * * (Europe/Paris)"
+    assert [r["Job"] for r in failures] == ["weekly"]
+    assert failures[0]["Delivered"] == "email to 2 (1 failed)"
+    assert failures[0]["Message"] == "smtp.example.org refused (an address): 550 no such user"
+    assert [r["Job"] for r in recent] == ["surges", "weekly"]
+    assert recent[0]["Delivered"] == "email to 1, webhook to hooks.example.org"
+    assert recent[0]["Message"] == "surge on 2024-03-11 posted to https://hooks.example.org/…"
     text = page_text(at)
     assert "@example.org" not in text and "secret-token" not in text and "services/T000" not in text
     assert "Run now" not in [b.label for b in at.button]
@@ -149,10 +150,10 @@ def test_an_analyst_gets_run_now_but_no_edit_form(desk):
 def test_an_admin_sees_addresses_and_the_form_but_never_a_webhook_url(desk):
     at = on_page(desk[0], "alice")
     jobs, failures, _ = tables(at)
-    by_job = {j["job"]: j for j in jobs}
-    assert by_job["weekly"]["to"] == "direction@example.org, ceo@example.org, cfo@example.org"
+    by_job = {j["Job"]: j for j in jobs}
+    assert by_job["weekly"]["To"] == "direction@example.org, ceo@example.org, cfo@example.org"
     assert (
-        failures[0]["delivered"]
+        failures[0]["Delivered"]
         == "email to direction@example.org (failed), ceo@example.org (sent)"
     )
     assert at.get("form")
@@ -172,7 +173,7 @@ def test_running_an_import_job_now_from_the_page_shows_its_outcome(desk):
     shown = [plain(i.value) for i in at.info]
     assert any(s.startswith("drop: nothing to do. no complete file in") for s in shown), shown
     latest = tables(at)[-1][0]
-    assert (latest["job"], latest["trigger"], latest["outcome"]) == (
+    assert (latest["Job"], latest["Started by"], latest["Outcome"]) == (
         "drop",
         "manual",
         "nothing to do",
@@ -206,7 +207,7 @@ def test_an_admin_changes_a_job_and_an_invalid_cron_is_refused_in_one_line(desk)
         ("paris@example.org", "fr"),
     ]
     assert settings.read_text(encoding="utf-8").startswith("# Jobs of the test desk.\n")
-    assert tables(at)[0][1]["when"] == "30 9 * * MON (UTC)"
+    assert tables(at)[0][1]["When"] == "30 9 * * MON (UTC)"
     con = store.connect(db)
     audit = access.audit_log(con, action="edit_jobs")
     con.close()
@@ -217,7 +218,7 @@ def test_an_admin_changes_a_job_and_an_invalid_cron_is_refused_in_one_line(desk)
 def test_an_admin_adds_an_alert_and_removes_a_job(desk):
     at, settings, _ = desk
     on_page(at, "alice")
-    at.selectbox(key="edit_choice").select("New alert job").run()
+    at.selectbox(key="edit_choice").select("@new-alert").run()
     at.text_input(key="name@new-alert").input("at-risk")
     at.text_input(key="cron@new-alert").input("0 * * * *")
     at.selectbox(key="alert@new-alert").select("sla-risk")
@@ -260,7 +261,7 @@ def test_an_admin_adds_the_first_job_to_an_empty_settings_file(desk, tmp_path, m
     empty.write_text("# nothing scheduled yet\n", encoding="utf-8")
     monkeypatch.setenv("BACKLOG_RADAR_CONFIG", str(empty))
     on_page(at, "alice")
-    at.selectbox(key="edit_choice").select("New import job").run()
+    at.selectbox(key="edit_choice").select("@new-import").run()
     at.text_input(key="name@new-import").input("nightly")
     at.text_input(key="source@new-import").input("desk")
     at.text_input(key="folder@new-import").input(str(tmp_path / "drop"))
@@ -268,7 +269,7 @@ def test_an_admin_adds_the_first_job_to_an_empty_settings_file(desk, tmp_path, m
     assert not at.exception and "Saved nightly." in successes(at)
     assert empty.read_text(encoding="utf-8").startswith("# nothing scheduled yet\n")
     assert any(f"Jobs declared in {empty}" in plain(c.value) for c in at.caption)
-    assert [j["job"] for j in tables(at)[0]] == ["nightly"]
+    assert [j["Job"] for j in tables(at)[0]] == ["nightly"]
 
 
 def test_a_settings_file_that_cannot_be_read_is_said_in_one_line(desk, monkeypatch):
@@ -294,8 +295,8 @@ def test_a_run_message_shows_as_typed(desk):
     con.close()
     on_page(at, "vic")
     failures = at.main.table[1].value
-    assert failures["message"].iloc[0] == md_escape(message)
-    assert plain(at.main.table[0].value.loc["drop", "message"]) == plain(md_escape(message))
+    assert failures["Message"].iloc[0] == md_escape(message)
+    assert plain(at.main.table[0].value.loc["drop", "Message"]) == plain(md_escape(message))
 
 
 def test_an_admin_reschedules_a_url_job_without_seeing_or_losing_its_url(desk):
@@ -320,3 +321,21 @@ def test_an_admin_reschedules_a_url_job_without_seeing_or_losing_its_url(desk):
     button(at, "Save job").click().run()
     assert "Saved surges." in successes(at)
     assert config.load_jobs(settings, env={}).job("surges").webhook is None
+
+
+def test_in_french_the_tables_speak_french_with_readable_times(desk):
+    at = desk[0]
+    at.query_params["lang"] = "fr"
+    at = on_page(at, "vic")
+    jobs, failures, recent = tables(at)
+    by_job = {j["Tâche"]: j for j in jobs}
+    assert by_job["drop"]["Résultat"] == "jamais lancée" and by_job["weekly"]["Résultat"] == "échec"
+    assert by_job["weekly"]["Destinataires"] == "3 destinataires"
+    assert failures[0]["Message"] == "smtp.example.org refused (une adresse): 550 no such user"
+    assert failures[0]["Envoyé"] == "email à 2 (1 en échec)"
+    # A run's time reads as a French date in the display zone, not an ISO stamp.
+    started = recent[0]["Début"]
+    assert re.fullmatch(r"\d{1,2} [a-zéû]+\.? \d{4}, \d\d:\d\d", started), started
+    assert any("Vous êtes lecteur" in c.value for c in at.caption)
+    assert any("1 des 2 dernières exécutions a échoué" in e.value for e in at.error)
+    assert "Tâches" in [s.value for s in at.subheader]

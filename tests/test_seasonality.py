@@ -5,6 +5,7 @@ August, Monday the busiest weekday and Sunday the quietest, a morning peak.
 Counts are also checked against a plain recount of the tickets table.
 """
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -168,5 +169,42 @@ def test_the_seasonality_page_draws_every_chart_on_the_sample(desk, monkeypatch)
         assert not at.info  # no chart fell back to its empty message
         at.segmented_control(key="season_measure").set_value("Median first response").run()
         assert not at.exception and len(at.get("plotly_chart")) == 6
+    finally:
+        st.cache_resource.clear()
+
+
+def test_the_seasonality_page_names_months_and_weekdays_in_french(desk, monkeypatch):
+    import json
+
+    import streamlit as st
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    con, _ = desk
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(store.location(con).catalog_file))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.query_params["lang"] = "fr"
+        at.run()
+        at.switch_page("pages/seasonality.py").run()
+        assert not at.exception and not at.error
+        assert [h.value for h in at.subheader] == [
+            "D'une année sur l'autre",
+            "Jour de la semaine et heure",
+            "Décomposition",
+            "Événements candidats",
+        ]
+        figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+        months = figures[0]["layout"]["xaxis"]["categoryarray"]
+        assert months[0] == "janv." and months[8] == "sept."
+        weekdays = figures[2]["data"][-1]["x"]
+        assert weekdays[0] == "lun." and weekdays[6] == "dim."
+        assert figures[0]["layout"]["title"]["text"].startswith("Tickets par jour par mois")
+        spikes = at.dataframe[-1].value
+        assert "Résidu" in spikes.columns and "residual" not in spikes.columns
+        # A decimal comma, and a signed residual.
+        assert all(re.fullmatch(r"[+-]\d+(\u202f\d{3})*,\d", cell) for cell in spikes["Résidu"])
     finally:
         st.cache_resource.clear()

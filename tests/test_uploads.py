@@ -12,6 +12,7 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 from streamlit.testing.v1 import AppTest
 
+import ui
 import web
 import web.uploads
 from analytics import store
@@ -60,7 +61,7 @@ def test_an_archive_is_read_once_per_upload_and_its_copies_are_deleted(data_page
         first_read = len(MADE)
         assert first_read > 0
         # Clicks on the form rerun the page; none of them reads the archive again.
-        mapping = next(s for s in at.selectbox if s.label == "priority")
+        mapping = next(s for s in at.selectbox if s.label == "Priority")
         for choice in mapping.options[:3]:
             mapping.select(choice)
             at.run()
@@ -77,6 +78,51 @@ def test_an_archive_is_read_once_per_upload_and_its_copies_are_deleted(data_page
         p for p in (tmp_path / "tmp").iterdir() if not p.name.startswith("backlog-radar-replica-")
     ]
     assert left == []
+
+
+def _upload_zendesk(at: AppTest, tmp_path) -> AppTest:
+    export = zendesk(tmp_path)
+    at.file_uploader[0].set_value((export.name, export.read_bytes(), "text/csv"))
+    return at.run()
+
+
+def test_the_data_page_speaks_french_with_plain_field_names(tmp_path, monkeypatch):
+    db = tmp_path / "french.sqlite"
+    store.connect(db).close()
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
+    monkeypatch.setenv("BACKLOG_RADAR_USERS", str(tmp_path / "no-users.json"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "fr"
+    at.run().switch_page("pages/data.py").run()
+    assert [t.value for t in at.title] == ["Données"]
+    assert any(m.value == "Aucune source pour l'instant." for m in at.markdown)
+    at = _upload_zendesk(at, tmp_path)
+    assert any(
+        s.value.startswith("Reconnu comme **Export de tickets Zendesk**") for s in at.success
+    )
+    labels = [s.label for s in at.selectbox]
+    # The canonical names stay in the code (the widgets' keys), not on screen.
+    assert {"N° de ticket", "Première réponse (minutes)", "Priorité"} <= set(labels)
+    assert not any("_" in label for label in labels)
+    at.button(key=next(k for k in _keys(at) if k.startswith("dry_"))).click().run()
+    assert not at.exception
+    assert any(i.value.startswith("Essai à blanc") for i in at.info)
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Tickets"] == "3" and cards["Lignes rejetées"] == "0"
+    st.cache_resource.clear()
+
+
+def test_a_refusal_is_said_in_the_reader_language(data_page, tmp_path):
+    binary = tmp_path / "tickets.csv"
+    binary.write_bytes(bytes(range(256)) * 64)
+    at = data_page
+    at.session_state["kept_lang"] = "fr"
+    at.file_uploader[0].set_value(("tickets.csv", binary.read_bytes(), "text/csv"))
+    at.run()
+    reason = ui.md_escape("tickets.csv est un fichier binaire, pas un export texte CSV")
+    assert [e.value for e in at.error] == [f"Ce fichier est illisible\u202f: {reason}"]
 
 
 def _keys(at: AppTest) -> list[str]:

@@ -184,3 +184,30 @@ def test_the_form_keeps_a_typed_name_as_text(team):
     assert status == 401
     assert "<script>alert(1)" not in page
     assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+
+
+def test_the_form_speaks_the_browsers_language_or_the_one_the_link_asks_for(team):
+    french = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+    status, _, page = request(team, "GET", "/auth/sign-in?next=/backlog", headers=french)
+    assert status == 200 and '<html lang="fr">' in page
+    assert "Nom d&#x27;utilisateur" in page and "Mot de passe" in page and "Se connecter" in page
+    assert 'autocomplete="current-password"' in page
+    # A shared link's ?lang=fr goes through next, whatever the browser says.
+    english = {"Accept-Language": "en-GB"}
+    _, _, page = request(team, "GET", "/auth/sign-in?next=/backlog%3Flang%3Dfr", headers=english)
+    assert '<html lang="fr">' in page and 'value="/backlog?lang=fr"' in page
+    _, _, page = request(team, "GET", "/auth/sign-in", headers=english)
+    assert '<html lang="en">' in page and "User name" in page
+    status, _, page = sign_in(team, "vic", "wrong password", headers=french)
+    assert status == 401 and "Connexion refusée\u202f: nom d&#x27;utilisateur" in page
+
+
+def test_signing_in_again_after_a_session_ended_leads_back_to_the_page(team):
+    page = f"http://127.0.0.1:{team.port}/response_times?source=desk"
+    status, headers, _ = request(team, "GET", "/auth/logout", headers={"Referer": page})
+    assert status == 303
+    assert headers["Location"] == "/auth/sign-in?next=/response_times%3Fsource%3Ddesk"
+    # Another site's page is not a place to come back to.
+    other = {"Referer": "http://evil.example/response_times"}
+    status, headers, _ = request(team, "GET", "/auth/logout", headers=other)
+    assert headers["Location"] == "/auth/sign-in"

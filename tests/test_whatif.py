@@ -243,7 +243,7 @@ def test_the_page_says_when_the_what_if_ran_out_of_time(sample_db, tmp_path, mon
     shown = error.value.replace("\\", "")  # as the reader sees the escaped Markdown
     assert shown.startswith("No what-if: the what-if stopped after ")
     assert shown.endswith(" s: it reached its time limit of 0 s")
-    assert all("plan" not in frame.value.columns for frame in at.dataframe)
+    assert all("Plan" not in frame.value.columns for frame in at.dataframe)
     st.cache_resource.clear()
 
 
@@ -364,9 +364,9 @@ def test_the_staffing_page_on_one_day_of_nyc311_names_no_sample_team(nyc_db, mon
     # page says so, and nothing of the sample's desk appears. (A source long enough
     # to plan shows its own teams: tests/test_browser_pages.py, on the ServiceNow log.)
     at = app_on(nyc_db, monkeypatch)
-    shown = " ".join(
-        str(m.value) for m in [*at.markdown, *at.caption, *at.warning, *at.info, *at.error]
-    )
+    # What the page says; the data's freshness line above it names the display zone
+    # (Europe/Paris), which is no team.
+    shown = " ".join(str(m.value) for m in [*at.markdown, *at.warning, *at.info, *at.error])
     assert "Not enough history" in shown
     assert not [k for k in at.session_state if str(k).startswith("plan_")]
     assert not [name for name in sim.REGIONS if name in shown]
@@ -376,7 +376,7 @@ def test_the_staffing_page_on_one_day_of_nyc311_names_no_sample_team(nyc_db, mon
 def test_the_page_refuses_200000_agents_and_runs_nothing(sample_db, monkeypatch):
     at = app_on(sample_db, monkeypatch)
     at.button[-1].click().run()
-    assert list(at.dataframe[-1].value["plan"]) == ["baseline", "scenario"]
+    assert list(at.dataframe[-1].value["Plan"]) == ["Baseline plan", "Scenario"]
     key = plan_key(at)
     plan = at.session_state[key].copy()
     plan.loc[0, "queue_agents"] = 200_000
@@ -388,7 +388,7 @@ def test_the_page_refuses_200000_agents_and_runs_nothing(sample_db, monkeypatch)
         "and 10,000"
     ]
     # The what-if stays off: no result table, no button to run it.
-    assert all("plan" not in frame.value.columns for frame in at.dataframe)
+    assert all("Plan" not in frame.value.columns for frame in at.dataframe)
     assert not [b for b in at.button if b.label == "Run the what-if"]
     st.cache_resource.clear()
 
@@ -410,3 +410,29 @@ def test_the_rest_of_today_follows_the_arrivals_so_far():
     assert whatif.today_updated(expected, history, None)["Europe"].equals(expected["Europe"])
     midnight = history.assign(period=seen - pd.Timedelta(hours=10))
     assert whatif.today_updated(expected, midnight, 1.0)["Europe"].equals(expected["Europe"])
+
+
+def test_the_staffing_page_speaks_french_with_plain_column_names(sample_db, monkeypatch):
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(sample_db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["lang"] = "fr"
+    at.run()
+    at.switch_page("pages/staffing.py").run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Effectifs et simulation"
+    # French puts a narrow no-break space before a colon.
+    queued = "Travail en file d'attente\u202f: agents par jour"
+    assert [h.value for h in at.subheader][:2] == ["Plan actuel", queued]
+    captions = " ".join(c.value for c in at.caption)
+    # Shares with a no-break space before the percent sign, hours as "6 h".
+    assert re.search(r"\d+\u00a0% des tickets", captions), captions
+    assert re.search(r"sous \d+(,\d)?\u00a0h", captions), captions
+    at.button[-1].click().run()
+    assert not at.exception and not at.error
+    result = at.dataframe[-1].value
+    assert list(result.columns[:3]) == ["Plan", "Tickets", "Première réponse p50 (h)"]
+    assert list(result["Plan"]) == ["Plan de référence", "Scénario"]
+    assert all(re.fullmatch(r"\d+,\d", hours) for hours in result["Première réponse p50 (h)"])
+    st.cache_resource.clear()

@@ -12,7 +12,9 @@ them at once.
 - :mod:`ui.auth`: who is asking, the sign-in screens;
 - :mod:`ui.filters`: the shared sidebar (source, period, filters, zone, clock), mirrored in the URL;
 - :mod:`ui.widgets`, :mod:`ui.text`: charts and tables with downloads, text as typed.
-- :mod:`ui.drill`: below a chart, the tickets behind the point clicked.
+- :mod:`ui.changes`: the store's recent changes and the undo of an import;
+- :mod:`ui.drill`: below a chart, the tickets behind the point clicked;
+- :mod:`ui.i18n`: the session's language, its words (``_``, ``n_``) and formats.
 """
 
 from ui.auth import (
@@ -35,27 +37,62 @@ from ui.cache import (
     events_for,
     frame,
     metric,
-    old_store_notice,
     settings,
     sources_frame,
     start_fit_workers,
     store_problem,
 )
+from ui.changes import recent_changes
 from ui.drill import tickets_below
 from ui.filters import COMMON_ZONES, PERIODS, selection, sidebar, time_zones
+from ui.freshness import old_store_notice
+from ui.i18n import (
+    N_,
+    _,
+    ago,
+    date_time,
+    describe,
+    hours,
+    labelled,
+    lang,
+    language_switch,
+    long_date,
+    month_names,
+    n_,
+    number,
+    percent,
+    short_date,
+    signed,
+    weekday_names,
+)
 from ui.text import md_escape
 from ui.widgets import (
     chart,
     download_csv,
     figure,
     grid,
-    hours,
     hours_label,
     not_in_source,
     text_table,
 )
 
 __all__ = [
+    "N_",
+    "_",
+    "ago",
+    "date_time",
+    "describe",
+    "labelled",
+    "lang",
+    "language_switch",
+    "long_date",
+    "month_names",
+    "n_",
+    "number",
+    "percent",
+    "short_date",
+    "signed",
+    "weekday_names",
     "COMMON_ZONES",
     "PERIODS",
     "cached",
@@ -77,6 +114,7 @@ __all__ = [
     "not_in_source",
     "oidc_configured",
     "old_store_notice",
+    "recent_changes",
     "open_access_refusal",
     "refusal_screen",
     "selection",

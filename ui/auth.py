@@ -10,9 +10,12 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import web
-from analytics import access, sessions
+from analytics import access, access_words, sessions
 from ui.cache import connection, frame_user, settings
+from ui.i18n import _
 from ui.text import md_escape
+
+PAGES = Path(__file__).resolve().parents[1] / "pages"
 
 
 def oidc_configured() -> bool:
@@ -63,18 +66,18 @@ def open_access_refusal() -> str | None:
         and not access.is_loopback(address)
         and not settings().access.allow_open
     ):
-        return (
-            f"Backlog Radar refuses to serve {address or 'every network interface'} without "
-            "sign-in. Serve it on localhost (`make run` does), configure sign-in "
-            "(docs/access.md), or set BACKLOG_RADAR_ALLOW_OPEN=1 to serve it open."
-        )
+        return _(
+            "Backlog Radar refuses to serve {address} without sign-in. Serve it on localhost "
+            "(`make run` does), configure sign-in (docs/access.md), or set "
+            "BACKLOG_RADAR_ALLOW_OPEN=1 to serve it open."
+        ).format(address=md_escape(address) if address else _("every network interface"))
     return None
 
 
 def refusal_screen() -> None:
     """Draw the open-access refusal (app.py shows it instead of any page)."""
     st.title("Backlog Radar")
-    st.error(open_access_refusal() or "Refused.")
+    st.error(open_access_refusal() or _("Refused."))
 
 
 def signed_in() -> access.User | None:
@@ -164,9 +167,11 @@ def _oidc_user(cfg, now: float) -> access.User | None:
     if role is None:
         st.title("Backlog Radar")
         st.error(
-            f"{md_escape(name)} is signed in but has no role here: ask an admin to give you one."
+            _("{name} is signed in but has no role here: ask an admin to give you one.").format(
+                name=md_escape(name)
+            )
         )
-        st.button("Sign out", on_click=st.logout, key="oidc_no_role_logout")
+        st.button(_("Sign out"), on_click=st.logout, key="oidc_no_role_logout")
         st.stop()
     return access.User(name, role, "oidc")
 
@@ -182,10 +187,12 @@ def sign_in_screen() -> None:
     oidc, local = oidc_configured(), bool(local_users())
     st.title("Backlog Radar")
     if st.session_state.pop("auth_expired", False):
-        st.info("Your session ended: sign in again.")
+        st.info(_("Your session ended: sign in again."))
     if oidc:
+        # The guard (web.guard) keeps this page's address across the provider's
+        # round trip, so the person lands back on it.
         st.button(
-            "Sign in with your organisation's account",
+            _("Sign in with your organisation's account"),
             on_click=st.login,
             type="primary",
             icon=":material/login:",
@@ -193,26 +200,47 @@ def sign_in_screen() -> None:
         )
     if local:
         # st.logout() sends the browser to the sign-out address in this tab;
-        # web.py clears the local cookie there and shows the sign-in form.
+        # web.sign_in clears the local cookie there and shows the sign-in form,
+        # which leads back to this page's address afterwards.
         st.button(
-            "Sign in with a user name and password",
+            _("Sign in with a user name and password"),
             on_click=st.logout,
             icon=":material/lock_open:",
             key="local_login",
         )
 
 
+def gate_pages(gate) -> list[st.Page]:
+    """Return the navigation of a session nobody signed in to: ``gate`` under every page's address.
+
+    A shared link to a page (``/response_times?source=desk``) then opens the
+    sign-in screen at that address, with its query string, instead of
+    "Page not found"; signing in leads back to it.
+    """
+    paths = sorted(path.stem for path in PAGES.glob("*.py"))
+    return [
+        st.Page(gate, title="Backlog Radar", default=True),
+        *(st.Page(gate, title="Backlog Radar", url_path=path) for path in paths),
+    ]
+
+
 def user_badge(user: access.User) -> None:
     """Draw who is signed in (or the single-user notice) and a sign-out button in the sidebar."""
     if user.via == "single-user":
         st.sidebar.caption(
-            ":material/person: Single-user mode: no sign-in is configured, so the app serves "
-            "this machine only (docs/access.md)."
+            ":material/person: "
+            + _(
+                "Single-user mode: no sign-in is configured, so the app serves "
+                "this machine only (docs/access.md)."
+            )
         )
         return
-    st.sidebar.caption(f":material/person: {md_escape(user.name)} · {user.role}")
-    # For a local user, web.py revokes the cookie at the sign-out address.
-    st.sidebar.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
+    role = (
+        _(access_words.ROLE_NAMES[user.role]) if user.role in access_words.ROLE_NAMES else user.role
+    )
+    st.sidebar.caption(f":material/person: {md_escape(user.name)} · {role}")
+    # For a local user, web.sign_in revokes the cookie at the sign-out address.
+    st.sidebar.button(_("Sign out"), on_click=st.logout, key="sign_out", icon=":material/logout:")
 
 
 def session_ended() -> bool:

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import convert, events, lake, metrics, replica, store
+from analytics import events, lake, metrics, replica, store
 from analytics.forecast import workers
 from analytics.settings import Settings, load_settings
 from ui.text import md_escape
@@ -168,29 +168,6 @@ def store_problem() -> str | None:
             raise
         return line
     return None
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
-def _old_store(version: int) -> str | None:
-    """Return the unconverted old store beside this one, or None; ``version`` keys the cache."""
-    del version
-    old = convert.old_store_beside(settings(), con=connection())
-    return None if old is None else str(old)
-
-
-def old_store_notice(user) -> None:
-    """Tell an admin when a store of the format before DuckLake sits unconverted beside this one."""
-    if not user.can("convert_store"):
-        return
-    old = _old_store(data_version())
-    if old is not None:
-        st.sidebar.warning(
-            md_escape(
-                f"A store of the earlier format is at {old}. Its data is not shown here: "
-                f"convert it once with python -m analytics convert-store {old}"
-            ),
-            icon=":material/move_up:",
-        )
 
 
 def in_frame() -> bool:

@@ -9,12 +9,25 @@ from datetime import date, timedelta
 import streamlit as st
 
 from analytics import access, metrics
+from analytics.i18n import N_
 from analytics.settings import SAMPLE_SOURCE
 from ui.auth import current_user, user_badge
-from ui.cache import data_version, in_frame, settings, source_facts, sources_frame
+from ui.cache import cached, data_version, in_frame, settings, source_facts, sources_frame
+from ui.freshness import freshness_line
+from ui.i18n import _, lang, language_switch, long_date
 from ui.text import md_escape
 
-PERIODS = ("Last 7 days", "Last 28 days", "Last 90 days", "This quarter", "All", "Custom")
+# The period codes, which the URL carries, are their English names.
+PERIODS = (
+    N_("Last 7 days"),
+    N_("Last 28 days"),
+    N_("Last 90 days"),
+    N_("This quarter"),
+    N_("All"),
+    N_("Custom"),
+)
+# A thin tail longer than this moves the default period back to the dense weeks.
+THIN_TAIL_DAYS = 7
 # Up to this many sources are buttons in the sidebar; more are a dropdown.
 MAX_SOURCE_BUTTONS = 6
 COMMON_ZONES = (
@@ -27,11 +40,11 @@ COMMON_ZONES = (
     "Asia/Singapore",
 )
 FILTERS = {
-    "region": "Region",
-    "team": "Team",
-    "channel": "Channel",
-    "category": "Category",
-    "priority": "Priority",
+    "region": N_("Region"),
+    "team": N_("Team"),
+    "channel": N_("Channel"),
+    "category": N_("Category"),
+    "priority": N_("Priority"),
 }
 
 
@@ -114,46 +127,38 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
     nobody gets this far without being signed in (:func:`current_user`).
     """
     user_badge(user or current_user())
+    language_switch()
     params = st.query_params
     frame = sources_frame(data_version())
     if frame.empty:
-        st.sidebar.info("No data yet: import an export on the Data page.")
+        st.sidebar.info(_("No data yet: import an export on the Data page."))
+        st.query_params.from_dict({"lang": lang()})
         return None
     source = _source_choice(frame["source"].tolist(), params)
     span, values = source_facts(source, data_version())
 
     zones = time_zones()
-    _restore("tz", params.get("tz"), settings().default_tz, lambda v: v in zones)
+    _restore("tz", params.get("tz"), settings().display_tz, lambda v: v in zones)
     # Drawn below, with the filters; a new choice is kept before this run.
     tz = st.session_state["kept_tz"]
-    last_day = span.as_of.astimezone(zoneinfo.ZoneInfo(tz)).date()
-    first_day = span.first_created_at.astimezone(zoneinfo.ZoneInfo(tz)).date()
-    period, (start_day, end_day) = _period_choice(params, first_day, last_day)
+    days = _days_of(source, span, tz)
+    period, (start_day, end_day) = _period_choice(params, days)
     chosen = _filter_choices(params, values)
-    # Lazy, like the filters: the zone list is drawn while its expander is open.
-    zone_box = st.sidebar.expander(f"Time zone: {tz}", key="tz_box", on_change="rerun")
-    if zone_box.open:
-        zone_box.selectbox("Display time zone", zones, key="tz", on_change=_zone_chosen)
-    _restore("business_hours", params.get("hours") == "business" or None, False)
-    business = st.sidebar.toggle(
-        "Business hours",
-        key="business_hours",
-        on_change=_keep,
-        args=("business_hours",),
-        help="Durations count only the hours inside each team's schedule.",
-    )
+    business = _zone_and_clock(params, tz, zones)
     custom = {"from": start_day.isoformat(), "to": end_day.isoformat()}
     st.query_params.from_dict(
         {
             "source": source,
             "period": period,
             "tz": tz,
+            "lang": lang(),
             **(custom if period == "Custom" else {}),
             **{d: list(v) for d, v in chosen.items() if v},
             **({"hours": "business"} if business else {}),
         }
     )
     start, end = metrics.period(start_day, end_day, tz)
+    freshness_line(source, span, tz)
     return metrics.Selection(
         source=source,
         start=start,
@@ -165,6 +170,24 @@ def sidebar(user: access.User | None = None) -> metrics.Selection | None:
         categories=chosen["category"],
         priorities=chosen["priority"],
         business_hours=business,
+    )
+
+
+def _zone_and_clock(params, tz: str, zones: list[str]) -> bool:
+    """Draw the time zone box and the business-hours toggle; return whether business hours apply."""
+    # Lazy, like the filters: the zone list is drawn while its expander is open.
+    zone_box = st.sidebar.expander(
+        _("Time zone: {zone}").format(zone=tz), key="tz_box", on_change="rerun"
+    )
+    if zone_box.open:
+        zone_box.selectbox(_("Display time zone"), zones, key="tz", on_change=_zone_chosen)
+    _restore("business_hours", params.get("hours") == "business" or None, False)
+    return st.sidebar.toggle(
+        _("Business hours"),
+        key="business_hours",
+        on_change=_keep,
+        args=("business_hours",),
+        help=_("Durations count only the hours inside each team's schedule."),
     )
 
 
@@ -182,7 +205,7 @@ def _source_choice(names: list[str], params) -> str:
     if len(names) <= MAX_SOURCE_BUTTONS:
         # A pill renders its option as Markdown.
         return st.sidebar.pills(
-            "Data source",
+            _("Data source"),
             names,
             required=True,
             format_func=md_escape,
@@ -191,24 +214,54 @@ def _source_choice(names: list[str], params) -> str:
             args=("source",),
         )
     return st.sidebar.selectbox(
-        "Data source", names, key="source", on_change=_keep, args=("source",)
+        _("Data source"), names, key="source", on_change=_keep, args=("source",)
     )
 
 
-def _period_choice(params, first_day: date, last_day: date) -> tuple[str, tuple[date, date]]:
+class _Days:
+    """The local days a source spans, and those its default period shows."""
+
+    def __init__(self, first: date, last: date, complete: date, dense: tuple[date, date] | None):
+        self.first, self.last = first, last
+        # Relative periods end at the last day the data covers whole.
+        self.complete = max(first, min(complete, last))
+        self.dense = dense
+
+
+def _days_of(source: str, span: metrics.SourceSpan, tz: str) -> _Days:
+    zone = zoneinfo.ZoneInfo(tz)
+    first = span.first_created_at.astimezone(zone).date()
+    last = span.as_of.astimezone(zone).date()
+    complete = metrics.last_complete_day(span.as_of, tz)
+    dense = cached(metrics.dense_span, source, tz)
+    return _Days(first, last, complete, dense)
+
+
+def _default_period(days: _Days) -> tuple[str, tuple[date, date] | None]:
+    """Return the period a source opens on: the last 90 days, or, when its last weeks
+    hold only a trickle, the 90 days before the trickle began (as a custom range)."""
+    if days.dense is None or days.dense[1] >= days.complete - timedelta(THIN_TAIL_DAYS):
+        return "Last 90 days", None
+    end = max(days.first, days.dense[1])
+    return "Custom", (max(days.first, end - timedelta(89)), end)
+
+
+def _period_choice(params, days: _Days) -> tuple[str, tuple[date, date]]:
     """Draw the period pills (and the custom range); return the period and its days."""
-    _restore("period", params.get("period"), "Last 90 days", lambda v: v in PERIODS)
+    default, dense_range = _default_period(days)
+    _restore("period", params.get("period"), default, lambda v: v in PERIODS)
     period = st.sidebar.pills(
-        "Period",
+        _("Period"),
         PERIODS,
         required=True,
+        format_func=_,
         key="period",
         on_change=_keep,
         args=("period",),
-        help=f"Relative to the source's last event, {last_day:%Y-%m-%d}.",
+        help=_("Up to the last complete day, {day}.").format(day=long_date(days.complete)),
     )
     if period != "Custom":
-        return period, _preset_days(period, first_day, last_day)
+        return period, _preset_days(period, days)
     try:
         from_url = (date.fromisoformat(params["from"]), date.fromisoformat(params["to"]))
     except (KeyError, ValueError):
@@ -216,18 +269,25 @@ def _period_choice(params, first_day: date, last_day: date) -> tuple[str, tuple[
     _restore(
         "custom_range",
         from_url,
-        (max(first_day, last_day - timedelta(27)), last_day),
-        lambda v: len(v) == 2 and first_day <= v[0] <= v[1] <= last_day,
+        dense_range or (max(days.first, days.complete - timedelta(27)), days.complete),
+        lambda v: len(v) == 2 and days.first <= v[0] <= v[1] <= days.last,
     )
     picked = st.sidebar.date_input(
-        "From - to",
-        min_value=first_day,
-        max_value=last_day,
+        _("From - to"),
+        min_value=days.first,
+        max_value=days.last,
         key="custom_range",
         on_change=_keep,
         args=("custom_range",),
+        format="DD/MM/YYYY" if lang() == "fr" else "YYYY-MM-DD",
     )
-    return period, ((picked[0], picked[-1]) if picked else (first_day, last_day))
+    if dense_range is not None and tuple(picked) == dense_range:
+        st.sidebar.caption(
+            _(
+                "The weeks after {day} hold only a trickle of tickets: the period ends there."
+            ).format(day=long_date(dense_range[1], weekday=False))
+        )
+    return period, ((picked[0], picked[-1]) if picked else (days.first, days.complete))
 
 
 def _filter_choices(params, values: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
@@ -246,7 +306,7 @@ def _filter_choices(params, values: dict[str, list[str]]) -> dict[str, tuple[str
     # closed, the kept choices apply. Drawing them is a noticeable share of a
     # page's load in the browser, and most views use no filter.
     filters = st.sidebar.expander(
-        "Filters", expanded=any(chosen.values()), key="filters", on_change="rerun"
+        _("Filters"), expanded=any(chosen.values()), key="filters", on_change="rerun"
     )
     if filters.open:
         with filters:
@@ -254,25 +314,26 @@ def _filter_choices(params, values: dict[str, list[str]]) -> dict[str, tuple[str
                 key = f"filter_{dimension}"
                 chosen[dimension] = tuple(
                     st.multiselect(
-                        label,
+                        _(label),
                         values.get(dimension, []),
                         key=key,
-                        placeholder="All",
+                        placeholder=_("All"),
                         on_change=_keep,
                         args=(key,),
                     )
                 )
     elif any(chosen.values()):
-        summary = "; ".join(f"{FILTERS[d]} {', '.join(v)}" for d, v in chosen.items() if v)
-        st.sidebar.caption(f"Filtered: {md_escape(summary)}")
+        summary = "; ".join(f"{_(FILTERS[d])} {', '.join(v)}" for d, v in chosen.items() if v)
+        st.sidebar.caption(_("Filtered: {filters}").format(filters=md_escape(summary)))
     return chosen
 
 
-def _preset_days(period: str, first_day: date, last_day: date) -> tuple[date, date]:
+def _preset_days(period: str, days: _Days) -> tuple[date, date]:
     if period == "All":
-        return first_day, last_day
+        return days.first, days.last
+    last = days.complete
     if period == "This quarter":
-        quarter_start = date(last_day.year, 3 * ((last_day.month - 1) // 3) + 1, 1)
-        return max(first_day, quarter_start), last_day
-    days = int(period.split()[1])
-    return max(first_day, last_day - timedelta(days=days - 1)), last_day
+        quarter_start = date(last.year, 3 * ((last.month - 1) // 3) + 1, 1)
+        return max(days.first, quarter_start), last
+    count = int(period.split()[1])
+    return max(days.first, last - timedelta(days=count - 1)), last

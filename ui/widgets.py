@@ -9,12 +9,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import charts, coverage, exports, metrics
+from ui.i18n import _, labelled
 from ui.text import md_escape
 
 
 def hours_label(selection: metrics.Selection) -> str:
     """Return "business hours" or "calendar hours" for captions."""
-    return "business hours" if selection.business_hours else "calendar hours"
+    return _("business hours") if selection.business_hours else _("calendar hours")
 
 
 def figure(build: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
@@ -46,7 +47,7 @@ def chart(
     key: str,
     *,
     empty: bool | None = None,
-    empty_message: str = "No tickets in this selection for this chart.",
+    empty_message: str | None = None,
     select: bool = False,
 ):
     """Draw a figure with a "download data (CSV)" button, or a plain message when empty.
@@ -57,12 +58,12 @@ def chart(
     else None.
     """
     if empty if empty is not None else data.empty:
-        st.info(empty_message)
+        st.info(empty_message or _("No tickets in this selection for this chart."))
         return None
     shown = fig if getattr(fig, "_plain_text", False) else charts.plain_text(fig)
     options = {"on_select": "rerun", "selection_mode": "points"} if select else {}
     state = st.plotly_chart(shown, width="stretch", key=f"chart_{key}", **options)
-    download_csv(data, key, "Download data (CSV)")
+    download_csv(data, key, _("Download data (CSV)"))
     return state if select else None
 
 
@@ -83,8 +84,19 @@ def text_table(frame: pd.DataFrame) -> None:
     st.table(shown)
 
 
-def grid(frame: pd.DataFrame, download: str | None = None, **options) -> None:
+def grid(
+    frame: pd.DataFrame,
+    download: str | None = None,
+    labels: dict[str, str] | None = None,
+    tz: str | None = None,
+    **options,
+) -> None:
     """Draw ``frame`` in the data grid; with ``download``, a CSV button under it.
+
+    With ``labels`` (column -> English label, marked with ``N_``), the grid
+    shows those columns only, under their translated labels, timestamps as
+    readable text in ``tz`` (:func:`ui.i18n.labelled`); the download keeps
+    the machine's column names and ISO dates.
 
     The grid's own CSV export is off for the whole app
     (``client.disableDataExport`` in ``.streamlit/config.toml``): it wrote
@@ -93,16 +105,17 @@ def grid(frame: pd.DataFrame, download: str | None = None, **options) -> None:
     export, whose formula-like cells are neutralised (:mod:`analytics.exports`).
     ``options`` go to ``st.dataframe``.
     """
-    st.dataframe(frame, **{"hide_index": True, **options})
+    shown = frame if labels is None else labelled(frame, labels, tz)
+    st.dataframe(shown, **{"hide_index": True, **options})
     if download is not None:
         download_csv(frame, download)
 
 
-def download_csv(frame: pd.DataFrame, name: str, label: str = "Download (CSV)") -> None:
+def download_csv(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
     """Draw a button downloading ``frame`` as ``<name>.csv``, formula-like cells neutralised."""
     # The CSV is built only when someone clicks, and the click does not rerun the page.
     st.download_button(
-        label,
+        label or _("Download (CSV)"),
         lambda: exports.csv_text(frame),
         on_click="ignore",
         file_name=f"{name}.csv",
@@ -121,13 +134,8 @@ def not_in_source(reason: str) -> dict:
     """
     return {
         "value": "—",
-        "delta": coverage.NOT_IN_SOURCE,
+        "delta": _(coverage.NOT_IN_SOURCE),
         "delta_color": "off",
         "delta_arrow": "off",
         "help": md_escape(reason),
     }
-
-
-def hours(value: float | None) -> str:
-    """Return a duration in hours for a card (``-`` when unknown)."""
-    return "-" if value is None else f"{value:,.1f} h"

@@ -1,8 +1,15 @@
-"""The middleware every request passes: host guard, framing headers, hidden endpoints, uploads."""
+"""The middleware every request passes: host guard, framing headers, hidden endpoints, uploads.
+
+It also keeps a page's address across sign-in: a page asked for without a
+sign-in goes to the form with ``next=``, and the identity provider's round
+trip (Streamlit's ``/auth/login`` then ``/oauth2callback``, which lands on
+the app's home) leads back to the page the sign-in started from.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from http.cookies import SimpleCookie
+from urllib.parse import quote, unquote
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -21,8 +28,13 @@ from web.context import (
     settings,
 )
 from web.hosts import host_allowed
-from web.sign_in import sign_out
+from web.sign_in import came_from, safe_next, sign_out
 from web.uploads import UPLOADS
+
+# Streamlit's own addresses of the identity provider's round trip.
+OIDC_LOGIN_PATH, OIDC_CALLBACK_PATH = "/auth/login", "/oauth2callback"
+# Where that round trip started, for the ten minutes it may take.
+RETURN_COOKIE, RETURN_MAX_AGE = "backlog_radar_return", 600
 
 
 def _headers(scope) -> dict[str, str]:
@@ -53,10 +65,12 @@ class Guard:
             else:
                 await refusal(scope, receive, _with_security_headers(send))
             return
-        if path == SIGN_OUT_PATH and scope["type"] == "http" and session is not None:
+        if path == SIGN_OUT_PATH and scope["type"] == "http" and _signs_out_here(session):
             response = await sign_out(Request(scope, receive))
             await response(scope, receive, _with_security_headers(send))
             return
+        if scope["type"] == "http" and path in (OIDC_LOGIN_PATH, OIDC_CALLBACK_PATH):
+            send = _returning(Request(scope), path, headers, send)
         raw = [(k, v) for k, v in scope["headers"] if k.lower() != SESSION_HEADER.encode()]
         if session is not None:
             raw.append((SESSION_HEADER.encode(), session.sid.encode()))
@@ -111,6 +125,61 @@ def _wants_sign_in(scope, headers: dict[str, str], path: str) -> bool:
         return False
     # With an identity provider too, the app's own sign-in screen offers both.
     return not oidc_configured()
+
+
+def _signs_out_here(session) -> bool:
+    """Return True when this layer answers the sign-out address: a local user's cookie, or
+    local users only (an ended session's page then leads to the form, and back)."""
+    return session is not None or (local_users_configured() and not oidc_configured())
+
+
+def _returning(request: Request, path: str, headers: dict[str, str], send):
+    """Return ``send`` keeping the page a provider's sign-in started from.
+
+    ``/auth/login`` gets a short-lived cookie holding the page's address (its
+    Referer); ``/oauth2callback``'s redirect to the home page goes to that
+    address instead, and the cookie is dropped.
+    """
+    if path == OIDC_LOGIN_PATH:
+        target = came_from(request)
+        if target == "/":
+            return send
+        cookie = (
+            f"{RETURN_COOKIE}={quote(target, safe='')}; Max-Age={RETURN_MAX_AGE}; Path=/; "
+            "HttpOnly; SameSite=Lax"
+        )
+        return _with_header(send, b"set-cookie", cookie.encode("latin-1"))
+    jar = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except Exception:  # noqa: BLE001 - a malformed Cookie header keeps Streamlit's redirect
+        return send
+    if RETURN_COOKIE not in jar:
+        return send
+    target = safe_next(unquote(jar[RETURN_COOKIE].value))
+    if not target.isascii():  # a Referer's path is percent-encoded: this was not one
+        return send
+
+    async def wrapped(message) -> None:
+        if message["type"] == "http.response.start" and message.get("status") in (302, 303, 307):
+            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"location"]
+            home = [v for k, v in message.get("headers", []) if k.lower() == b"location"]
+            if home and home[0].decode("latin-1") in ("/", ""):
+                gone = f"{RETURN_COOKIE}=; Max-Age=0; Path=/".encode("latin-1")
+                kept += [(b"location", target.encode("latin-1")), (b"set-cookie", gone)]
+                message = {**message, "headers": kept}
+        await send(message)
+
+    return wrapped
+
+
+def _with_header(send, name: bytes, value: bytes):
+    async def wrapped(message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (name, value)]}
+        await send(message)
+
+    return wrapped
 
 
 def _with_security_headers(send):

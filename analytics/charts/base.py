@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-COHORT = "by creation date"
-EVENT_DATE = "by event date"
+from analytics import i18n
+from analytics.i18n import N_
+
+# Said in chart titles, translated there.
+COHORT = N_("by creation date")
+EVENT_DATE = N_("by event date")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 COLORS = {
     "created": "#1f5f99",
@@ -65,8 +72,15 @@ def plain_text(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def layout(fig: go.Figure, title: str, y_title: str, x_title: str | None = None) -> go.Figure:
+def layout(
+    fig: go.Figure, title: str, y_title: str, x_title: str | None = None, lang: str = "en"
+) -> go.Figure:
+    """Return ``fig`` titled, with the legend below and numbers in ``lang``'s format.
+
+    The titles are given already in ``lang``.
+    """
     fig.update_layout(
+        separators=i18n.separators(lang),
         title={"text": title, "x": 0, "xanchor": "left"},
         yaxis_title=y_title,
         xaxis_title=x_title,
@@ -75,8 +89,44 @@ def layout(fig: go.Figure, title: str, y_title: str, x_title: str | None = None)
         margin={"l": 60, "r": 20, "t": 60, "b": 40},
         height=380,
     )
+    if lang != "en" and _has_dates(fig):
+        fig.update_xaxes(tickformatstops=_NUMERIC_DATES, hoverformat="%d/%m/%Y")
     # No template here: in the app, Streamlit's (its theme, light or dark);
     # the report sets its own. Naming one costs each figure about 25 ms.
+    return fig
+
+
+# Plotly names months and weekdays in English only: outside English, date axes
+# are written in figures (d/m/y, the French order).
+_NUMERIC_DATES = [
+    {"dtickrange": [None, 86_400_000], "value": "%H:%M\n%d/%m"},
+    {"dtickrange": [86_400_000, "M1"], "value": "%d/%m"},
+    {"dtickrange": ["M1", "M12"], "value": "%m/%Y"},
+    {"dtickrange": ["M12", None], "value": "%Y"},
+]
+
+
+def _has_dates(fig: go.Figure) -> bool:
+    for trace in fig.data:
+        x = getattr(trace, "x", None)
+        if (
+            x is not None
+            and len(x)
+            and isinstance(x[0], (date, datetime, pd.Timestamp, np.datetime64))
+        ):
+            return True
+    return False
+
+
+def count_axis(fig: go.Figure, top: float | None, axis: str = "yaxis") -> go.Figure:
+    """Return ``fig`` with ``axis`` ticked in whole numbers (a count has no 48.2).
+
+    ``top`` is the largest value drawn on it; below 5, every whole number is a tick.
+    """
+    ticks = {"tickformat": ",d"}
+    if top is not None and top < 5:
+        ticks["dtick"] = 1
+    fig.update_layout({axis: ticks})
     return fig
 
 

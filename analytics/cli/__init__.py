@@ -13,7 +13,7 @@ import sys
 
 import duckdb
 
-from analytics import access, events, ingest, lake, report, store
+from analytics import access, events, i18n, ingest, lake, report, store
 from analytics.cli import analysis, convert, data, jobs, people, risk, snapshots, sql, users
 from analytics.cli.backup import cmd_backup, cmd_restore
 from analytics.cli.parser import build_parser
@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         lake.CatalogError,
         SettingsError,
     ) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # A command that speaks a language (--lang) says its errors in it too.
+        print(
+            f"error: {i18n.describe(exc, getattr(args, 'lang', i18n.DEFAULT_LANG))}",
+            file=sys.stderr,
+        )
         return 1
     except duckdb.Error as exc:
         # The store failing under a command (its catalog gone, a data file

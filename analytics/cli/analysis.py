@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analytics import coverage, exports, metrics, report, store
+from analytics import coverage, exports, i18n, metrics, report, store
 from analytics.cli.parser import open_store
 from analytics.forecast import impact
 from analytics.settings import SAMPLE_SOURCE, load_settings
@@ -171,10 +171,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload))
     elif not args.out:
+        _ = i18n.translator(args.lang)
         for r in results:
-            print(f"{r.name} ({r.chosen}):")
+            print(_("{series} ({model}):").format(series=r.name, model=r.chosen))
             if r.note:
-                print(f"note: {r.note}")
+                print(_("note: {note}").format(note=r.note))
             numbers = r.forecast.select_dtypes("number").columns
             print(r.forecast.round(dict.fromkeys(numbers, 1)).to_string(index=False))
     return 0

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from analytics import access
+from analytics.i18n import DEFAULT_LANG, LANGS
 from analytics.ingest import ALL_PRESETS
 from analytics.settings import SAMPLE_DIR, Settings, load_settings
 from analytics.snapshots import FILE_GRACE
@@ -58,6 +59,17 @@ def add_store_arguments(parser: argparse.ArgumentParser, settings: Settings) -> 
         default=settings.data_path,
         metavar="DIR",
         help="the folder of the store's files (default: beside --db, or BACKLOG_RADAR_DATA_PATH)",
+    )
+
+
+def add_lang_argument(parser: argparse.ArgumentParser, settings: Settings) -> None:
+    """Add --lang: the language of the prose a command prints (JSON stays English)."""
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=settings.desk_lang if settings.desk_lang in LANGS else DEFAULT_LANG,
+        help=f"language of the text printed; JSON keys and values stay English "
+        f"(default: [desk] lang, here {settings.desk_lang})",
     )
 
 
@@ -159,13 +171,14 @@ def add_analysis_commands(commands, settings: Settings) -> None:
     fc.add_argument("--tz", default="UTC", help="time zone of days and hours")
     fc.add_argument("--json", action="store_true", help="print one JSON object")
     fc.add_argument("--out", type=Path, metavar="FILE.csv", help="write the forecasts as CSV")
+    add_lang_argument(fc, settings)
 
     rep = commands.add_parser("report", help="write the weekly executive report (HTML or PDF)")
     add_store_arguments(rep, settings)
     rep.add_argument("--source", help="default: the only source, or 'sample'")
     rep.add_argument("--week", help="ISO week such as 2026-W47 (default: the last complete one)")
     rep.add_argument("--region", help="one region (default: all)")
-    rep.add_argument("--lang", choices=["en", "fr"], default="en")
+    add_lang_argument(rep, settings)
     rep.add_argument("--format", dest="fmt", choices=["html", "pdf"], default="html")
     rep.add_argument("--tz", default=settings.default_tz, help="time zone of the days")
     rep.add_argument("--out", type=Path, required=True, help="folder to write the file in")
@@ -212,6 +225,7 @@ def add_risk_command(commands, settings: Settings) -> None:
     risk.add_argument(
         "--json", action="store_true", help="print a JSON array of objects, times in ISO 8601"
     )
+    add_lang_argument(risk, settings)
 
 
 def add_user_commands(commands, settings: Settings) -> None:

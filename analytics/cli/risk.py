@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from analytics import metrics, people, store
+from analytics import i18n, metrics, people, store
 from analytics.cli.analysis import default_source
 from analytics.cli.parser import open_store
 from analytics.cli.sql import as_json, as_text
@@ -42,14 +42,31 @@ def cmd_at_risk(args: argparse.Namespace) -> int:
     if args.json:
         print(as_json(found.tickets))
         return 0
-    hours = "business hours" if args.business_hours else "hours"
     when = "-" if found.now is None else found.now.astimezone(ZoneInfo(args.tz)).isoformat()
-    print(
-        f"{found.count} tickets at risk in the next {args.within:g} {hours} as of {when}; "
-        f"{found.breached} already past a target"
-    )
+    print(summary(found.count, found.breached, args.within, args.business_hours, when, args.lang))
     print(as_text(found.tickets))
     return 0
+
+
+def summary(count: int, breached: int, within: float, business: bool, when: str, lang: str) -> str:
+    """Return the line above the table: how many tickets are at risk, and already past a target."""
+    _ = i18n.translator(lang)
+    line = i18n.ngettext(
+        lang,
+        "{n} ticket at risk in the next {within} {hours} as of {when}; "
+        "{breached} already past a target",
+        "{n} tickets at risk in the next {within} {hours} as of {when}; "
+        "{breached} already past a target",
+        count,
+    )
+    decimals = len(f"{within:g}".partition(".")[2])
+    return line.format(
+        n=i18n.number(count, lang),
+        within=i18n.number(within, lang, decimals),
+        hours=_("business hours") if business else _("hours"),
+        when=when,
+        breached=breached,
+    )
 
 
 def _instant(text: str | None, tz: str) -> datetime | None:

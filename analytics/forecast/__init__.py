@@ -90,6 +90,7 @@ from analytics.forecast.series import (
     FREQS,
     HORIZONS,
     MIN_SEASONS,
+    MODEL_NAMES,
     MODELS,
     QUANTILES,
     SEASON,
@@ -99,6 +100,8 @@ from analytics.forecast.series import (
     SeriesForecast,
     ShortHistory,
     arrival_span,
+    describe_note,
+    model_name,
     observed_span,
     shortfall,
 )
@@ -111,6 +114,8 @@ from analytics.forecast.surges import (
 )
 
 __all__ = [
+    "MODEL_NAMES",
+    "model_name",
     "CALIBRATION_ORIGINS",
     "CLOSED",
     "OPEN",
@@ -152,6 +157,7 @@ __all__ = [
     "calibration_factors",
     "choose",
     "conformal_quantile",
+    "describe_note",
     "describe_surge",
     "design",
     "event_columns",

@@ -223,15 +223,17 @@ def history_shortfall(
     selection: metrics.Selection,
     freq: str = "D",
     settings: Settings | None = None,
+    lang: str = "en",
 ) -> str | None:
     """Return why the selection's total is too short to forecast (how much history it
-    has, how much a forecast needs), or None when it is long enough."""
-    return _source_shortfall(history(con, selection, freq, "total", settings), freq)
+    has, how much a forecast needs, in ``lang``), or None when it is long enough."""
+    return _source_shortfall(history(con, selection, freq, "total", settings), freq, lang)
 
 
-def _source_shortfall(frame: pd.DataFrame, freq: str) -> str | None:
+def _source_shortfall(frame: pd.DataFrame, freq: str, lang: str = "en") -> str | None:
     """Return :func:`shortfall` of the observed span of the total in a history frame."""
-    return shortfall(observed_span(frame.loc[frame["series"] == "total", "created"], freq), freq)
+    span = observed_span(frame.loc[frame["series"] == "total", "created"], freq)
+    return shortfall(span, freq, lang)
 
 
 def region_shares(

@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics.i18n import N_
+
 # Seasons of history the envelope looks at: 52 weeks, so a yearly peak is in it.
 WINDOW_SEASONS = 52
 Z95 = float(stats.norm.ppf(0.975))
@@ -106,7 +108,7 @@ class Envelope:
         """Return ``pred`` capped (:meth:`cap`), or raise :class:`Rejected` saying why."""
         values = pred[list(COLUMNS)].to_numpy(dtype=float)
         if not np.isfinite(values).all():
-            raise Rejected("its forecast is not finite")
+            raise Rejected(N_("its forecast is not finite"))
         unit = "a day" if self.m == 7 else "an hour"
         mean, point = pred["mean"].to_numpy(dtype=float), self.point_ceiling(len(pred))
         # A relative tolerance: seasonal naive repeats the maximum exactly.
@@ -120,7 +122,7 @@ class Envelope:
             )
         width = np.log1p(np.maximum(values[:, 4], 0)) - np.log1p(np.maximum(values[:, 3], 0))
         if (width > np.log1p(self.bound_ceiling(len(pred))) + 1e-9).any():
-            raise Rejected("its 95% interval is wider than the history's whole envelope")
+            raise Rejected(N_("its 95% interval is wider than the history's whole envelope"))
         return self.cap(pred)
 
 

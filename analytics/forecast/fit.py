@@ -40,8 +40,10 @@ from analytics.forecast.series import (
     SeriesForecast,
     ShortHistory,
     arrival_span,
+    describe_parts,
     shortfall,
 )
+from analytics.i18n import N_
 
 
 def _final_forecasts(
@@ -118,19 +120,27 @@ def _rejections(
     return out
 
 
-def _note(preferred: str, chosen: str, rejected: dict[str, str], backtested: bool) -> str:
-    """Return the sentence that says which models were rejected and what stands in."""
+def _note(
+    preferred: str, chosen: str, rejected: dict[str, str], backtested: bool
+) -> tuple[tuple[str, dict], ...]:
+    """Return the sentences (message, values) that say which models were rejected and
+    what stands in (:func:`~analytics.forecast.series.describe_note` words them)."""
     others = [f"{model}, {why}" for model, why in rejected.items() if model != preferred]
     parts = []
     if preferred != chosen and preferred in rejected:
-        if chosen == "seasonal_naive":
-            instead = "the baseline" + (", which nothing else beat" if backtested else "")
+        if chosen != "seasonal_naive":
+            text = N_("{preferred} rejected: {why}. Using {chosen}, the next best in the backtest.")
+        elif backtested:
+            text = N_(
+                "{preferred} rejected: {why}. Using {chosen}, the baseline, which nothing else beat."
+            )
         else:
-            instead = "the next best in the backtest"
-        parts.append(f"{preferred} rejected: {rejected[preferred]}. Using {chosen}, {instead}.")
+            text = N_("{preferred} rejected: {why}. Using {chosen}, the baseline.")
+        parts.append((text, {"preferred": preferred, "why": rejected[preferred], "chosen": chosen}))
     if others:
-        parts.append(f"{'Also rejected' if parts else 'Rejected, not used'}: {'; '.join(others)}.")
-    return " ".join(parts)
+        text = N_("Also rejected: {others}.") if parts else N_("Rejected, not used: {others}.")
+        parts.append((text, {"others": "; ".join(others)}))
+    return tuple(parts)
 
 
 def _not_backtested(
@@ -149,22 +159,29 @@ def _not_backtested(
     envelope like every forecast, its intervals uncalibrated; seasonal naive
     when the default is rejected.
     """
-    unit = "day" if freq == "D" else "hour"
+    units = N_("days") if freq == "D" else N_("hours")
     need = min_training(freq) + horizon
     names = ["seasonal_naive", DEFAULT_MODEL[freq]]
     finals, rejected = _final_forecasts(y, x_all, freq, horizon, names, {}, plan.ahead)
     chosen = DEFAULT_MODEL[freq] if DEFAULT_MODEL[freq] in finals else "seasonal_naive"
     finals = {k: _dated(v, future_index) for k, v in finals.items()}
-    what = (
-        f"the default model ({chosen}), with uncalibrated intervals"
-        if chosen != "seasonal_naive"
-        else "the seasonal naive forecast (the last week repeated)"
-    )
-    note = (
-        f"Not backtested: {len(y)} {unit}s of history, and a backtest {horizon} {unit}s ahead "
-        f"needs {need} ({min_training(freq)} to fit, {horizon} to score). This is {what}, "
-        "not a model chosen by its accuracy on this series."
-    )
+    if chosen != "seasonal_naive":
+        text = N_(
+            "Not backtested: {length} {units} of history, and a backtest {horizon} {units} "
+            "ahead needs {need} ({fit} to fit, {horizon} to score). This is the default model "
+            "({chosen}), with uncalibrated intervals, not a model chosen by its accuracy on "
+            "this series."
+        )
+    else:
+        text = N_(
+            "Not backtested: {length} {units} of history, and a backtest {horizon} {units} "
+            "ahead needs {need} ({fit} to fit, {horizon} to score). This is the seasonal naive "
+            "forecast (the last week repeated), not a model chosen by its accuracy on this "
+            "series."
+        )
+    values = {"length": len(y), "units": units, "horizon": horizon, "need": need,
+              "fit": min_training(freq), "chosen": chosen}  # fmt: skip
+    note = ((text, values),)
     scores, by_horizon = score_table(pd.DataFrame(), names, {}, 0, {}, [])
     return SeriesForecast(
         name=name,
@@ -177,7 +194,8 @@ def _not_backtested(
         models={k: v for k, v in finals.items() if k in names},
         predictions=pd.DataFrame(columns=list(_PREDICTION_COLUMNS)),
         calibration=_calibration_frame({}),
-        note=note,
+        note=describe_parts(note, "en"),
+        note_parts=note,
         rejected=rejected,
     )
 
@@ -234,6 +252,7 @@ def fit_series(
     )
     rejected = _rejections(final_rejected, bt.rejected_at, bt.scored)
     preferred, chosen = _choice(bt.scores if len(bt.err) else None, names, finals, freq)
+    parts = _note(preferred, chosen, rejected, not bt.err.empty)
     finals = {k: _dated(v, future_index) for k, v in finals.items()}
     if progress:
         progress(1.0, f"{name}: done")
@@ -249,7 +268,8 @@ def fit_series(
         origins=len(bt.scored),
         predictions=bt.err[list(_PREDICTION_COLUMNS)],
         calibration=_calibration_frame(bt.final_cal),
-        note=_note(preferred, chosen, rejected, not bt.err.empty),
+        note=describe_parts(parts, "en"),
+        note_parts=parts,
         rejected=rejected,
         opening=opening,
     )

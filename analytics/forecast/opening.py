@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics import i18n
+
 CLOSED, TRICKLE, OPEN = 0, 1, 2
 # Weeks of arrivals the inference reads: long enough that a quiet hour is seen
 # eight times, short enough to follow a change of opening hours.
@@ -57,19 +59,21 @@ class OpeningHours:
         found = [h for h, state in enumerate(self.grid[weekday]) if state == OPEN]
         return found[0] if found else None
 
-    def describe(self) -> str:
-        """Return the open hours as people write them: ``"Mon-Fri 08-18, Sat 09-12"``."""
+    def describe(self, lang: str = "en") -> str:
+        """Return the open hours as people write them: ``"Mon-Fri 08-18, Sat 09-12"``
+        (``"lun.-ven. 08-18"`` in French)."""
+        names = DAY_NAMES if lang == "en" else i18n.weekday_names(lang, short=True)
         spans = [_day_spans(day) for day in self.grid]
         if all(s == "00-24" for s in spans):
-            return "every day, around the clock"
+            return i18n.gettext(lang, "every day, around the clock")
         parts, start = [], 0
         for d in range(1, 8):
             if d == 7 or spans[d] != spans[start]:
                 if spans[start]:
-                    days = DAY_NAMES[start] + (f"-{DAY_NAMES[d - 1]}" if d - 1 > start else "")
+                    days = names[start] + (f"-{names[d - 1]}" if d - 1 > start else "")
                     parts.append(f"{days} {spans[start]}")
                 start = d
-        return ", ".join(parts) or "never open"
+        return ", ".join(parts) or i18n.gettext(lang, "never open")
 
 
 def _day_spans(day: tuple[int, ...]) -> str:

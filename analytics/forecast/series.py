@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics import i18n
+
 SPLITS = ("total", "region", "channel", "category")
 FREQS = ("D", "H")
 HORIZONS = {"D": (7, 90), "H": (48, 168)}
@@ -23,6 +25,19 @@ MODELS = {
     "H": ("seasonal_naive", "mstl", "nb_glm", "autoreg", "day_split", "combo", "day_combo"),
 }
 DEFAULT_MODEL = {"D": "combo", "H": "combo"}
+# How each model reads on screen; the codes stay in the CLI's JSON and the settings.
+MODEL_NAMES = {
+    "seasonal_naive": i18n.N_("seasonal naive"),
+    "ets": i18n.N_("exponential smoothing (ETS)"),
+    "sarimax": i18n.N_("seasonal ARIMA (SARIMAX)"),
+    "nb_glm": i18n.N_("negative binomial regression"),
+    "autoreg": i18n.N_("autoregression"),
+    "mstl": i18n.N_("seasonal decomposition (MSTL)"),
+    "day_split": i18n.N_("day total split by hour"),
+    "combo": i18n.N_("combination"),
+    "ets_sarimax": i18n.N_("ETS and SARIMAX combined"),
+    "day_combo": i18n.N_("day total and regressions combined"),
+}
 Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 QUANTILES = ("lo95", "lo80", "mean", "hi80", "hi95")
 # The columns of a forecast after its period, in display order.
@@ -32,6 +47,12 @@ FORECAST_COLUMNS = ("mean", "lo80", "hi80", "lo95", "hi95")
 # a season differs from the one before (its interval). Every model needs at
 # least that much; the regression models and the backtest need more.
 MIN_SEASONS = 2
+
+
+def model_name(code: str, lang: str = "en") -> str:
+    """Return a model's name for people in ``lang`` (``seasonal naive``); an unknown code as it is."""
+    name = MODEL_NAMES.get(code)
+    return i18n.gettext(lang, name) if name else code
 
 
 class ShortHistory(ValueError):
@@ -72,6 +93,8 @@ class SeriesForecast:
     predictions: pd.DataFrame = field(default_factory=pd.DataFrame)
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     note: str = ""
+    # The note's sentences as (message, values), for :func:`describe_note` in any language.
+    note_parts: tuple = ()
     rejected: dict[str, str] = field(default_factory=dict)
     opening: object = None  # the OpeningHours of an hourly forecast
     today: object = None  # the same-day update (sameday.DayUpdate), when there is one
@@ -145,16 +168,52 @@ def observed_span(counts: Iterable[float], freq: str) -> int:
     return arrival_span(values if trailing <= SEASON[freq] else values[: found[-1] + 1])
 
 
-def shortfall(span: int, freq: str) -> str | None:
-    """Return why ``span`` periods of arrivals are too few to forecast, or None when
-    they are enough (:data:`MIN_SEASONS` seasons)."""
+def shortfall(span: int, freq: str, lang: str = "en") -> str | None:
+    """Return why ``span`` periods of arrivals are too few to forecast (in ``lang``), or
+    None when they are enough (:data:`MIN_SEASONS` seasons)."""
     need = MIN_SEASONS * SEASON[freq]
     if span >= need:
         return None
-    unit = "day" if freq == "D" else "hour"
-    have = f"{span} {unit}{'' if span == 1 else 's'} of arrivals" if span else f"no complete {unit}"
-    return (
-        f"Not enough history to forecast: {have} in this selection, and a forecast needs at "
-        f"least {need} {unit}s (two weeks: one to repeat, one to measure how much a week "
-        "differs from the one before)."
-    )
+    _ = i18n.translator(lang)
+    if freq == "D":
+        have = i18n.ngettext(lang, "{n} day of arrivals", "{n} days of arrivals", span)
+        have = have.format(n=i18n.number(span, lang)) if span else _("no complete day")
+        text = _(
+            "Not enough history to forecast: {have} in this selection, and a forecast needs "
+            "at least {need} days (two weeks: one to repeat, one to measure how much a week "
+            "differs from the one before)."
+        )
+    else:
+        have = i18n.ngettext(lang, "{n} hour of arrivals", "{n} hours of arrivals", span)
+        have = have.format(n=i18n.number(span, lang)) if span else _("no complete hour")
+        text = _(
+            "Not enough history to forecast: {have} in this selection, and a forecast needs "
+            "at least {need} hours (two weeks: one to repeat, one to measure how much a week "
+            "differs from the one before)."
+        )
+    return text.format(have=have, need=i18n.number(need, lang))
+
+
+# Values of a note's sentence that are words, translated with it; a reason a model
+# was rejected is translated when the catalogue knows it.
+_WORDS = ("units", "why")
+
+
+def describe_parts(parts: Iterable[tuple[str, dict]], lang: str = "en") -> str:
+    """Return a note's sentences (message, values) in ``lang``, numbers in its format."""
+    said = []
+    for text, values in parts:
+        shown = {}
+        for name, value in values.items():
+            if name in _WORDS:
+                value = i18n.gettext(lang, value)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                value = i18n.number(value, lang)
+            shown[name] = value
+        said.append(i18n.gettext(lang, text).format(**shown))
+    return " ".join(said)
+
+
+def describe_note(fc: SeriesForecast, lang: str = "en") -> str:
+    """Return ``fc.note`` in ``lang``: why the forecast is not the backtest's plain choice."""
+    return describe_parts(fc.note_parts, lang) if fc.note_parts else fc.note

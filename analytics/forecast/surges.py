@@ -10,9 +10,10 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
+from babel import dates as babel_dates
 from scipy import stats
 
-from analytics import metrics
+from analytics import i18n, metrics
 from analytics.forecast.data import forecast_series
 from analytics.forecast.series import SEASON, Z80, SeriesForecast
 from analytics.settings import Settings
@@ -150,21 +151,50 @@ def _runs(flag: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def describe_surge(row) -> str:
-    """Return one line: when, where, how big, how sure."""
-    fmt = "%a %d %b" if row.per.endswith("week") else "%a %d %b %H:00"
-    when = f"{row.start:{fmt}}" + (f" to {row.end:{fmt}}" if row.end != row.start else "")
+def describe_surge(row, lang: str = "en") -> str:
+    """Return one line in ``lang``: when, where, how big, how sure."""
+    _ = i18n.translator(lang)
+    hourly = not row.per.endswith("week")
+    when = _when(row.start, hourly, lang)
+    if row.end != row.start:
+        when = _("{start} to {end}").format(start=when, end=_when(row.end, hourly, lang))
     if row.reason != "arrivals above capacity":
-        return (
-            f"{when}, {row.series}: at the usual resolution pace the backlog makes new "
-            f"tickets wait up to {row.max_wait_h:,.0f} h, beyond the target and the worst "
-            "of the last eight weeks"
+        return _(
+            "{when}, {series}: at the usual resolution pace the backlog makes new tickets "
+            "wait up to {wait}, beyond the target and the worst of the last eight weeks"
+        ).format(when=when, series=row.series, wait=i18n.hours(row.max_wait_h, lang, 0))
+    text = (
+        _(
+            "{when}, {series}: about {expected} tickets a day in the week to {peak} against "
+            "{capacity} usually resolved ({excess}), {confidence} likely"
         )
-    return (
-        f"{when}, {row.series}: about {row.expected:,.0f} tickets {row.per} to "
-        f"{row.peak_period:{fmt}} against {row.capacity:,.0f} usually resolved "
-        f"({row.excess_pct:+.0f}%), {row.confidence:.0%} likely"
+        if not hourly
+        else _(
+            "{when}, {series}: about {expected} tickets an hour in the day to {peak} against "
+            "{capacity} usually resolved ({excess}), {confidence} likely"
+        )
     )
+    return text.format(
+        when=when,
+        series=row.series,
+        expected=i18n.number(row.expected, lang),
+        peak=_when(row.peak_period, hourly, lang),
+        capacity=i18n.number(row.capacity, lang),
+        excess=i18n.signed(row.excess_pct, lang, unit=_percent_sign(lang)),
+        confidence=i18n.percent(100 * row.confidence, lang),
+    )
+
+
+def _when(moment: pd.Timestamp, hourly: bool, lang: str) -> str:
+    """Return ``Wed 21 Aug`` (``mer. 21 août``), with ``14:00`` for an hour."""
+    day = babel_dates.format_date(moment.date(), "EEE dd MMM" if lang == "en" else "EEE d MMM",
+                                  locale=lang)  # fmt: skip
+    return f"{day} {moment:%H}:00" if hourly else day
+
+
+def _percent_sign(lang: str) -> str:
+    """Return the percent sign as ``lang`` writes it after a number (``%`` or ``\u00a0%``)."""
+    return i18n.percent(0, lang).removeprefix(i18n.number(0, lang))
 
 
 # Scored origins of the daily forecast behind the overview's surge line and the weekly
@@ -183,8 +213,10 @@ def next_surge(
     horizon: int = 28,
     *,
     settings: Settings,
+    lang: str = "en",
 ) -> str | None:
-    """Return the overview's one line about the next daily surge of the total, or None.
+    """Return the overview's one line about the next daily surge of the total (in
+    ``lang``), or None.
 
     Uses the model a backtest of :data:`SURGE_ORIGINS` origins chooses.
     """
@@ -195,4 +227,4 @@ def next_surge(
     found = found[found["reason"] == "arrivals above capacity"]
     if found.empty:
         return None
-    return describe_surge(found.iloc[0])
+    return describe_surge(found.iloc[0], lang)

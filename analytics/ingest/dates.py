@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from analytics import i18n
+from analytics.i18n import N_
+
 # Shapes of a timestamp, as RE2 patterns matched against the whole value.
 ISO = r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?"
 ISO_OFFSET = r".*(Z|[+-]\d{2}:?\d{2})"
@@ -33,7 +36,7 @@ EPOCH_MS = r"\d{12,13}"
 TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 
 
-class DateFormatError(Exception):
+class DateFormatError(i18n.TranslatableError):
     """A date column cannot be read unambiguously; the message says which and why."""
 
 
@@ -118,42 +121,48 @@ def decide_order(profiles: dict[str, ColumnDates], date_order: str | None) -> st
     if date_order:
         if date_order == "mdy" and day_first:
             raise DateFormatError(
-                f"{', '.join(day_first)} has dates whose first number is above 12: "
-                "they cannot be month-first"
+                N_("{fields} has dates whose first number is above 12: they cannot be month-first"),
+                fields=", ".join(day_first),
             )
         if date_order == "dmy" and month_first:
             raise DateFormatError(
-                f"{', '.join(month_first)} has dates whose second number is above 12: "
-                "they cannot be day-first"
+                N_("{fields} has dates whose second number is above 12: they cannot be day-first"),
+                fields=", ".join(month_first),
             )
         return date_order
     if day_first and month_first:
         raise DateFormatError(
-            f"dates mix day-first ({', '.join(day_first)}) and month-first "
-            f"({', '.join(month_first)}) orders"
+            N_("dates mix day-first ({day_first}) and month-first ({month_first}) orders"),
+            day_first=", ".join(day_first),
+            month_first=", ".join(month_first),
         )
     if day_first:
         return "dmy"
     if month_first:
         return "mdy"
     raise DateFormatError(
-        f"dates in {', '.join(numeric)} are ambiguous: every day and month is 12 or less, "
-        "so day-first and month-first both fit; choose the date order (dmy or mdy)"
+        N_(
+            "dates in {fields} are ambiguous: every day and month is 12 or less, "
+            "so day-first and month-first both fit; choose the date order (dmy or mdy)"
+        ),
+        fields=", ".join(numeric),
     )
 
 
 def describe(profile: ColumnDates, order: str | None) -> str:
     """Return a short human description of how a column's dates are read."""
+    # Each part is marked for the catalogue: a screen translates them one by one.
     kinds = []
     if profile.iso:
-        kinds.append("ISO 8601" + (" with offset" if profile.iso_offset else ""))
+        kinds.append(N_("ISO 8601 with offset") if profile.iso_offset else N_("ISO 8601"))
     if profile.numeric:
-        kinds.append({"dmy": "day/month/year", "mdy": "month/day/year"}.get(order or "", "d/m/y"))
+        numeric = {"dmy": N_("day/month/year"), "mdy": N_("month/day/year")}
+        kinds.append(numeric.get(order or "", N_("d/m/y")))
     if profile.month_name:
-        kinds.append("day/Mon/year")
+        kinds.append(N_("day/Mon/year"))
     if profile.epoch or profile.epoch_ms:
-        kinds.append("epoch")
-    return ", ".join(kinds) or "empty"
+        kinds.append(N_("epoch"))
+    return ", ".join(kinds) or N_("empty")
 
 
 def parse_expression(field: str, profile: ColumnDates, order: str | None) -> str:

@@ -23,16 +23,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from analytics.ingest.limits import Cap, Limits, check_size, unpack_cap
+from analytics.i18n import N_
+from analytics.ingest.limits import Cap, Limits, check_size, check_width, unpack_cap
 from analytics.ingest.model import InputFileError
 
 HEAD_BYTES = 256 * 1024
 CHUNK = 4 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
-# Wide Jira exports reach a few hundred columns; far beyond that the "header"
-# is data or noise, and every column costs DuckDB a reader slot.
-MAX_COLUMNS = 5000
 # Text has almost no control characters; random or binary bytes read as
 # latin-1 have about one in nine. A few stray ones (a vertical tab from Excel,
 # a DOS end-of-file mark) stay under this share, and a short file needs at
@@ -136,7 +134,7 @@ def sniff_dialect(text: str, *, delimiter: str | None = None, quote: str | None 
         lines = lines[:-1]  # the last line of a sample may be cut short
     sample = "\n".join(lines[:500])
     if not sample.strip():
-        raise InputFileError("the file holds no text rows")
+        raise InputFileError(N_("the file holds no text rows"))
     quotechar = quote if quote is not None else '"'
     best: tuple[int, int, str] | None = None
     for candidate in [delimiter] if delimiter else DELIMITERS:
@@ -150,7 +148,7 @@ def sniff_dialect(text: str, *, delimiter: str | None = None, quote: str | None 
             best = (*score, candidate)
     if best is None or (best[0] == 0 and delimiter is None):
         raise InputFileError(
-            "no delimiter found: the first lines split into one column with , ; tab and |"
+            N_("no delimiter found: the first lines split into one column with , ; tab and |")
         )
     first = next(_rows(sample, best[2], quotechar))
     return Dialect(
@@ -214,7 +212,9 @@ def open_input(
             with gzip.open(path, "rb") as gz:
                 head = gz.read(HEAD_BYTES)
         except _UNPACK_ERRORS as exc:
-            raise InputFileError(f"{name} is not a readable gzip file: {exc}") from exc
+            raise InputFileError(
+                N_("{name} is not a readable gzip file: {error}"), name=name, error=str(exc)
+            ) from exc
         opener = gzip.open
     else:
         with path.open("rb") as fh:
@@ -238,7 +238,9 @@ def _open_zip(path, workdir, name, encoding, delimiter, quote, header, limits: L
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise InputFileError(f"{name} is not a readable zip or xlsx file: {exc}") from exc
+        raise InputFileError(
+            N_("{name} is not a readable zip or xlsx file: {error}"), name=name, error=str(exc)
+        ) from exc
     with archive:
         members = [
             info
@@ -248,14 +250,14 @@ def _open_zip(path, workdir, name, encoding, delimiter, quote, header, limits: L
         declared = sum(info.file_size for info in members)
         cap = unpack_cap(limits, workdir)
         if declared > cap.size:
-            raise InputFileError(
-                f"{name} would unpack to {declared / 1024**2:,.0f} MB, over {cap.limit()}"
-            )
+            raise cap.refusal(name, declared)
         if any(info.filename == "xl/workbook.xml" for info in members):
             return _open_xlsx(path, name, limits.sheet)
         if len(members) != 1:
             raise InputFileError(
-                f"{name} holds {len(members)} files; a zip must hold exactly one CSV"
+                N_("{name} holds {count} files; a zip must hold exactly one CSV"),
+                name=name,
+                count=len(members),
             )
         member = members[0]
         target = workdir / "unzipped.csv"
@@ -264,7 +266,9 @@ def _open_zip(path, workdir, name, encoding, delimiter, quote, header, limits: L
         head = fh.read(HEAD_BYTES)
     if head.startswith((b"PK\x03\x04", b"\x1f\x8b")):
         raise InputFileError(
-            f"{name} holds another archive ({member.filename}); unpack it and import the CSV inside"
+            N_("{name} holds another archive ({member}); unpack it and import the CSV inside"),
+            name=name,
+            member=member.filename,
         )
     return _open_text(
         target,
@@ -288,44 +292,58 @@ def _copy_capped(open_stream, target: Path, cap: Cap, name: str) -> None:
             while chunk := src.read(CHUNK):
                 written += len(chunk)
                 if written > cap.size:
-                    raise InputFileError(f"{name} unpacks to more than {cap.amount()}; refused")
+                    raise cap.refusal(name)
                 dst.write(chunk)
     except _UNPACK_ERRORS as exc:
         # A lying size header ends in a CRC error; encrypted or exotic members cannot be read.
-        raise InputFileError(f"{name} is a damaged or unsupported zip: {exc}") from exc
+        raise InputFileError(
+            N_("{name} is a damaged or unsupported zip: {error}"), name=name, error=str(exc)
+        ) from exc
 
 
 def _open_text(path, workdir, name, head, encoding, delimiter, quote, header, cap: Cap, *, opener):
     if not head.strip():
-        raise InputFileError(f"{name} is empty")
+        raise InputFileError(N_("{name} is empty"), name=name)
     enc = encoding or detect_encoding(head)
     if not enc.lower().startswith("utf-16") and _looks_binary(head):
         if encoding is None and _looks_like_bomless_utf16(head):
             raise InputFileError(
-                f"{name} looks like UTF-16 text without a byte-order mark; "
-                "choose the encoding utf-16"
+                N_(
+                    "{name} looks like UTF-16 text without a byte-order mark; "
+                    "choose the encoding utf-16"
+                ),
+                name=name,
             )
-        raise InputFileError(f"{name} is a binary file, not a CSV text export")
+        raise InputFileError(N_("{name} is a binary file, not a CSV text export"), name=name)
     try:
         text = head.decode(enc, errors="ignore" if enc == "utf-8" else "strict")
     except (UnicodeDecodeError, LookupError) as exc:
-        raise InputFileError(f"{name} cannot be read as {enc}: {exc}") from exc
+        raise InputFileError(
+            N_("{name} cannot be read as {encoding}: {error}"),
+            name=name,
+            encoding=enc,
+            error=str(exc),
+        ) from exc
     text = text.lstrip("\ufeff")
     controls = len(_CONTROL.findall(text))
     if controls >= 8 and controls > MAX_CONTROL_SHARE * len(text):
-        raise InputFileError(f"{name} is a binary file, not a CSV text export")
+        raise InputFileError(N_("{name} is a binary file, not a CSV text export"), name=name)
     if len(head) >= HEAD_BYTES and not any(mark in text for mark in "\n\r"):
         raise InputFileError(
-            f"{name}: the first line runs past {HEAD_BYTES // 1024} KB without a line break; "
-            "this is not a CSV export with a header"
+            N_(
+                "{name}: the first line runs past {kilobytes} KB without a line break; "
+                "this is not a CSV export with a header"
+            ),
+            name=name,
+            kilobytes=HEAD_BYTES // 1024,
         )
     if not text.strip():
-        raise InputFileError(f"{name} holds no text rows")
+        raise InputFileError(N_("{name} holds no text rows"), name=name)
     dialect = sniff_dialect(text, delimiter=delimiter, quote=quote)
     has_header = dialect.header if header is None else header
     dialect = Dialect(dialect.delimiter, dialect.quote, has_header, enc)
     first = next(_rows(text, dialect.delimiter, dialect.quote), [])
-    _check_width(name, len(first), "; check the delimiter")
+    check_width(name, len(first), delimited=True)
     if has_header:
         columns = [cell.strip() for cell in first]
     else:
@@ -364,27 +382,25 @@ def transcode(src: Path, dst: Path, encoding: str, cap: Cap, name: str, *, opene
                     text = decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     raise InputFileError(
-                        f"{name}: byte {offset + exc.start:,} is not valid {encoding}; "
-                        "choose the file's encoding explicitly"
+                        N_(
+                            "{name}: byte {byte} is not valid {encoding}; "
+                            "choose the file's encoding explicitly"
+                        ),
+                        name=name,
+                        byte=offset + exc.start,
+                        encoding=encoding,
                     ) from exc
                 offset += len(chunk)
                 data = text.encode("utf-8")
                 written += len(data)
                 if written > cap.size:
-                    raise InputFileError(f"{name} unpacks to more than {cap.amount()}; refused")
+                    raise cap.refusal(name)
                 out.write(data)
             out.write(decoder.decode(b"", final=True).encode("utf-8"))
     except _UNPACK_ERRORS as exc:
-        raise InputFileError(f"{name} could not be read to the end: {exc}") from exc
-
-
-def _check_width(name: str, columns: int, hint: str = "") -> None:
-    """Refuse a first row wider than :data:`MAX_COLUMNS`; ``hint`` ends the message."""
-    if columns > MAX_COLUMNS:
         raise InputFileError(
-            f"{name}: the first row has {columns:,} columns, over the {MAX_COLUMNS:,} "
-            f"a ticket export can have{hint}"
-        )
+            N_("{name} could not be read to the end: {error}"), name=name, error=str(exc)
+        ) from exc
 
 
 def _open_xlsx(path: Path, name: str, max_sheet_bytes: int) -> TabularInput:
@@ -394,7 +410,9 @@ def _open_xlsx(path: Path, name: str, max_sheet_bytes: int) -> TabularInput:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise InputFileError(f"{name} is not a readable xlsx workbook: {exc}") from exc
+        raise InputFileError(
+            N_("{name} is not a readable xlsx workbook: {error}"), name=name, error=str(exc)
+        ) from exc
     max_cells = max_sheet_bytes // XLSX_CELL_BYTES
     try:
         sheet = workbook.worksheets[0]
@@ -404,12 +422,12 @@ def _open_xlsx(path: Path, name: str, max_sheet_bytes: int) -> TabularInput:
         rows = sheet.iter_rows(values_only=True)
         first = next(rows, None)
         if first is None:
-            raise InputFileError(f"{name}: the first sheet is empty")
+            raise InputFileError(N_("{name}: the first sheet is empty"), name=name)
         columns = [str(cell).strip() if cell is not None else "" for cell in first]
         while columns and columns[-1] == "":
             columns.pop()
         width = len(columns)
-        _check_width(name, width)
+        check_width(name, width)
         data: list[list[str | None]] = [[] for _ in range(width)]
         cells = len(first)
         # Empty rows are kept only when data follows them, so that every row
@@ -417,19 +435,9 @@ def _open_xlsx(path: Path, name: str, max_sheet_bytes: int) -> TabularInput:
         # never filled) are not tickets.
         blank = 0
         for number, row in enumerate(rows, start=2):
-            if number > XLSX_MAX_ROWS:
-                raise InputFileError(
-                    f"{name}: the first sheet has rows past row {XLSX_MAX_ROWS:,}, "
-                    "the last one Excel has; this is not a spreadsheet export"
-                )
             # Cells openpyxl pads a row with count too: they cost the same.
             cells += max(len(row), width)
-            if cells > max_cells:
-                raise InputFileError(
-                    f"{name}: the first sheet has over {max_cells:,} cells, more than the "
-                    f"{max_sheet_bytes / 1024**2:,.0f} MB unpack limit holds in memory; "
-                    "export it as CSV"
-                )
+            _check_sheet_size(name, number, cells, max_cells, max_sheet_bytes)
             values = [_cell_text(row[i]) if i < len(row) else None for i in range(width)]
             if all(value is None for value in values):
                 blank += 1
@@ -447,6 +455,29 @@ def _open_xlsx(path: Path, name: str, max_sheet_bytes: int) -> TabularInput:
         {n: pa.array(col, type=pa.string()) for n, col in zip(names, data, strict=True)}
     )
     return TabularInput(file_name=name, kind="xlsx", columns=columns, table=table, header_lines=1)
+
+
+def _check_sheet_size(name: str, row: int, cells: int, max_cells: int, max_bytes: int) -> None:
+    """Refuse a sheet past Excel's last row, or with more cells than the unpack limit holds."""
+    if row > XLSX_MAX_ROWS:
+        raise InputFileError(
+            N_(
+                "{name}: the first sheet has rows past row {last}, "
+                "the last one Excel has; this is not a spreadsheet export"
+            ),
+            name=name,
+            last=XLSX_MAX_ROWS,
+        )
+    if cells > max_cells:
+        raise InputFileError(
+            N_(
+                "{name}: the first sheet has over {cells} cells, more than the "
+                "{limit} MB unpack limit holds in memory; export it as CSV"
+            ),
+            name=name,
+            cells=max_cells,
+            limit=round(max_bytes / 1024**2),
+        )
 
 
 def _cell_text(value) -> str | None:

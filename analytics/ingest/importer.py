@@ -23,6 +23,7 @@ import duckdb
 
 from analytics import access, store
 from analytics.canonical import CSAT_NUMBER_SCALES
+from analytics.i18n import N_
 from analytics.ingest import dates, files, limits, parse, ratings, read, validate, write
 from analytics.ingest.mapping import Plan, choose_preset, map_columns
 from analytics.ingest.model import (
@@ -88,7 +89,7 @@ def preview_file(
                 header=header,
             )
         except InputFileError as exc:
-            raise ImportFailed(str(exc)) from exc
+            raise ImportFailed.because(exc) from exc
         chosen, detected = choose_preset(source.columns, preset)
         mapping_error = None
         try:
@@ -166,11 +167,13 @@ def import_file(
     try:
         return _import(con, request)
     except (InputFileError, store.StoreBusyError) as exc:
-        raise ImportFailed(str(exc)) from exc
+        raise ImportFailed.because(exc) from exc
     except dates.DateFormatError as exc:
-        raise ImportFailed(f"{request.file_name}: {exc}") from exc
+        raise ImportFailed.because(exc, where=request.file_name) from exc
     except duckdb.Error as exc:
-        raise ImportFailed(f"{request.file_name}: {read.duckdb_message(exc)}") from exc
+        raise ImportFailed(
+            N_("{reason}"), where=request.file_name, reason=read.duckdb_message(exc)
+        ) from exc
     finally:
         shutil.rmtree(request.workdir, ignore_errors=True)
 
@@ -194,11 +197,16 @@ def _request(
     started = datetime.now(UTC)
     file_name = options.file_name or path.name
     if not path.exists():
-        raise ImportFailed(f"{file_name}: no such file")
+        raise ImportFailed(N_("{name}: no such file"), name=file_name)
     if options.date_order not in (None, "dmy", "mdy"):
-        raise ImportFailed(f"date order must be dmy or mdy, not {options.date_order!r}")
+        raise ImportFailed(
+            N_("date order must be dmy or mdy, not {order!r}"), order=options.date_order
+        )
     if options.csat_scale is not None and options.csat_scale not in CSAT_NUMBER_SCALES:
-        raise ImportFailed(f"the rating scale must be 5, 10 or 100, not {options.csat_scale!r}")
+        raise ImportFailed(
+            N_("the rating scale must be 5, 10 or 100, not {scale}"),
+            scale=repr(options.csat_scale),
+        )
     return _Request(
         path=path,
         file_name=file_name,
@@ -216,7 +224,7 @@ def _request(
 def _import(con: duckdb.DuckDBPyConnection, request: _Request) -> ImportReport:
     """Run the stages in order under the store's write lock; return the report."""
     options, progress = request.options, request.progress
-    progress(0.02, "reading the file")
+    progress(0.02, N_("reading the file"))
     # Refuse an oversized file before the hash thread starts reading it.
     limits.check_size(request.path, request.file_name, request.limits.file)
     sha = read.hash_in_background(request.path)
@@ -236,7 +244,7 @@ def _import(con: duckdb.DuckDBPyConnection, request: _Request) -> ImportReport:
     try:
         with _write_lock(cur, request, report.source):
             cur.execute("set TimeZone = 'UTC'")
-            progress(0.1, "staging the mapped columns")
+            progress(0.1, N_("staging the mapped columns"))
             # Staged before any transaction: a temporary table committed at
             # once numbers its rows from 0, which the record numbers rely on.
             read.stage(cur, tabular, plan.positions)
@@ -250,7 +258,7 @@ def _import(con: duckdb.DuckDBPyConnection, request: _Request) -> ImportReport:
             if options.dry_run:
                 report.outcome = "dry run"
             else:
-                progress(0.85, "writing")
+                progress(0.85, N_("writing"))
                 report.finished_at = datetime.now(UTC).isoformat()
                 report.outcome = "imported with rejects" if report.rows_rejected else "imported"
                 write.write(
@@ -263,7 +271,7 @@ def _import(con: duckdb.DuckDBPyConnection, request: _Request) -> ImportReport:
     finally:
         cur.close()
     report.finished_at = report.finished_at or datetime.now(UTC).isoformat()
-    progress(1.0, "done")
+    progress(1.0, N_("done"))
     return report
 
 
@@ -305,9 +313,9 @@ def _parse_and_validate(
 ) -> None:
     """Run the parse and validate stages on the staged file; leaves _actions, _rating_actions and _rejects."""
     csv_rejects = validate.count_rows(cur, tabular, report)
-    request.progress(0.3, "reading dates")
+    request.progress(0.3, N_("reading dates"))
     scales = parse.parse(cur, plan, report, request.options.date_order)
-    request.progress(0.5, "validating")
+    request.progress(0.5, N_("validating"))
     validate.validate(cur, tabular, plan, report, csv_rejects, request.progress)
     if scales:
         report.notes.append(ratings.note(cur, report, scales, dry_run=request.options.dry_run))

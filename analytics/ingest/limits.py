@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from analytics.i18n import N_
 from analytics.ingest.model import InputFileError
 from analytics.settings import Settings
 
@@ -27,6 +28,9 @@ SCRATCH_RESERVE = 1024 * MB
 # The size limit of an import from the browser: the settings' ``max_upload_mb``.
 UPLOAD = "upload"
 MaxMB = int | None | Literal["upload"]
+# Wide Jira exports reach a few hundred columns; far beyond that the "header"
+# is data or noise, and every column costs DuckDB a reader slot.
+MAX_COLUMNS = 5000
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,13 @@ def check_size(path: Path, name: str, max_bytes: int | None) -> int:
     """
     size = Path(path).stat().st_size
     if size == 0:
-        raise InputFileError(f"{name} is empty")
+        raise InputFileError(N_("{name} is empty"), name=name)
     if max_bytes is not None and size > max_bytes:
         raise InputFileError(
-            f"{name} is {size / MB:,.0f} MB, over the {max_bytes / MB:,.0f} MB limit"
+            N_("{name} is {size} MB, over the {limit} MB limit"),
+            name=name,
+            size=round(size / MB),
+            limit=round(max_bytes / MB),
         )
     return size
 
@@ -96,15 +103,24 @@ class Cap:
     size: int
     room_in: Path | None = None
 
-    def amount(self) -> str:
-        """Return the cap as a refusal says it (``"16 MB"``, ``"the 900 MB free in /tmp"``)."""
-        if self.room_in is None:
-            return f"{self.size / MB:,.0f} MB"
-        return f"the {self.size / MB:,.0f} MB free in {self.room_in}"
+    def refusal(self, name: str, size: float | None = None) -> InputFileError:
+        """Return the refusal of ``name``, whose unpacked copy would pass the cap.
 
-    def limit(self) -> str:
-        """Return what an input going past the cap goes over (``"the 16 MB limit"``)."""
-        return f"the {self.amount()} limit" if self.room_in is None else self.amount()
+        ``size`` (bytes) is what its archive declares it unpacks to, when known:
+        ``"x.zip would unpack to 900 MB, over the 16 MB limit"``; without it,
+        ``"x.gz unpacks to more than 16 MB; refused"``.
+        """
+        cap, room = round(self.size / MB), self.room_in
+        if size is None and room is None:
+            template = N_("{name} unpacks to more than {cap} MB; refused")
+        elif size is None:
+            template = N_("{name} unpacks to more than the {cap} MB free in {room}; refused")
+        elif room is None:
+            template = N_("{name} would unpack to {size} MB, over the {cap} MB limit")
+        else:
+            template = N_("{name} would unpack to {size} MB, over the {cap} MB free in {room}")
+        megabytes = {} if size is None else {"size": round(size / MB)}
+        return InputFileError(template, name=name, cap=cap, room=room, **megabytes)
 
 
 def unpack_cap(limits: Limits, workdir: Path) -> Cap:
@@ -117,3 +133,20 @@ def unpack_cap(limits: Limits, workdir: Path) -> Cap:
         return Cap(limits.unpacked)
     free = shutil.disk_usage(workdir).free
     return Cap(max(free - SCRATCH_RESERVE, 0), room_in=Path(workdir).parent)
+
+
+def check_width(name: str, columns: int, *, delimited: bool = False) -> None:
+    """Refuse a first row wider than :data:`MAX_COLUMNS`; a ``delimited`` text's refusal
+    says to check the delimiter."""
+    if columns <= MAX_COLUMNS:
+        return
+    if delimited:
+        template = N_(
+            "{name}: the first row has {columns} columns, over the {most} "
+            "a ticket export can have; check the delimiter"
+        )
+    else:
+        template = N_(
+            "{name}: the first row has {columns} columns, over the {most} a ticket export can have"
+        )
+    raise InputFileError(template, name=name, columns=columns, most=MAX_COLUMNS)

@@ -6,6 +6,7 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analytics.i18n import N_
 from analytics.ingest import files
 from analytics.ingest.model import ImportFailed, ImportOptions
 from analytics.ingest.presets import (
@@ -64,7 +65,11 @@ def choose_preset(columns: Sequence[str], name: str | None) -> tuple[Preset, boo
     """
     if name:
         if name not in ALL_PRESETS:
-            raise ImportFailed(f"unknown preset {name!r}; presets: {', '.join(ALL_PRESETS)}")
+            raise ImportFailed(
+                N_("unknown preset {name!r}; presets: {presets}"),
+                name=name,
+                presets=", ".join(ALL_PRESETS),
+            )
         return ALL_PRESETS[name], False
     found = detect_preset(columns)
     return (found, True) if found else (GENERIC, False)
@@ -83,16 +88,27 @@ def map_columns(tabular: files.TabularInput, options: ImportOptions, default_tz:
     chosen, _ = choose_preset(tabular.columns, options.preset)
     if chosen.name == GENERIC.name and not options.mapping:
         guesses = guess_mapping(tabular.columns)
-        hint = " ".join(f"{f}={c!r}" for f, c in guesses.items())
+        if guesses:
+            raise ImportFailed(
+                N_(
+                    "no preset recognises this header; map the columns "
+                    "(--preset generic --map ticket_id=COLUMN created_at=COLUMN ...); "
+                    "a guess: --map {guess}"
+                ),
+                where=file_name,
+                guess=" ".join(f"{f}={c!r}" for f, c in guesses.items()),
+            )
         raise ImportFailed(
-            f"{file_name}: no preset recognises this header; map the columns "
-            f"(--preset generic --map ticket_id=COLUMN created_at=COLUMN ...)"
-            + (f"; a guess: --map {hint}" if hint else "")
+            N_(
+                "no preset recognises this header; map the columns "
+                "(--preset generic --map ticket_id=COLUMN created_at=COLUMN ...)"
+            ),
+            where=file_name,
         )
     try:
         positions = resolve_mapping(chosen, tabular.columns, options.mapping)
     except MappingError as exc:
-        raise ImportFailed(f"{file_name}: {exc}") from exc
+        raise ImportFailed.because(exc, where=file_name) from exc
     zone = _check_zone(options.tz or chosen.tz or default_tz)
     mode, first_response, resolved = _activity_rules(
         chosen, options.first_response_activities, options.resolved_activities
@@ -105,7 +121,7 @@ def _check_zone(zone: str) -> str:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ImportFailed(
-            f"unknown time zone {zone!r} (use an IANA name such as Europe/Paris)"
+            N_("unknown time zone {zone!r} (use an IANA name such as Europe/Paris)"), zone=zone
         ) from exc
     return zone
 
@@ -121,13 +137,15 @@ def _activity_rules(
         fr_mode, fr_values = preset.first_response[0], list(preset.first_response[1])
     else:
         raise ImportFailed(
-            "an event log needs the activities that mean first response "
-            "(--first-response-activity) and resolution (--resolved-activity)"
+            N_(
+                "an event log needs the activities that mean first response "
+                "(--first-response-activity) and resolution (--resolved-activity)"
+            )
         )
     resolved_values = list(resolved or (preset.resolved[1] if preset.resolved else []))
     if not resolved_values and preset.name == "event-log":
         raise ImportFailed(
-            "an event log needs the activities that mean resolution (--resolved-activity)"
+            N_("an event log needs the activities that mean resolution (--resolved-activity)")
         )
     return (
         fr_mode,

@@ -7,18 +7,49 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from analytics import i18n
+from analytics.i18n import N_
 from analytics.ingest.presets import Preset
 
 # Called with the fraction done and what the import is doing.
 Progress = Callable[[float, str], None]
 
 
-class ImportFailed(Exception):
-    """Nothing was imported; the message says why in one line."""
+class ImportFailed(i18n.TranslatableError):
+    """Nothing was imported; the message says why in one line.
+
+    ``str(error)`` is English (the command line, the logs), led by the file's
+    name when the reason is about its content (``where``);
+    :func:`analytics.i18n.describe` says the reason in the reader's language,
+    beside a file name the screen already shows.
+    """
+
+    def __init__(self, template: str, *, where: str | None = None, **params: object) -> None:
+        super().__init__(template, **params)
+        self.where = where
+
+    def __str__(self) -> str:
+        line = i18n.describe(self, "en")  # numbers grouped: "6,000 columns"
+        return f"{self.where}: {line}" if self.where else line
+
+    @classmethod
+    def because(cls, error: BaseException, where: str | None = None) -> ImportFailed:
+        """Return the failure that ``error`` (a stage's, the store's) makes of the import.
+
+        A translatable error keeps its words for translation; any other is
+        quoted as it is (its English).
+        """
+        where = where or getattr(error, "where", None)
+        if isinstance(error, i18n.TranslatableError):
+            return cls(error.template, where=where, **error.params)
+        return cls(N_("{reason}"), where=where, reason=str(error))
 
 
-class InputFileError(Exception):
+class InputFileError(i18n.TranslatableError):
     """The file cannot be read as a ticket export; the message says why, in one line."""
+
+    def __str__(self) -> str:
+        return i18n.describe(self, "en")  # numbers grouped: "6,000 columns"
 
 
 @dataclass(frozen=True)

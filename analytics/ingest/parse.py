@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from analytics.canonical import INTEGER_FIELDS, MINUTES_FIELDS, TEXT_FIELDS, TIMESTAMP_FIELDS
+from analytics.i18n import N_
 from analytics.ingest import dates, ratings
 from analytics.ingest.mapping import Plan
 from analytics.ingest.model import ImportReport
@@ -57,7 +58,9 @@ def parse(
     for fld, profile in profiles.items():
         if profile.values and profile.recognised == 0:
             raise dates.DateFormatError(
-                f"column {report.mapping[fld]!r} ({fld}) holds no date in a known format"
+                N_("column {column!r} ({field}) holds no date in a known format"),
+                column=report.mapping[fld],
+                field=fld,
             )
     order = dates.decide_order(profiles, date_order)
     report.date_formats = {

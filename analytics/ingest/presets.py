@@ -12,10 +12,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from analytics import i18n
 from analytics.canonical import MAPPABLE_FIELDS
+from analytics.i18n import N_
 
 
-class MappingError(Exception):
+class MappingError(i18n.TranslatableError):
     """The column mapping is incomplete or names a column the file lacks."""
 
 
@@ -28,7 +30,7 @@ class Preset:
     name
         Identifier used on the command line (``--preset``).
     label
-        Human name shown in the app.
+        Human name shown in the app, in English (translated where shown).
     signature
         Header names (normalised) that must all be present for the preset to
         recognise a file; the most specific matching preset wins.
@@ -68,7 +70,7 @@ def _cols(**fields: str | tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 PRESETS: tuple[Preset, ...] = (
     Preset(
         name="zendesk",
-        label="Zendesk ticket export",
+        label=N_("Zendesk ticket export"),
         signature=("id", "created at", "via", "solved at", "first reply time in minutes"),
         columns=_cols(
             ticket_id="Id",
@@ -87,11 +89,13 @@ PRESETS: tuple[Preset, ...] = (
             # "Satisfaction Comment" is the requester's text, not a score.
             csat_score="Satisfaction Score",
         ),
-        notes=("Zendesk writes dates in the account's time zone; set it if they carry no offset.",),
+        notes=(
+            N_("Zendesk writes dates in the account's time zone; set it if they carry no offset."),
+        ),
     ),
     Preset(
         name="freshdesk",
-        label="Freshdesk / Freshservice ticket export",
+        label=N_("Freshdesk / Freshservice ticket export"),
         signature=("ticket id", "created time", "resolved time", "status", "priority"),
         columns=_cols(
             ticket_id="Ticket ID",
@@ -111,7 +115,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         name="jira",
-        label="Jira / Jira Service Management issue export",
+        label=N_("Jira / Jira Service Management issue export"),
         signature=("issue key", "created", "status", "issue type"),
         columns=_cols(
             ticket_id="Issue key",
@@ -127,13 +131,15 @@ PRESETS: tuple[Preset, ...] = (
             csat_at=("Satisfaction date", "Custom field (Satisfaction date)"),
         ),
         notes=(
-            "Jira exports its SLA fields as remaining-time text, not as a first reply time: "
-            "first response stays empty.",
+            N_(
+                "Jira exports its SLA fields as remaining-time text, not as a first reply time: "
+                "first response stays empty."
+            ),
         ),
     ),
     Preset(
         name="servicenow-audit",
-        label="ServiceNow incident audit log (one row per update)",
+        label=N_("ServiceNow incident audit log (one row per update)"),
         kind="event_log",
         signature=("number", "incident_state", "sys_updated_at", "sys_mod_count", "opened_at"),
         columns=_cols(
@@ -154,11 +160,11 @@ PRESETS: tuple[Preset, ...] = (
             reopens="reopen_count",
         ),
         first_response=("not_in", ("New",)),
-        notes=("First response is the first update whose state leaves New.",),
+        notes=(N_("First response is the first update whose state leaves New."),),
     ),
     Preset(
         name="servicenow",
-        label="ServiceNow incident export",
+        label=N_("ServiceNow incident export"),
         signature=("number", "opened_at", "state", "priority"),
         columns=_cols(
             ticket_id="number",
@@ -177,7 +183,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         name="zammad",
-        label="Zammad ticket export",
+        label=N_("Zammad ticket export"),
         signature=("#", "title", "state", "created at", "first response at"),
         columns=_cols(
             ticket_id="#",
@@ -194,7 +200,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         name="osticket",
-        label="osTicket ticket export",
+        label=N_("osTicket ticket export"),
         signature=("ticket number", "date created", "help topic", "current status"),
         columns=_cols(
             ticket_id="Ticket Number",
@@ -209,11 +215,11 @@ PRESETS: tuple[Preset, ...] = (
             assignee="Agent Assigned",
             reopens="Reopen Count",
         ),
-        notes=("osTicket exports no first-response time.",),
+        notes=(N_("osTicket exports no first-response time."),),
     ),
     Preset(
         name="glpi",
-        label="GLPI ticket export",
+        label=N_("GLPI ticket export"),
         signature=("id", "opening date", "status", "priority"),
         columns=_cols(
             ticket_id="ID",
@@ -230,7 +236,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         name="glpi-fr",
-        label="GLPI ticket export (French headers)",
+        label=N_("GLPI ticket export (French headers)"),
         signature=("id", "date d'ouverture", "statut", "priorité"),
         columns=_cols(
             ticket_id="ID",
@@ -247,7 +253,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         name="nyc311",
-        label="NYC 311-style open-data service requests",
+        label=N_("NYC 311-style open-data service requests"),
         signature=("unique key", "created date", "closed date", "agency", "complaint type"),
         tz="America/New_York",
         columns=_cols(
@@ -261,20 +267,20 @@ PRESETS: tuple[Preset, ...] = (
             region="Borough",
             category="Complaint Type",
         ),
-        notes=("311 requests are closed when resolved: Closed Date is both.",),
+        notes=(N_("311 requests are closed when resolved: Closed Date is both."),),
     ),
 )
 
 GENERIC = Preset(
     name="generic",
-    label="Any ticket table (map the columns)",
+    label=N_("Any ticket table (map the columns)"),
     signature=(),
     columns={},
 )
 
 EVENT_LOG = Preset(
     name="event-log",
-    label="Any event log: one row per ticket activity (map the columns)",
+    label=N_("Any event log: one row per ticket activity (map the columns)"),
     signature=(),
     columns={},
     kind="event_log",
@@ -403,15 +409,17 @@ def resolve_mapping(
                 break
     for fld, col in (overrides or {}).items():
         if fld not in MAPPABLE_FIELDS:
-            raise MappingError(f"unknown field {fld!r}; fields are: {', '.join(MAPPABLE_FIELDS)}")
+            raise MappingError(
+                N_("unknown field {field!r}; fields are: {fields}"),
+                field=fld,
+                fields=", ".join(MAPPABLE_FIELDS),
+            )
         if col in ("", None):
             mapping.pop(fld, None)
             continue
         pos = by_name.get(normalise_header(col))
         if pos is None:
-            close = difflib.get_close_matches(col, list(columns), n=3)
-            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-            raise MappingError(f"column {col!r} for {fld} is not in the file{hint}")
+            raise _absent(col, fld, columns)
         mapping[fld] = pos
     if preset.kind == "event_log":
         required: tuple[str, ...] = ("ticket_id", "timestamp")
@@ -425,7 +433,22 @@ def resolve_mapping(
         missing.append("activity")
     if missing:
         raise MappingError(
-            f"map the column(s) for {', '.join(missing)}"
-            + (" (e.g. --map ticket_id=COLUMN)" if missing else "")
+            N_("map the column(s) for {fields} (e.g. --map ticket_id=COLUMN)"),
+            fields=", ".join(missing),
         )
     return mapping
+
+
+def _absent(column: str, fld: str, columns: Sequence[str]) -> MappingError:
+    """Return the refusal of a mapping to ``column``, which the file lacks, with close names."""
+    close = difflib.get_close_matches(column, list(columns), n=3)
+    if close:
+        return MappingError(
+            N_("column {column!r} for {field} is not in the file (did you mean {close}?)"),
+            column=column,
+            field=fld,
+            close=", ".join(repr(c) for c in close),
+        )
+    return MappingError(
+        N_("column {column!r} for {field} is not in the file"), column=column, field=fld
+    )

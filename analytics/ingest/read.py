@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.i18n import N_
 from analytics.ingest import files
 from analytics.ingest.limits import Limits
 from analytics.ingest.model import ImportFailed
@@ -191,7 +192,9 @@ def sample_rows(tabular: files.TabularInput, rows: int) -> list[tuple]:
                     raise
                 tabular.parallel = False
     except duckdb.Error as exc:
-        raise ImportFailed(f"{tabular.file_name}: {duckdb_message(exc)}") from exc
+        raise ImportFailed(
+            N_("{reason}"), where=tabular.file_name, reason=duckdb_message(exc)
+        ) from exc
     finally:
         con.close()
 

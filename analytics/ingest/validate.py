@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from analytics import store
 from analytics.canonical import value_map_rows
+from analytics.i18n import N_
 from analytics.ingest import files, ratings
 from analytics.ingest.mapping import Plan
 from analytics.ingest.model import ImportFailed, ImportReport, Progress, Reject, one_line
@@ -57,7 +58,7 @@ def count_rows(
     else:
         csv_rejects = cur.execute("select count(*) from _csv_reject_errors").fetchone()[0]
     if report.rows_read == 0 and not csv_rejects:
-        raise ImportFailed(f"{tabular.file_name} has a header but no rows")
+        raise ImportFailed(N_("{name} has a header but no rows"), name=tabular.file_name)
     return csv_rejects
 
 
@@ -84,7 +85,7 @@ def validate(
         valid = ratings.reject_unknown_tickets(cur, report.source)
     else:
         _diff_against_store(cur, plan, report.source)
-        progress(0.7, "counting")
+        progress(0.7, N_("counting"))
         _count(cur, report)
         valid = report.tickets
     ratings.diff(cur, report, ratings_only=plan.ratings_only)
@@ -101,12 +102,26 @@ def validate(
         ).fetchall()
     ]
     if valid == 0:
-        first = report.rejects[0] if report.rejects else None
-        # a reason quotes the value it refused, which may hold a line break
-        detail = f"; line {first.line}: {one_line(first.reason)}" if first else ""
-        raise ImportFailed(
-            f"{tabular.file_name}: no valid rows ({report.rows_rejected:,} rejected{detail})"
+        raise _nothing_valid(tabular.file_name, report)
+
+
+def _nothing_valid(file_name: str, report: ImportReport) -> ImportFailed:
+    """Return the refusal of a file whose every row was rejected, quoting the first reason."""
+    if not report.rejects:
+        return ImportFailed(
+            N_("no valid rows ({rejected} rejected)"),
+            where=file_name,
+            rejected=report.rows_rejected,
         )
+    first = report.rejects[0]
+    return ImportFailed(
+        N_("no valid rows ({rejected} rejected; line {line}: {reason})"),
+        where=file_name,
+        rejected=report.rows_rejected,
+        line=str(first.line),  # as the file numbers it: 12345, not 12,345
+        # a reason quotes the value it refused, which may hold a line break
+        reason=one_line(first.reason),
+    )
 
 
 def _preview(cur, rows: int) -> list[dict]:

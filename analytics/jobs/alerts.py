@@ -17,6 +17,7 @@ grows.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -25,7 +26,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from analytics import store
+from analytics import i18n, store
+from analytics.i18n import N_
 from analytics.jobs import runs
 from analytics.jobs.alert_checks import (
     CHECKS,
@@ -38,7 +40,6 @@ from analytics.jobs.alert_checks import (
 from analytics.jobs.config import Job
 from analytics.jobs.context import RunContext
 from analytics.jobs.deliver import Outbox
-from analytics.report import fmt_date, fmt_number, fmt_pct
 
 # A surge under way continues the wave told for its series this many days before.
 SURGE_CARRY_DAYS = 7
@@ -176,155 +177,162 @@ class Message:
     footer: str
 
 
-STRINGS = {
-    "en": {
-        "surge_subject": "Backlog Radar: surge ahead from {day} ({where})",
-        "surge_intro": "The daily forecast of {source} for the next {days} days sees a surge:",
-        "surge_note": "Arrivals over a trailing week against what the team usually resolves; "
-        "the likelihood is the forecast's.",
-        "sla_subject_one": "Backlog Radar: 1 ticket about to pass its target",
-        "sla_subject_many": "Backlog Radar: {count} tickets about to pass their target",
-        "sla_intro": "{count} open ticket(s) of {source} reach their first-response or resolution "
-        "target between {start} and {end} ({tz}) unless handled first. Calendar hours; tickets "
-        "already past their target are not counted.",
-        "sla_by_team": "By team:",
-        "sla_soonest": "The soonest:",
-        "sla_due": " ({team}, {clock} due {due})",
-        "first_response": "first response",
-        "resolution": "resolution",
-        "no_team": "no team",
-        "growth_subject": "Backlog Radar: open backlog up {growth} in {days} days",
-        "team_count": ": {count}",
-        "growth_intro": "The open backlog of {source} went from {before} to {now} tickets in the "
-        "{days} days to {at} ({growth}; the alert is set at {threshold}).",
-        "growth_since": "It has grown faster than that since {since}.",
-        "footer": "Backlog Radar, alert job {job}.",
-    },
-    "fr": {
-        "surge_subject": "Backlog Radar : pic à venir dès le {day} ({where})",
-        "surge_intro": "La prévision quotidienne de {source} sur les {days} prochains jours "
-        "annonce un pic :",
-        "surge_line": "{when}, {series} : environ {expected} tickets par jour sur la semaine "
-        "jusqu'au {peak}, pour {capacity} résolus d'habitude ({excess}), probabilité {confidence}",
-        "surge_when_one": "le {day}",
-        "surge_when_many": "du {first} au {last}",
-        "surge_note": "Arrivées sur une semaine glissante, comparées à ce que l'équipe résout "
-        "d'habitude ; la probabilité est celle de la prévision.",
-        "sla_subject_one": "Backlog Radar : 1 ticket sur le point de dépasser son objectif",
-        "sla_subject_many": "Backlog Radar : {count} tickets sur le point de dépasser leur objectif",
-        "sla_intro": "{count} ticket(s) ouvert(s) de {source} atteignent leur objectif de première "
-        "réponse ou de résolution entre {start} et {end} ({tz}), sauf traitement d'ici là. Heures "
-        "calendaires ; les tickets déjà hors objectif ne sont pas comptés.",
-        "sla_by_team": "Par équipe :",
-        "sla_soonest": "Les plus proches :",
-        "sla_due": " ({team}, {clock} à échéance {due})",
-        "first_response": "première réponse",
-        "resolution": "résolution",
-        "no_team": "sans équipe",
-        "growth_subject": "Backlog Radar : backlog ouvert en hausse de {growth} en {days} jours",
-        "team_count": " : {count}",
-        "growth_intro": "Le backlog ouvert de {source} est passé de {before} à {now} tickets sur "
-        "les {days} jours jusqu'au {at} ({growth} ; l'alerte est réglée à {threshold}).",
-        "growth_since": "Sa hausse dépasse ce seuil depuis le {since}.",
-        "footer": "Backlog Radar, tâche d'alerte {job}.",
-    },
-}
+# How a message names a clock (see alert_checks.CLOCKS).
+CLOCK_NAMES = {"first_response": N_("first response"), "resolution": N_("resolution")}
 
 
 def message(finding: Finding, lang: str, job: str) -> Message:
-    """Return the message telling ``finding``'s waves in ``lang`` (en, fr)."""
-    t = STRINGS[lang]
-    subject, blocks = _COMPOSERS[finding.kind](finding, lang, t)
-    # a subject is one header line: names from the data may hold line breaks
-    return Message(" ".join(subject.split())[:250], blocks, t["footer"].format(job=job))
+    """Return the message telling ``finding``'s waves in ``lang`` (one of ``i18n.LANGS``)."""
+    subject, blocks = _COMPOSERS[finding.kind](finding, lang)
+    footer = i18n.gettext(lang, "Backlog Radar, alert job {job}.").format(job=job)
+    # a subject is one header line: names from the data may hold line breaks (the
+    # no-break spaces of French typography stay)
+    subject = re.sub(r"[^\S\u00a0\u202f]+", " ", subject).strip()
+    return Message(subject[:250], blocks, footer)
 
 
-def _surge_text(finding: Finding, lang: str, t: dict) -> tuple[str, tuple]:
-    # Imported here: the forecast package loads statsmodels, which the other alerts do not need.
-    from analytics.forecast import describe_surge
-
+def _surge_text(finding: Finding, lang: str) -> tuple[str, tuple]:
+    _ = i18n.translator(lang)
     rows = [w.facts["row"] for w in finding.waves]
-    day = _day(min(pd.Timestamp(r.start) for r in rows), lang)
-    subject = t["surge_subject"].format(day=day, where=", ".join(r.series for r in rows))
-    lines = tuple(Line(describe_surge(r) if lang == "en" else _surge_fr(r, t)) for r in rows)
-    intro = t["surge_intro"].format(source=finding.source, days=SURGE_HORIZON_DAYS)
-    return subject, ((intro, lines), (t["surge_note"], ()))
+    subject = _("Backlog Radar: surge ahead from {day} ({where})").format(
+        day=_day(min(pd.Timestamp(r.start) for r in rows), lang),
+        where=", ".join(r.series for r in rows),
+    )
+    intro = i18n.ngettext(
+        lang,
+        "The daily forecast of {source} for the next {n} day sees a surge:",
+        "The daily forecast of {source} for the next {n} days sees a surge:",
+        SURGE_HORIZON_DAYS,
+    ).format(source=finding.source, n=i18n.number(SURGE_HORIZON_DAYS, lang))
+    note = _(
+        "Arrivals over a trailing week against what the team usually resolves; "
+        "the likelihood is the forecast's."
+    )
+    lines = tuple(Line(_surge_line(r, lang)) for r in rows)
+    return subject, ((intro, lines), (note, ()))
 
 
-def _surge_fr(row, t: dict) -> str:
+def _surge_line(row, lang: str) -> str:
+    """Return a surge of :func:`alert_checks.next_surges` as one line: when, where, how big
+    against what the team resolves, how likely."""
+    _ = i18n.translator(lang)
     first, last = pd.Timestamp(row.start), pd.Timestamp(row.end)
-    when = (
-        t["surge_when_one"].format(day=_day(first, "fr"))
-        if first == last
-        else t["surge_when_many"].format(first=_day(first, "fr"), last=_day(last, "fr"))
-    )
-    return t["surge_line"].format(
-        when=when,
+    if first == last:
+        text = _(
+            "{day}, {series}: about {expected} tickets a day in the week to {peak} "
+            "against {capacity} usually resolved ({excess}), {confidence} likely"
+        )
+    else:
+        text = _(
+            "{first} to {last}, {series}: about {expected} tickets a day in the week to {peak} "
+            "against {capacity} usually resolved ({excess}), {confidence} likely"
+        )
+    return text.format(
+        day=_day(first, lang),
+        first=_day(first, lang),
+        last=_day(last, lang),
         series=row.series,
-        expected=fmt_number(row.expected, "fr"),
-        peak=_day(pd.Timestamp(row.peak_period), "fr"),
-        capacity=fmt_number(row.capacity, "fr"),
-        excess=("+" if row.excess_pct >= 0 else "") + fmt_pct(row.excess_pct, "fr"),
-        confidence=fmt_pct(100 * row.confidence, "fr"),
+        expected=i18n.number(row.expected, lang),
+        peak=_day(pd.Timestamp(row.peak_period), lang),
+        capacity=i18n.number(row.capacity, lang),
+        excess=_signed_percent(row.excess_pct, lang),
+        confidence=i18n.percent(100 * row.confidence, lang),
     )
 
 
-def _sla_text(finding: Finding, lang: str, t: dict) -> tuple[str, tuple]:
+def _sla_text(finding: Finding, lang: str) -> tuple[str, tuple]:
+    _ = i18n.translator(lang)
     facts = finding.waves[0].facts
-    count = facts["count"]
-    subject = t["sla_subject_one" if count == 1 else "sla_subject_many"].format(count=count)
-    start = facts["start"]
-    intro = t["sla_intro"].format(
-        count=count,
+    count, start = facts["count"], facts["start"]
+    subject = i18n.ngettext(
+        lang,
+        "Backlog Radar: {n} ticket about to pass its target",
+        "Backlog Radar: {n} tickets about to pass their target",
+        count,
+    ).format(n=i18n.number(count, lang))
+    intro = i18n.ngettext(
+        lang,
+        "{n} open ticket of {source} reaches its first-response or resolution target between "
+        "{start} and {end} ({tz}) unless handled first. Calendar hours; tickets already past "
+        "their target are not counted.",
+        "{n} open tickets of {source} reach their first-response or resolution target between "
+        "{start} and {end} ({tz}) unless handled first. Calendar hours; tickets already past "
+        "their target are not counted.",
+        count,
+    ).format(
+        n=i18n.number(count, lang),
         source=finding.source,
         start=_when(start, lang),
         end=_when(facts["end"], lang, start.date()),
         tz=start.tzinfo,
     )
+    no_team = _("no team")
+    clocks = {code: _(name) for code, name in CLOCK_NAMES.items()}
     teams = tuple(
-        Line(team or t["no_team"], t["team_count"].format(count=n))
+        Line(_("{team}: {count}").format(team=team or no_team, count=i18n.number(n, lang)))
         for team, n in facts["per_team"].items()
     )
     soonest = tuple(
         Line(
             ticket["ticket_id"],
-            t["sla_due"].format(
-                team=ticket["team"] or t["no_team"],
-                clock=t[ticket["clock"]],
+            " "
+            + _("({team}, {clock} due {due})").format(
+                team=ticket["team"] or no_team,
+                clock=clocks[ticket["clock"]],
                 due=_when(ticket["due_at"], lang, start.date()),
             ),
             ticket["link"],
         )
         for ticket in facts["soonest"]
     )
-    return subject, ((intro, ()), (t["sla_by_team"], teams), (t["sla_soonest"], soonest))
+    return subject, ((intro, ()), (_("By team:"), teams), (_("The soonest:"), soonest))
 
 
-def _growth_text(finding: Finding, lang: str, t: dict) -> tuple[str, tuple]:
+def _growth_text(finding: Finding, lang: str) -> tuple[str, tuple]:
+    _ = i18n.translator(lang)
     facts = finding.waves[0].facts
-    growth = facts["growth"]
-    pct = ("+" if growth.growth_pct >= 0 else "") + fmt_pct(growth.growth_pct, lang)
-    subject = t["growth_subject"].format(
-        growth=fmt_pct(growth.growth_pct, lang), days=facts["over_days"]
-    )
-    intro = t["growth_intro"].format(
+    growth, days, threshold = facts["growth"], facts["over_days"], facts["threshold"]
+    subject = i18n.ngettext(
+        lang,
+        "Backlog Radar: open backlog up {growth} in {n} day",
+        "Backlog Radar: open backlog up {growth} in {n} days",
+        days,
+    ).format(growth=i18n.percent(growth.growth_pct, lang), n=i18n.number(days, lang))
+    intro = i18n.ngettext(
+        lang,
+        "The open backlog of {source} went from {before} to {now} tickets in the day to {at} "
+        "({growth}; the alert is set at {threshold}).",
+        "The open backlog of {source} went from {before} to {now} tickets in the {n} days to "
+        "{at} ({growth}; the alert is set at {threshold}).",
+        days,
+    ).format(
         source=finding.source,
-        before=fmt_number(growth.before, lang),
-        now=fmt_number(growth.now, lang),
-        days=facts["over_days"],
+        before=i18n.number(growth.before, lang),
+        now=i18n.number(growth.now, lang),
+        n=i18n.number(days, lang),
         at=_when(growth.at.astimezone(ZoneInfo(facts["tz"])), lang),
-        growth=pct,
-        threshold="+" + fmt_pct(facts["threshold"], lang),
+        growth=_signed_percent(growth.growth_pct, lang),
+        # a threshold of 12.5 % is not said as 12 %
+        threshold=_signed_percent(threshold, lang, 0 if float(threshold).is_integer() else 1),
     )
-    since = t["growth_since"].format(since=fmt_date(growth.spell_start, lang, year=False))
+    since = _("It has grown faster than that since {since}.").format(
+        since=i18n.long_date(growth.spell_start, lang, year=False)
+    )
     return subject, ((intro, ()), (since, ()))
 
 
 _COMPOSERS = {"surge": _surge_text, "sla-risk": _sla_text, "backlog-growth": _growth_text}
 
 
+def _signed_percent(points: float, lang: str, decimals: int = 0) -> str:
+    """Return a change in % with its sign: ``+40%``, ``+40 %`` in French, ``±0%``."""
+    sign = i18n.percent(0, lang).removeprefix(i18n.number(0, lang))
+    return i18n.signed(points, lang, decimals, unit=sign)
+
+
 def _day(when: pd.Timestamp | datetime, lang: str) -> str:
-    return fmt_date(when.date(), lang, year=False)
+    """Return ``Sunday 24 March`` or ``dimanche 24 mars``."""
+    return i18n.long_date(when.date(), lang, year=False)
 
 
 def _when(when: datetime, lang: str, today: date | None = None) -> str:

@@ -11,6 +11,7 @@ wait in the outbox (:class:`analytics.jobs.deliver.Outbox`) and are retried.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -19,7 +20,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import plotly.graph_objects as go
 
-from analytics import report, store
+from analytics import i18n, report, store
+from analytics.i18n import N_
 from analytics.jobs import deliver
 from analytics.jobs.config import Job, Recipient
 from analytics.jobs.context import RunContext
@@ -37,10 +39,7 @@ CHART_TITLES = {
     "movers": "chart_movers",
 }
 # What the report's own strings do not say: the mail's pointer to its attachment.
-ATTACHED = {
-    "en": "The full report is attached as an A4 PDF.",
-    "fr": "Le rapport complet est joint au format PDF (A4).",
-}
+ATTACHED = N_("The full report is attached as an A4 PDF.")
 
 
 @dataclass(frozen=True)
@@ -212,9 +211,9 @@ def _context(rep: report.Report) -> dict:
             tz=data.tz,
         ),
         "last_year_label": t["vs_last_year"].format(week=data.last_year_week),
-        "footnote": t["footnote"].format(tz=data.tz),
+        "footnote": render.footnote(rep),
         "no_forecast": t["no_forecast"].format(note=data.outlook.note or "-"),
-        "attached": ATTACHED[rep.lang],
+        "attached": i18n.gettext(rep.lang, ATTACHED),
     }
 
 
@@ -230,7 +229,7 @@ def mail_text(rep: report.Report) -> str:
     lines += ["", t["summary"], *(s.text for s in rep.sentences), "", t["next_week"]]
     if rep.outlook_rows:
         lines += [f"- {r['day']}: {r['expected']} ({r['interval']})" for r in rep.outlook_rows]
-        lines += [f"{t['surge']}: {s}" for s in rep.surge_lines] or [t["no_surge"]]
+        lines += [f"{t['surge']} {s}" for s in rep.surge_lines] or [t["no_surge"]]
     else:
         lines.append(extra["no_forecast"])
     lines += ["", t["events"], *(f"- {e}" for e in rep.event_lines or [t["no_events"]])]
@@ -254,7 +253,8 @@ def mail_html(rep: report.Report, cids: dict[str, str]) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    # Breaks and runs of spaces go; the no-break spaces of French typography stay.
+    return re.sub(r"[ \t\r\n\f\v]+", " ", str(text)).strip()
 
 
 # Mail clients drop <style> blocks and scripts: every style is inline, every image a related part.
@@ -265,6 +265,7 @@ MAIL_TEMPLATE = """\
 {%- set cell = "padding:4px 8px;border-bottom:1px solid #e3e3e3;text-align:right;" %}
 {%- set first = "padding:4px 8px;border-bottom:1px solid #e3e3e3;text-align:left;" %}
 {%- set head = "background:#f4f6f9;font-weight:bold;" %}
+{%- set tones = {"better": "#1a7f37", "worse": "#c62828", "neutral": "#555555"} %}
 {%- set h2 = "font-size:17px;margin:20px 0 6px;border-bottom:1px solid #cccccc;" %}
 <body style="margin:0;padding:16px;background:#ffffff;color:#222222;\
 font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.4;">
@@ -281,7 +282,9 @@ style="border-collapse:collapse;width:100%;">
 <th style="{{ cell }}{{ head }}">{{ last_year_label }}</th></tr>
 {%- for c in r.headline_cells() %}
 <tr><td style="{{ first }}">{{ c.label }}</td><td style="{{ cell }}">{{ c.value }}</td>\
-<td style="{{ cell }}">{{ c.wow }}</td><td style="{{ cell }}">{{ c.yoy }}</td></tr>
+<td style="{{ cell }}">{{ c.wow }}{% if c.cue %} <span style="white-space:nowrap;color:\
+{{ tones[c.cue.tone] }};">{{ c.cue.arrow }} {{ c.cue.word }}</span>{% endif %}</td>\
+<td style="{{ cell }}">{{ c.yoy }}</td></tr>
 {%- endfor %}
 </table>
 <h2 style="{{ h2 }}">{{ t.summary }}</h2>
@@ -308,7 +311,7 @@ style="border-collapse:collapse;width:100%;">
 </table>
 {%- for line in r.surge_lines %}
 <p style="margin:8px 0;padding:6px 10px;border-left:4px solid #cc4125;background:#fbeeea;">\
-<strong>{{ t.surge }}</strong>: {{ line }}</p>
+<strong>{{ t.surge }}</strong> {{ line }}</p>
 {%- else %}
 <p style="margin:8px 0;">{{ t.no_surge }}</p>
 {%- endfor %}

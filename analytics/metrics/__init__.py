@@ -53,7 +53,9 @@ from analytics.metrics.selection import (
     GRAINS,
     Selection,
     SourceSpan,
+    dense_span,
     filter_values,
+    last_complete_day,
     period,
     source_span,
 )
@@ -106,6 +108,8 @@ __all__ = [
     "tickets_behind",
     "slowest_tickets",
     "source_span",
+    "dense_span",
+    "last_complete_day",
     "weekday_hour_heatmap",
     "workload_of",
     "zone_changes",

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from analytics import people
+from analytics.i18n import N_
 from analytics.metrics.agents import UNASSIGNED
 from analytics.metrics.engine import query
 from analytics.metrics.questions import BUCKETS, check_choice, now_at
@@ -24,6 +25,15 @@ from analytics.settings import Settings
 
 # The ages of the backlog-by-age bars (sql/backlog_now.sql), youngest first.
 BACKLOG_AGES = ("< 1 day", "1-2 days", "2-3 days", "3-7 days", "7-14 days", "14 days+")
+# Each age as shown, translated where it is shown; the ages above stay the values asked for.
+AGE_LABELS = {
+    "< 1 day": N_("< 1 day"),
+    "1-2 days": N_("1-2 days"),
+    "2-3 days": N_("2-3 days"),
+    "3-7 days": N_("3-7 days"),
+    "7-14 days": N_("7-14 days"),
+    "14 days+": N_("14 days+"),
+}
 # kind -> what its value is (see tickets_behind)
 DRILL_KINDS = {
     "created_day": "date",

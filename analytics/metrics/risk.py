@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from analytics import people
+from analytics.i18n import N_
 from analytics.metrics.engine import current_span, query
 from analytics.metrics.selection import Selection
 from analytics.settings import Settings, load_settings
@@ -33,6 +34,10 @@ TICKET_COLUMNS = (
     "due_at",
     "hours_left",
 )
+# Each clock as shown, translated where it is shown; ``clock`` holds the key.
+CLOCK_LABELS = {"first_response": N_("First response"), "resolution": N_("Resolution")}
+# The team of tickets without one, in ``by_team``.
+NO_TEAM = "(none)"
 # Public holidays can close a schedule for days on end: the business-hours
 # calendar reaches this far past the horizon's calendar length.
 _HOLIDAY_MARGIN = timedelta(days=21)
@@ -152,7 +157,7 @@ def _by_team(rows: pd.DataFrame | None) -> pd.DataFrame:
     if rows is None or rows.empty:
         return pd.DataFrame({"team": pd.Series(dtype=object), "at_risk": 0, "breached": 0})
     counts = (
-        rows.assign(team=rows["team"].fillna("(none)"))
+        rows.assign(team=rows["team"].fillna(NO_TEAM))
         .pivot_table(index="team", columns="state", values="ticket_id", aggfunc="count")
         .reindex(columns=["at_risk", "breached"])
         .fillna(0)

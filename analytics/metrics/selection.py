@@ -73,3 +73,31 @@ def filter_values(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list
     for dimension, value in rows:
         values[dimension].append(value)
     return values
+
+
+# A week holding less than this share of a busy week is thin (dense_span).
+DENSE_SHARE = 0.1
+
+
+def last_complete_day(as_of: datetime, tz: str) -> date:
+    """Return the last local day in ``tz`` that the data covers whole.
+
+    The export was taken at ``as_of`` (the source's last event): its own day
+    counts only when that event falls in the day's last hour, so "last 7
+    days" does not end on a partial, nearly empty day.
+    """
+    local = as_of.astimezone(ZoneInfo(tz))
+    return local.date() if local.hour == 23 else local.date() - timedelta(days=1)
+
+
+def dense_span(con: duckdb.DuckDBPyConnection, source: str, tz: str) -> tuple[date, date] | None:
+    """Return the first and last local day of ``source``'s dense weeks, or None when it is empty.
+
+    A week is dense when its created tickets reach :data:`DENSE_SHARE` of a
+    busy week (the 90th percentile of the source's weeks): a log whose last
+    months hold a trickle has its dense span end where the work was.
+    """
+    params = {"source": source, "tz": tz, "share": DENSE_SHARE}
+    with store.cursor(con) as cur:
+        row = cur.execute(store.load_sql("dense_span"), params).fetchone()
+    return None if row is None or row[0] is None else (row[0], row[1])

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import expm
 
-from analytics import access, store
+from analytics import access, i18n, store
+from analytics.i18n import N_
 from analytics.sample import story
 
 
@@ -338,8 +339,27 @@ MAX_AGENTS = story.MAX_AGENTS
 MAX_TEAMS = 100
 
 
-class PlanError(ValueError):
-    """An edited staffing plan is not valid; the message names the row."""
+class PlanError(i18n.TranslatableError, ValueError):
+    """An edited staffing plan is not valid; the message names the row.
+
+    ``str(error)`` is English; :func:`describe_error` says it in another language.
+    """
+
+    def __str__(self) -> str:
+        return describe_error(self, "en")
+
+
+def describe_error(error: BaseException, lang: str) -> str:
+    """Return the one line of a plan or what-if error in ``lang``, its numbers in the
+    language's format (``10,000`` or ``10 000``); any other error as it is."""
+    template = getattr(error, "template", None)
+    if not isinstance(template, str):
+        return str(error)
+    params = {
+        name: i18n.number(value, lang) if isinstance(value, int | float) else value
+        for name, value in getattr(error, "params", {}).items()
+    }
+    return i18n.gettext(lang, template).format(**params)
 
 
 def validate_plan(plan: pd.DataFrame) -> pd.DataFrame:
@@ -351,38 +371,53 @@ def validate_plan(plan: pd.DataFrame) -> pd.DataFrame:
     """
     missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
     if missing:
-        raise PlanError(f"the plan lacks the columns {', '.join(missing)}")
+        raise PlanError(N_("the plan lacks the columns {columns}"), columns=", ".join(missing))
     out = plan[list(PLAN_COLUMNS)].copy()
     for n, row in enumerate(out.itertuples(index=False), start=1):
-        where = f"row {n} ({row.team}, {row.weekday})"
+        where = {"row": str(n), "team": row.team, "weekday": row.weekday}
         if row.weekday not in WEEKDAYS:
-            raise PlanError(f"{where}: the weekday is one of {', '.join(WEEKDAYS)}")
+            raise PlanError(
+                N_("row {row} ({team}, {weekday}): the weekday is one of {days}"),
+                days=", ".join(WEEKDAYS),
+                **where,
+            )
         start, end, queue, live = _whole(
             where, row.start_hour, row.end_hour, row.queue_agents, row.live_agents
         )
         if not 0 <= start < end <= 24:
-            raise PlanError(f"{where}: the shift runs between hours 0 and 24, start before end")
+            raise PlanError(
+                N_(
+                    "row {row} ({team}, {weekday}): the shift runs between hours 0 and 24, "
+                    "start before end"
+                ),
+                **where,
+            )
         if not (0 <= queue <= MAX_AGENTS and 0 <= live <= MAX_AGENTS):
-            raise PlanError(f"{where}: agents are between 0 and {MAX_AGENTS:,}")
+            raise PlanError(
+                N_("row {row} ({team}, {weekday}): agents are between 0 and {most}"),
+                most=MAX_AGENTS,
+                **where,
+            )
     if out.duplicated(["team", "weekday"]).any():
-        raise PlanError("a team has the same weekday twice")
+        raise PlanError(N_("a team has the same weekday twice"))
     if out["team"].nunique() > MAX_TEAMS:
-        raise PlanError(f"a plan holds at most {MAX_TEAMS} teams")
+        raise PlanError(N_("a plan holds at most {most} teams"), most=MAX_TEAMS)
     return out.astype(
         {c: "int64" for c in ("start_hour", "end_hour", "queue_agents", "live_agents")}
     )
 
 
-def _whole(where: str, *values) -> list[int]:
+def _whole(where: dict, *values) -> list[int]:
     """Return ``values`` as ints, or raise PlanError when one is not a whole number."""
     out = []
+    whole = N_("row {row} ({team}, {weekday}): hours and agents are whole numbers")
     for value in values:
         try:
             number = float(value)
         except (TypeError, ValueError) as exc:
-            raise PlanError(f"{where}: hours and agents are whole numbers") from exc
+            raise PlanError(whole, **where) from exc
         if not (math.isfinite(number) and number == int(number)):
-            raise PlanError(f"{where}: hours and agents are whole numbers")
+            raise PlanError(whole, **where)
         out.append(int(number))
     return out
 

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import forecast as fc
-from analytics import metrics
+from analytics import i18n, metrics
+from analytics.i18n import N_
 from analytics.planning import staffing
 from analytics.sample import desk, queue
 from analytics.sample.story import TeamStaffing, default_staffing
@@ -47,8 +48,15 @@ MAX_CLOSED_DAYS = 366
 MAX_PLANNED_FACTOR = 10.0
 
 
-class ScenarioError(ValueError):
-    """A what-if input is outside what a real desk needs; the message names it."""
+class ScenarioError(i18n.TranslatableError, ValueError):
+    """A what-if input is outside what a real desk needs; the message names it.
+
+    ``str(error)`` is English; :func:`analytics.planning.staffing.describe_error`
+    says it in another language.
+    """
+
+    def __str__(self) -> str:
+        return staffing.describe_error(self, "en")
 
 
 @dataclass(frozen=True)
@@ -72,33 +80,43 @@ def check_scenario(scenario: Scenario) -> None:
         and 0 <= scenario.weekend_agents <= staffing.MAX_AGENTS
     ):
         raise ScenarioError(
-            f"extra weekend agents are a whole number from 0 to {staffing.MAX_AGENTS:,}"
+            N_("extra weekend agents are a whole number from 0 to {most}"),
+            most=staffing.MAX_AGENTS,
         )
     if not (
         isinstance(scenario.rollout_shift_days, int | np.integer)
         and abs(scenario.rollout_shift_days) <= MAX_SHIFT_DAYS
     ):
-        raise ScenarioError(f"rollouts move by a whole number of days, at most {MAX_SHIFT_DAYS}")
+        raise ScenarioError(
+            N_("rollouts move by a whole number of days, at most {most}"), most=MAX_SHIFT_DAYS
+        )
     if scenario.chat_closed is not None:
         first, last = scenario.chat_closed
         if not first <= last <= first + timedelta(days=MAX_CLOSED_DAYS - 1):
             raise ScenarioError(
-                f"the chat closes on or before it reopens, for at most {MAX_CLOSED_DAYS} days"
+                N_("the chat closes on or before it reopens, for at most {most} days"),
+                most=MAX_CLOSED_DAYS,
             )
 
 
 def check_planned(planned: Iterable[fc.PlannedEvent]) -> None:
     """Raise :class:`ScenarioError` unless each planned event has a bounded effect and length."""
     for event in planned:
-        where = f"planned event {event.name!r}"
         if not event.start <= event.end <= event.start + timedelta(days=MAX_SHIFT_DAYS):
-            raise ScenarioError(f"{where}: it ends on or after its start, within a year")
+            raise ScenarioError(
+                N_("planned event {name!r}: it ends on or after its start, within a year"),
+                name=event.name,
+            )
         factors = np.asarray([1.0 + event.uplift, *event.profile], dtype=float)
         if (
             not (np.isfinite(factors).all() and (factors >= 0).all())
             or (factors > MAX_PLANNED_FACTOR).any()
         ):
-            raise ScenarioError(f"{where}: its effect is between 0 and {MAX_PLANNED_FACTOR:g}x")
+            raise ScenarioError(
+                N_("planned event {name!r}: its effect is between 0 and {most}x"),
+                name=event.name,
+                most=MAX_PLANNED_FACTOR,
+            )
 
 
 def check_arrivals(hourly: Mapping[str, pd.Series], plan: pd.DataFrame) -> None:
@@ -108,21 +126,27 @@ def check_arrivals(hourly: Mapping[str, pd.Series], plan: pd.DataFrame) -> None:
     whole days up to the longest forecast horizon, :data:`MAX_TICKETS` in all.
     """
     if not hourly:
-        raise ScenarioError("there are no arrivals to simulate")
+        raise ScenarioError(N_("there are no arrivals to simulate"))
     longest = fc.HORIZONS["D"][1]
     for team, series in hourly.items():
         days = set(plan.loc[plan["team"] == team, "weekday"])
         if days != set(staffing.WEEKDAYS):
-            raise ScenarioError(f"the plan has no full week for the team {team}")
+            raise ScenarioError(N_("the plan has no full week for the team {team}"), team=team)
         rates = np.asarray(series, dtype=float)
         if not (np.isfinite(rates).all() and (rates >= 0).all()):
-            raise ScenarioError(f"{team}: expected arrivals are finite and not negative")
+            raise ScenarioError(
+                N_("{team}: expected arrivals are finite and not negative"), team=team
+            )
         if not (0 < len(rates) <= 24 * longest and len(rates) % 24 == 0):
-            raise ScenarioError(f"{team}: arrivals cover whole days, at most {longest}")
+            raise ScenarioError(
+                N_("{team}: arrivals cover whole days, at most {most}"), team=team, most=longest
+            )
     total = sum(float(np.sum(s)) for s in hourly.values())
     if total > MAX_TICKETS:
         raise ScenarioError(
-            f"the forecast brings {total:,.0f} tickets; the what-if simulates up to {MAX_TICKETS:,}"
+            N_("the forecast brings {total} tickets; the what-if simulates up to {most}"),
+            total=round(total),
+            most=MAX_TICKETS,
         )
 
 
@@ -399,7 +423,7 @@ def compare(
     settings = settings or load_settings()
     low, high = fc.HORIZONS["D"]
     if not (isinstance(days, int | np.integer) and low <= days <= high):
-        raise ScenarioError(f"the what-if looks {low} to {high} days ahead")
+        raise ScenarioError(N_("the what-if looks {low} to {high} days ahead"), low=low, high=high)
     frame = staffing.validate_plan(pd.DataFrame(list(plan), columns=list(staffing.PLAN_COLUMNS)))
     check_scenario(scenario)
     check_planned(planned)
@@ -416,7 +440,7 @@ def compare(
 def _compare(con, selection, days, plan, scenario, planned, settings, budget, weight) -> dict:
     daily = _daily_forecasts(con, selection, days, scenario, planned, settings, budget)
     if not daily["base"]:
-        raise ScenarioError("no region of this selection has a forecast to simulate")
+        raise ScenarioError(N_("no region of this selection has a forecast to simulate"))
     history = fc.history(con, selection, "H", "region", settings)
     profile = hourly_profile(history[history["series"].isin(list(daily["base"]))])
     out: dict = {"rows": []}

@@ -11,10 +11,12 @@ and :func:`to_pdf` an A4 PDF whose charts are vector images exported by
 Kaleido through the system Chromium.
 
 The modules, in the order a report is made: ``weeks`` (ISO week
-arithmetic), ``collect`` (the figures from the store), ``narrative`` (one
-function per sentence), ``text`` (the strings, in ``text/<lang>.toml``, and
-number and date formats), ``compose`` (the report in one language) and
-``render`` (HTML and PDF, from ``templates/``).
+arithmetic, the weeks that hold tickets, the report's filters), ``collect``
+(the figures from the store), ``narrative`` (one function per sentence),
+``text`` (the strings, messages of the gettext catalogue, and number and
+date formats from :mod:`analytics.i18n`), ``compose`` (the report in one
+language, with better/worse cues) and ``render`` (HTML and PDF, from
+``templates/``, whose words come from ``text``).
 
 Example
 -------
@@ -23,7 +25,7 @@ Example
 """
 
 from analytics.report.collect import Outlook, WeekData, collect
-from analytics.report.compose import Headline, Report, compose
+from analytics.report.compose import Cue, Headline, Report, compose
 from analytics.report.errors import ReportError
 from analytics.report.narrative import Sentence, narrative
 from analytics.report.render import CHROMIUM_ENV, find_chromium, to_html, to_pdf, write
@@ -35,19 +37,24 @@ from analytics.report.text import (
     fmt_pct,
     fmt_signed,
     strings,
+    week_label,
 )
 from analytics.report.weeks import (
+    Filters,
     iso_week,
     last_complete_week,
     parse_week,
     report_weeks,
     same_week_last_year,
     week_selection,
+    weeks_with_tickets,
 )
 
 __all__ = [
     "CHROMIUM_ENV",
     "LANGS",
+    "Cue",
+    "Filters",
     "Headline",
     "Outlook",
     "Report",
@@ -71,6 +78,8 @@ __all__ = [
     "strings",
     "to_html",
     "to_pdf",
+    "week_label",
     "week_selection",
+    "weeks_with_tickets",
     "write",
 ]

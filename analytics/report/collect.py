@@ -16,9 +16,12 @@ import duckdb
 import pandas as pd
 
 from analytics import coverage, events, metrics
+from analytics.i18n import N_
 from analytics.report.errors import ReportError
 from analytics.report.weeks import (
+    NO_FILTERS,
     WEEKS_OF_TREND,
+    Filters,
     iso_week,
     last_complete_week,
     parse_week,
@@ -77,6 +80,8 @@ class WeekData:
     """:func:`analytics.coverage.missing_inputs` of the source: input -> reason."""
     quality: metrics.QualityFigures | None = None
     """Reopens, one-touch and CSAT of the tickets resolved in the week, and the week before's."""
+    filters: Filters = NO_FILTERS
+    """The tickets covered (all regions, teams... when empty) and the clock of the durations."""
 
 
 def collect(
@@ -87,19 +92,22 @@ def collect(
     tz: str | None,
     settings: Settings,
     with_forecast: bool = True,
+    filters: Filters = NO_FILTERS,
 ) -> WeekData:
     """Return the numbers of the report on ``source`` for ISO ``week`` (None: the last complete).
 
-    ``region`` None covers every region; ``tz`` None is ``settings.default_tz``.
+    ``region`` None covers every region (else it adds to ``filters.regions``);
+    ``filters`` narrow the tickets as the sidebar's do, and say whether
+    durations count business hours; ``tz`` None is ``settings.default_tz``.
 
     Raises
     ------
     ReportError
-        On a malformed week, or a week in which the source (or region) has no ticket.
+        On a malformed week, or a week in which the source (or selection) has no ticket.
     """
     tz = tz or settings.default_tz
     span = metrics.source_span(con, source)
-    week, monday, sel = selected_week(span, source, week, tz, region)
+    week, monday, sel = selected_week(span, source, week, tz, region, filters)
     now = week_overview(con, sel, week, settings)
     return WeekData(
         source=source,
@@ -107,7 +115,7 @@ def collect(
         first_day=monday,
         last_day=monday + timedelta(days=6),
         tz=tz,
-        region=region,
+        region=sel.regions[0] if len(sel.regions) == 1 else None,
         as_of=span.as_of,
         sla_target_hours=settings.sla_target_hours,
         now=now,
@@ -116,25 +124,34 @@ def collect(
         outlook=outlook(con, sel, settings, with_forecast),
         missing=coverage.missing_inputs(con, source),
         quality=metrics.quality(con, sel, settings),
+        filters=Filters.of(sel),
     )
 
 
 def selected_week(
-    span: metrics.SourceSpan, source: str, week: str | None, tz: str, region: str | None
+    span: metrics.SourceSpan,
+    source: str,
+    week: str | None,
+    tz: str,
+    region: str | None,
+    filters: Filters = NO_FILTERS,
 ) -> tuple[str, date, metrics.Selection]:
     """Return the week asked for (default: the last complete one), its Monday and its selection.
 
     Raises :class:`ReportError` when the source is empty or the week lies outside it.
     """
     if span.as_of is None:
-        raise ReportError(f"source {source!r} has no tickets")
+        raise ReportError(N_("source {source} has no tickets"), source=repr(source))
     week = week or last_complete_week(span.as_of, tz)
     monday = parse_week(week)
-    sel = week_selection(source, monday, tz, region)
+    sel = week_selection(source, monday, tz, region, filters)
     if sel.start >= span.as_of or sel.end <= span.first_created_at:
         raise ReportError(
-            f"no data for {week}: source {source!r} runs from "
-            f"{span.first_created_at:%Y-%m-%d} to {span.as_of:%Y-%m-%d}"
+            N_("no data for {week}: source {source} runs from {first} to {last}"),
+            week=week,
+            source=repr(source),
+            first=f"{span.first_created_at:%Y-%m-%d}",
+            last=f"{span.as_of:%Y-%m-%d}",
         )
     return week, monday, sel
 
@@ -145,8 +162,16 @@ def week_overview(
     """Return the week's overview figures; raise :class:`ReportError` when no ticket moved."""
     now = metrics.overview(con, sel, settings)
     if now.created == 0 and now.resolved == 0:
-        where = f" in region {sel.regions[0]!r}" if sel.regions else ""
-        raise ReportError(f"no data for {week}{where}: no ticket created or resolved")
+        chosen = Filters.of(sel).chosen()
+        if not chosen:
+            raise ReportError(N_("no data for {week}: no ticket created or resolved"), week=week)
+        raise ReportError(
+            N_("no data for {week} with {filters}: no ticket created or resolved"),
+            week=week,
+            filters="; ".join(
+                f"{name} {', '.join(map(repr, values))}" for name, values in chosen.items()
+            ),
+        )
     return now
 
 
@@ -162,7 +187,7 @@ def comparisons(
     Last year's figures are None unless the source covers that whole week.
     """
     ly_monday = same_week_last_year(monday)
-    ly_sel = week_selection(sel.source, ly_monday, sel.tz, sel.regions[0] if sel.regions else None)
+    ly_sel = week_selection(sel.source, ly_monday, sel.tz, filters=Filters.of(sel))
     has_last_year = ly_sel.end > first_created_at + timedelta(days=7)
     return {
         "previous": metrics.overview(con, sel.previous(), settings),
@@ -224,7 +249,10 @@ def daily_forecast(
     try:
         from analytics import forecast
 
-        by, name = ("region", selection.regions[0]) if selection.regions else ("total", "total")
+        # One region is a series of its own (its events' effects); the other filters
+        # narrow the total's history.
+        one = len(selection.regions) == 1
+        by, name = ("region", selection.regions[0]) if one else ("total", "total")
         fc = forecast.forecast_series(
             con, selection, "D", days, by, name, forecast.SURGE_ORIGINS, settings
         )

@@ -50,6 +50,34 @@ KINDS = {
 }
 
 
+# headline -> 1 when a rise is good news, -1 when it is bad news, 0 when it is neither
+GOOD_WHEN_UP = {
+    "created": 0,
+    "resolved": 1,
+    "frt_median_h": -1,
+    "frt_p90_h": -1,
+    "sla_pct": 1,
+    "backlog_open": -1,
+    "days_to_clear": -1,
+}
+ARROWS = {1: "▲", -1: "▼", 0: "="}
+
+
+@dataclass(frozen=True)
+class Cue:
+    """How a figure moved against the previous week, for a reader who scans.
+
+    ``arrow`` is ``▲``, ``▼`` or ``=``; ``word`` says it in the report's
+    language (``better``, ``worse``; ``up``, ``down`` for a figure neither good
+    nor bad when it rises; ``unchanged``); ``tone`` is ``better``, ``worse``
+    or ``neutral``, for the colour.
+    """
+
+    arrow: str
+    word: str
+    tone: str
+
+
 @dataclass(frozen=True)
 class Headline:
     """One headline figure this week, the week before and the same week last year."""
@@ -72,6 +100,24 @@ class Headline:
     def yoy(self) -> float | None:
         """Change against the same week last year: percent, or points for SLA %."""
         return change(self.value, self.last_year, self.kind)
+
+    def direction(self) -> int | None:
+        """Return 1 when the figure rose against the previous week, -1 when it fell, 0 when
+        the change rounds to nothing as shown; None when either week is unknown."""
+        if self.value is None or self.previous is None:
+            return None
+        wow = self.wow
+        if wow is not None:
+            shown = round(wow, 1 if self.kind == "pct" else 0)
+        else:  # from zero: a percent change means nothing, the difference still has a sign
+            shown = round(self.value - self.previous, 1)
+        return 1 if shown > 0 else -1 if shown < 0 else 0
+
+    def judged(self) -> int | None:
+        """Return 1 when the week-on-week change is good news, -1 when bad, 0 when neither
+        (unchanged, or a figure such as tickets created); None when unknown."""
+        moved = self.direction()
+        return None if moved is None else moved * GOOD_WHEN_UP.get(self.key, 0)
 
 
 @dataclass
@@ -98,7 +144,8 @@ class Report:
         return "-".join([*parts, self.lang])
 
     def headline_cells(self) -> list[dict]:
-        """Return each headline as display strings: label, value, both changes."""
+        """Return each headline as display strings: label, value, both changes, and the
+        :class:`Cue` of the week-on-week change (None when it is unknown)."""
         return [
             {
                 "key": h.key,
@@ -106,9 +153,23 @@ class Report:
                 "value": self.text["not_in_source"] if h.absent else self.show(h.kind, h.value),
                 "wow": self.show_change(h.kind, h.wow),
                 "yoy": self.show_change(h.kind, h.yoy),
+                "cue": self.cue(h),
             }
             for h in self.headlines
         ]
+
+    def cue(self, headline: Headline) -> Cue | None:
+        """Return the better/worse cue of ``headline`` against the previous week (or None)."""
+        moved, judged = headline.direction(), headline.judged()
+        if moved is None or judged is None:
+            return None
+        if moved == 0:
+            return Cue(ARROWS[0], self.text["cue_same"], "neutral")
+        if judged == 0:
+            word = self.text["cue_up" if moved > 0 else "cue_down"]
+            return Cue(ARROWS[moved], word, "neutral")
+        word, tone = ("cue_better", "better") if judged > 0 else ("cue_worse", "worse")
+        return Cue(ARROWS[moved], self.text[word], tone)
 
     def show(self, kind: str, value) -> str:
         """Return a figure formatted for the report's language (a dash when unknown)."""
@@ -144,11 +205,11 @@ def compose(data: WeekData, lang: str = "en") -> Report:
                 last=fmt_date(data.last_day, lang),
             ),
             f"{t['source']} {data.source}",
-            t["region"].format(region=data.region or t["all_regions"]),
+            *scope_parts(data, t),
         ]
     )
     heads = headlines(data, t)
-    drawn = figures(data, t)
+    drawn = figures(data, t, lang)
     sentences = narrative(data, lang)
     outlook_rows, surge_lines = outlook_lines(data.outlook, lang)
     return Report(
@@ -164,6 +225,19 @@ def compose(data: WeekData, lang: str = "en") -> Report:
         event_lines=event_lines(data.outlook.events, lang),
         text=t,
     )
+
+
+def scope_parts(data: WeekData, t) -> list[str]:
+    """Return what the report covers, for its subtitle: the regions, then any other filter
+    (``Team: Billing, Sales``), then ``business hours`` when durations count those."""
+    regions = ", ".join(data.filters.regions) if len(data.filters.regions) > 1 else data.region
+    parts = [t["region"].format(region=regions or t["all_regions"])]
+    for name, values in data.filters.chosen().items():
+        if name != "regions":
+            parts.append(t["filter"].format(filter=t["filters"][name], values=", ".join(values)))
+    if data.filters.business_hours:
+        parts.append(t["business_hours"])
+    return parts
 
 
 def headlines(data: WeekData, t: dict) -> list[Headline]:
@@ -224,7 +298,7 @@ def event_lines(calendar: pd.DataFrame, lang: str) -> list[str]:
         if last != first:
             when += f" – {fmt_date(last, lang, year=False)}"
         where = "" if row.region in (None, "all") else f" ({row.region})"
-        lines.append(f"{when}: {row.name}{where}")
+        lines.append(strings(lang)["event"].format(when=when, event=f"{row.name}{where}"))
     return lines
 
 
@@ -239,17 +313,17 @@ def localise(fig: go.Figure, t: dict, title: str, y_title: str, x_title=None) ->
     return fig
 
 
-def figures(data: WeekData, t: dict) -> dict[str, go.Figure]:
+def figures(data: WeekData, t: dict, lang: str = "en") -> dict[str, go.Figure]:
     """Return the report's charts by key, titled in the language of the strings ``t``.
 
     No first-response chart when the source records no first response.
     """
-    volume = charts.volume_against_forecast(data.flow, data.forecast_before)
-    trend = charts.response_time_trend(data.trend, "frt", data.events)
+    volume = charts.volume_against_forecast(data.flow, data.forecast_before, lang=lang)
+    trend = charts.response_time_trend(data.trend, "frt", data.events, lang=lang)
     backlog = data.backlog
     if "first_response" in data.missing:
         backlog = backlog.drop(columns="awaiting_first_response")
-    backlog = charts.backlog_lines(backlog, data.events)
+    backlog = charts.backlog_lines(backlog, data.events, lang=lang)
     # Events running past the week would stretch the axis into the future.
     window = [
         pd.Timestamp(data.first_day - timedelta(weeks=WEEKS_OF_TREND - 1)) - pd.Timedelta(days=3),
@@ -264,7 +338,13 @@ def figures(data: WeekData, t: dict) -> dict[str, go.Figure]:
         "volume": localise(volume, t, t["chart_volume"], t["y_tickets"]),
         "first_response": localise(trend, t, t["chart_trend"], t["y_hours"]),
         "backlog": localise(backlog, t, t["chart_backlog"], t["y_open"]),
-        "movers": localise(charts.movers_bar(movers), t, t["chart_movers"], "", t["x_change"]),
+        "movers": localise(
+            charts.movers_bar(movers, lang=lang),
+            t,
+            t["chart_movers"],
+            "",
+            t["x_change"],
+        ),
     }
     if "first_response" in data.missing:
         del found["first_response"]

@@ -13,11 +13,13 @@ import pandas as pd
 from analytics.report.collect import WeekData
 from analytics.report.text import (
     NBSP,
+    agents_clause,
     fmt_date,
     fmt_hours,
     fmt_number,
     fmt_pct,
     fmt_signed,
+    missing_line,
     strings,
 )
 
@@ -132,23 +134,23 @@ def first_response_sentence(data: WeekData, lang: str) -> Sentence | None:
     now, prev = data.now, data.previous
     if now.frt_median_h is None:
         return None
-    text = t["frt"].format(
-        median=fmt_hours(now.frt_median_h, lang),
-        target=f"{fmt_number(data.sla_target_hours, lang, 0)}{NBSP}h",
-        p90=fmt_hours(now.frt_p90_h, lang),
-        direction="{direction}",
-        previous="{previous}",
-    )
+    figures = {
+        "median": fmt_hours(now.frt_median_h, lang),
+        "target": f"{fmt_number(data.sla_target_hours, lang, 0)}{NBSP}h",
+        "p90": fmt_hours(now.frt_p90_h, lang),
+    }
     cites = {
         "frt_median_h": now.frt_median_h,
         "frt_p90_h": now.frt_p90_h,
         "sla_target_hours": data.sla_target_hours,
     }
     if prev.frt_median_h is None:
-        return Sentence("first_response", text.split(", {direction}")[0] + ".", cites)
+        return Sentence("first_response", t["frt_alone"].format(**figures) + ".", cites)
     a, b = round(now.frt_median_h, 1), round(prev.frt_median_h, 1)
     direction = t["up_from"] if a > b else t["down_from"] if a < b else t["same_as"]
-    text = text.format(direction=direction, previous=fmt_hours(prev.frt_median_h, lang))
+    text = t["frt"].format(
+        direction=direction, previous=fmt_hours(prev.frt_median_h, lang), **figures
+    )
     cites["previous_frt_median_h"] = prev.frt_median_h
     return Sentence("first_response", text + ".", cites)
 
@@ -226,16 +228,13 @@ def year_on_year_sentence(data: WeekData, lang: str) -> Sentence | None:
     if ly is None or not ly.created:
         return None
     pct = change(data.now.created, ly.created, "count")
-    direction = (
-        t["yoy_up"].format(pct=fmt_pct(pct, lang))
-        if round(pct) > 0
-        else t["yoy_down"].format(pct=fmt_pct(-pct, lang))
-        if round(pct) < 0
-        else t["yoy_same"]
-    )
-    text = t["yoy"].format(
-        week=data.last_year_week, direction=direction, created=fmt_number(ly.created, lang)
-    )
+    said = {"week": data.last_year_week, "created": fmt_number(ly.created, lang)}
+    if round(pct) == 0:
+        text = t["yoy_level"].format(**said)
+    else:
+        key = "yoy_up" if pct > 0 else "yoy_down"
+        direction = t[key].format(pct=fmt_pct(abs(pct), lang))
+        text = t["yoy"].format(direction=direction, **said)
     cites = {"last_year_created": ly.created, "yoy_pct": pct}
     return Sentence("year_on_year", text + ".", cites)
 
@@ -257,7 +256,7 @@ def next_week_sentence(data: WeekData, lang: str) -> Sentence | None:
         cites |= {"surge_expected": float(surge["expected"])}
     agents = [a for a in fc.get("agents", []) if a is not None]
     if agents:
-        text += t["next_agents"].format(agents=fmt_number(max(agents), lang))
+        text += agents_clause(max(agents), lang)
         cites["agents_max"] = max(agents)
     return Sentence("next_week", text + ".", cites)
 
@@ -289,10 +288,9 @@ def said_of_missing(sentences: list[Sentence], data: WeekData, lang: str) -> lis
     An SLA of 0 % from a source that records no first response is not a
     failure to report: the figure does not exist.
     """
-    said_instead = strings(lang)["missing"]
     kept = [s for s in sentences if SENTENCE_NEEDS.get(s.key) not in data.missing]
     said = [
-        Sentence(f"missing_{name}", (said_instead.get(name) or reason).rstrip(".") + ".")
+        Sentence(f"missing_{name}", missing_line(name, reason, lang).rstrip(".") + ".")
         for name, reason in data.missing.items()
     ]
     return kept[:1] + said + kept[1:]

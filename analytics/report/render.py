@@ -61,9 +61,15 @@ def to_html(report: Report, images: dict[str, bytes] | None = None) -> str:
             as_of=fmt_date(data.as_of.astimezone(ZoneInfo(data.tz)).date(), report.lang),
             tz=data.tz,
         ),
-        footnote=t["footnote"].format(tz=data.tz),
+        footnote=footnote(report),
         no_forecast=t["no_forecast"].format(note=data.outlook.note or "-"),
     )
+
+
+def footnote(report: Report) -> str:
+    """Return the report's footnote: definitions, the clock of its durations, its days' zone."""
+    key = "footnote_business" if report.data.filters.business_hours else "footnote"
+    return report.text[key].format(tz=report.data.tz)
 
 
 def chart_blocks(report: Report, images: dict[str, bytes] | None) -> dict:

@@ -1,4 +1,5 @@
-"""ISO weeks, local to a time zone: parse them, find the last complete one, select one.
+"""ISO weeks, local to a time zone: parse them, find the last complete one, list those
+with tickets, select one with the filters of a report.
 
 Example
 -------
@@ -9,11 +10,17 @@ datetime.date(2025, 12, 29)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import duckdb
+import pandas as pd
+
 from analytics import metrics
+from analytics.i18n import N_
 from analytics.report.errors import ReportError
+from analytics.settings import Settings
 
 WEEKS_OF_TREND = 12
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -27,7 +34,7 @@ def parse_week(text: str) -> date:
     """
     match = WEEK.match(text.strip())
     if not match:
-        raise ReportError(f"a week is written like 2026-W47, not {text!r}")
+        raise ReportError(N_("a week is written like 2026-W47, not {text}"), text=repr(text))
     try:
         return date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError as exc:
@@ -55,6 +62,37 @@ def last_complete_week(as_of: datetime, tz: str) -> str:
     return iso_week(local - timedelta(days=local.weekday() + 7))
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The tickets a report covers, as the sidebar's filters: an empty tuple means all.
+
+    ``business_hours`` measures durations in the teams' business hours.
+    """
+
+    regions: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    business_hours: bool = False
+
+    @classmethod
+    def of(cls, selection: metrics.Selection) -> Filters:
+        """Return the filters of ``selection`` (its period and zone play no part)."""
+        return cls(**{f.name: getattr(selection, f.name) for f in fields(cls)})
+
+    def chosen(self) -> dict[str, tuple[str, ...]]:
+        """Return the dimensions that narrow the tickets (``"teams": ("Billing",)``), in order."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "business_hours" and getattr(self, f.name)
+        }
+
+
+NO_FILTERS = Filters()
+
+
 def report_weeks(span: metrics.SourceSpan, tz: str) -> list[str]:
     """Return the complete weeks of a source, newest first (empty for an empty source)."""
     if span.first_created_at is None or span.as_of is None:
@@ -68,9 +106,53 @@ def report_weeks(span: metrics.SourceSpan, tz: str) -> list[str]:
     return out
 
 
+def weeks_with_tickets(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    tz: str,
+    filters: Filters = NO_FILTERS,
+    settings: Settings | None = None,
+) -> list[str]:
+    """Return the complete ISO weeks (local to ``tz``) in which tickets of ``source`` and
+    ``filters`` were created or resolved, newest first: the weeks a report can be made of.
+
+    One pass over the tickets (``sql/report_weeks.sql``); a week in which no
+    ticket of the selection moved is left out.
+    """
+    span = metrics.source_span(con, source)
+    if span.first_created_at is None or span.as_of is None:
+        return []
+    end_monday = parse_week(last_complete_week(span.as_of, tz)) + timedelta(days=7)
+    start, end = metrics.period(
+        span.first_created_at.astimezone(ZoneInfo(tz)).date(), end_monday - timedelta(days=1), tz
+    )
+    if end <= start:
+        return []
+    # Which weeks hold tickets does not depend on the clock: calendar hours are cheaper.
+    sel = week_selection(source, end_monday, tz, filters=replace(filters, business_hours=False))
+    found = metrics.query(con, "report_weeks", replace(sel, start=start, end=end), settings)
+    return [iso_week(pd.Timestamp(monday).date()) for monday in found["monday"]]
+
+
 def week_selection(
-    source: str, monday: date, tz: str, region: str | None = None
+    source: str, monday: date, tz: str, region: str | None = None, filters: Filters = NO_FILTERS
 ) -> metrics.Selection:
-    """Return the selection of one local ISO week (Monday to Sunday), optionally one region."""
+    """Return the selection of one local ISO week (Monday to Sunday) with ``filters``.
+
+    ``region`` (one region, as the command line and the jobs name it) adds to
+    ``filters.regions``.
+    """
     start, end = metrics.period(monday, monday + timedelta(days=6), tz)
-    return metrics.Selection(source, start, end, tz, regions=(region,) if region else ())
+    regions = tuple(dict.fromkeys((*filters.regions, *((region,) if region else ()))))
+    return metrics.Selection(
+        source,
+        start,
+        end,
+        tz,
+        regions=regions,
+        teams=filters.teams,
+        channels=filters.channels,
+        categories=filters.categories,
+        priorities=filters.priorities,
+        business_hours=filters.business_hours,
+    )
