@@ -28,15 +28,15 @@ DEFAULT_MODEL = {"D": "combo", "H": "combo"}
 # How each model reads on screen; the codes stay in the CLI's JSON and the settings.
 MODEL_NAMES = {
     "seasonal_naive": i18n.N_("seasonal naive"),
-    "ets": i18n.N_("exponential smoothing (ETS)"),
-    "sarimax": i18n.N_("seasonal ARIMA (SARIMAX)"),
-    "nb_glm": i18n.N_("negative binomial regression"),
+    "ets": i18n.N_("smoothing (ETS)"),
+    "sarimax": "SARIMAX",
+    "nb_glm": i18n.N_("count regression"),
     "autoreg": i18n.N_("autoregression"),
-    "mstl": i18n.N_("seasonal decomposition (MSTL)"),
-    "day_split": i18n.N_("day total split by hour"),
+    "mstl": "MSTL",
+    "day_split": i18n.N_("day split by hour"),
     "combo": i18n.N_("combination"),
-    "ets_sarimax": i18n.N_("ETS and SARIMAX combined"),
-    "day_combo": i18n.N_("day total and regressions combined"),
+    "ets_sarimax": "ETS + SARIMAX",
+    "day_combo": i18n.N_("day combination"),
 }
 Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 QUANTILES = ("lo95", "lo80", "mean", "hi80", "hi95")
@@ -50,7 +50,8 @@ MIN_SEASONS = 2
 
 
 def model_name(code: str, lang: str = "en") -> str:
-    """Return a model's name for people in ``lang`` (``seasonal naive``); an unknown code as it is."""
+    """Return a model's short name for people in ``lang`` (``seasonal naive``), short enough
+    for a card; an unknown code as it is. docs/forecast.md describes each model."""
     name = MODEL_NAMES.get(code)
     return i18n.gettext(lang, name) if name else code
 
