@@ -94,6 +94,13 @@ def test_every_page_reads_in_french(server, french_page):
         page.goto(f"{server.url}/{'' if path == 'overview' else path}{query}")
         heading = i18n.gettext("fr", title)
         page.get_by_role("heading", name=heading, exact=True).wait_for()
+        # The page's run has begun drawing below its title (the running
+        # indicator may not show yet at the title alone); then it ends.
+        page.wait_for_function(
+            "document.querySelectorAll('[data-testid=stMain] [data-testid=stElementContainer]')"
+            ".length >= 5",
+            timeout=120_000,
+        )
         wait_until_idle(page)
         if path == "forecast":
             # The backtest runs beside the page: its cards arrive when it is done.
