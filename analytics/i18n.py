@@ -123,9 +123,14 @@ def number(value: float, lang: str, decimals: int = 0) -> str:
     return babel_numbers.format_decimal(rounded, pattern, locale=lang)
 
 
+def percent_sign(lang: str) -> str:
+    """Return the percent sign as ``lang`` writes it after a number: ``%``, or ``\u00a0%`` in French."""
+    return f"{NBSP}%" if lang == "fr" else "%"
+
+
 def percent(value: float, lang: str, decimals: int = 0) -> str:
     """Return a percentage given in points: ``34%`` or ``34 %`` (a no-break space in French)."""
-    return number(value, lang, decimals) + (f"{NBSP}%" if lang == "fr" else "%")
+    return number(value, lang, decimals) + percent_sign(lang)
 
 
 def hours(value: float, lang: str, decimals: int = 1) -> str:
@@ -138,6 +143,11 @@ def signed(value: float, lang: str, decimals: int = 0, unit: str = "") -> str:
     shown = round(value, decimals)
     sign = "+" if shown > 0 else "-" if shown < 0 else "±"
     return sign + number(abs(value), lang, decimals) + unit
+
+
+def signed_percent(points: float, lang: str, decimals: int = 0) -> str:
+    """Return a change in percentage points with its sign: ``+40%``, ``+40 %``, ``±0%``."""
+    return signed(points, lang, decimals, percent_sign(lang))
 
 
 def long_date(day: date, lang: str, weekday: bool = True, year: bool = True) -> str:

@@ -44,8 +44,7 @@ def _known(value: float | None) -> bool:
 def _change(current: int, previous: int, days: int, lang: str) -> str:
     """Return ``+18% in a week``: relative when ``previous`` has tickets, else in tickets."""
     if previous:
-        percent_sign = i18n.percent(0, lang)[len(i18n.number(0, lang)) :]
-        change = i18n.signed(100.0 * (current - previous) / previous, lang, 0, percent_sign)
+        change = i18n.signed_percent(100.0 * (current - previous) / previous, lang)
     else:
         change = i18n.signed(current - previous, lang)
     if days % 7 == 0:

@@ -59,7 +59,7 @@ def backtest_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 def change(points: float) -> str:
     """Return a change in percentage points with its sign: ``+12%``, ``±0 %``."""
-    return ui.signed(points, 0, ui.percent(0).removeprefix(ui.number(0)))
+    return ui.signed_percent(points)
 
 
 st.title(_("Forecast"))

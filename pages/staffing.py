@@ -165,7 +165,7 @@ if today is not None and today.says_something:
             time=f"{today.at:%H:%M}",
             seen=ui.number(today.seen),
             expected=ui.number(today.expected),
-            change=ui.signed(100 * (today.factor - 1), 0, share(0).removeprefix(ui.number(0))),
+            change=ui.signed_percent(100 * (today.factor - 1)),
         )
     )
 

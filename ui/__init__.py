@@ -63,6 +63,7 @@ from ui.i18n import (
     percent,
     short_date,
     signed,
+    signed_percent,
     weekday_names,
 )
 from ui.text import md_escape
@@ -92,6 +93,7 @@ __all__ = [
     "percent",
     "short_date",
     "signed",
+    "signed_percent",
     "weekday_names",
     "COMMON_ZONES",
     "PERIODS",

@@ -97,6 +97,11 @@ def signed(value: float, decimals: int = 0, unit: str = "") -> str:
     return i18n.signed(value, lang(), decimals, unit)
 
 
+def signed_percent(points: float, decimals: int = 0) -> str:
+    """Return a change in percentage points with its sign: ``+12%``, ``+12 %``, ``±0%``."""
+    return i18n.signed_percent(points, lang(), decimals)
+
+
 def long_date(day: date, weekday: bool = True) -> str:
     """Return ``Monday 7 September 2026`` or ``lundi 7 septembre 2026``."""
     return i18n.long_date(day, lang(), weekday)

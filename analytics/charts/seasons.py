@@ -220,8 +220,7 @@ def impact_counterfactual(
 def effect_estimates(estimates: pd.DataFrame, lang: str = "en") -> go.Figure:
     """Point estimates with 95% intervals, one bar per method, side by side."""
     _ = i18n.translator(lang)
-    # The percent sign as the language writes it after a number ("%" or "\u00a0%").
-    sign = i18n.percent(0, lang).removeprefix(i18n.number(0, lang))
+    sign = i18n.percent_sign(lang)
     fig = go.Figure(
         go.Bar(
             x=estimates["method"],

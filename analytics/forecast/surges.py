@@ -180,7 +180,7 @@ def describe_surge(row, lang: str = "en") -> str:
         expected=i18n.number(row.expected, lang),
         peak=_when(row.peak_period, hourly, lang),
         capacity=i18n.number(row.capacity, lang),
-        excess=i18n.signed(row.excess_pct, lang, unit=_percent_sign(lang)),
+        excess=i18n.signed_percent(row.excess_pct, lang),
         confidence=i18n.percent(100 * row.confidence, lang),
     )
 
@@ -190,11 +190,6 @@ def _when(moment: pd.Timestamp, hourly: bool, lang: str) -> str:
     day = babel_dates.format_date(moment.date(), "EEE dd MMM" if lang == "en" else "EEE d MMM",
                                   locale=lang)  # fmt: skip
     return f"{day} {moment:%H}:00" if hourly else day
-
-
-def _percent_sign(lang: str) -> str:
-    """Return the percent sign as ``lang`` writes it after a number (``%`` or ``\u00a0%``)."""
-    return i18n.percent(0, lang).removeprefix(i18n.number(0, lang))
 
 
 # Scored origins of the daily forecast behind the overview's surge line and the weekly

@@ -235,7 +235,7 @@ def _surge_line(row, lang: str) -> str:
         expected=i18n.number(row.expected, lang),
         peak=_day(pd.Timestamp(row.peak_period), lang),
         capacity=i18n.number(row.capacity, lang),
-        excess=_signed_percent(row.excess_pct, lang),
+        excess=i18n.signed_percent(row.excess_pct, lang),
         confidence=i18n.percent(100 * row.confidence, lang),
     )
 
@@ -311,9 +311,9 @@ def _growth_text(finding: Finding, lang: str) -> tuple[str, tuple]:
         now=i18n.number(growth.now, lang),
         n=i18n.number(days, lang),
         at=_when(growth.at.astimezone(ZoneInfo(facts["tz"])), lang),
-        growth=_signed_percent(growth.growth_pct, lang),
+        growth=i18n.signed_percent(growth.growth_pct, lang),
         # a threshold of 12.5 % is not said as 12 %
-        threshold=_signed_percent(threshold, lang, 0 if float(threshold).is_integer() else 1),
+        threshold=i18n.signed_percent(threshold, lang, 0 if float(threshold).is_integer() else 1),
     )
     since = _("It has grown faster than that since {since}.").format(
         since=i18n.long_date(growth.spell_start, lang, year=False)
@@ -322,12 +322,6 @@ def _growth_text(finding: Finding, lang: str) -> tuple[str, tuple]:
 
 
 _COMPOSERS = {"surge": _surge_text, "sla-risk": _sla_text, "backlog-growth": _growth_text}
-
-
-def _signed_percent(points: float, lang: str, decimals: int = 0) -> str:
-    """Return a change in % with its sign: ``+40%``, ``+40 %`` in French, ``±0%``."""
-    sign = i18n.percent(0, lang).removeprefix(i18n.number(0, lang))
-    return i18n.signed(points, lang, decimals, unit=sign)
 
 
 def _day(when: pd.Timestamp | datetime, lang: str) -> str:
