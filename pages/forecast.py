@@ -309,15 +309,21 @@ if fit.opening is not None:
 if fit.today is not None:
     today = fit.today
     morning_rest = float(today.morning.loc[today.morning["period"] >= today.at, "mean"].sum())
+    detail = _(
+        "{seen} arrivals since opening, where the morning forecast expected {expected}."
+    ).format(seen=ui.number(today.seen), expected=ui.number(today.expected))
+    if today.keeps_morning:
+        detail += " " + _(
+            "In the backtest, updating from the morning's arrivals did not beat the "
+            "morning forecast, so the rest of the day keeps it."
+        )
     row = st.columns(2)
     row[0].metric(_("Today, morning forecast (rest of the day)"), ui.number(morning_rest))
     row[1].metric(
         _("Today, updated at {time}").format(time=f"{today.at:%H:%M}"),
         ui.number(today.forecast["mean"].sum()),
         change(100 * (today.factor - 1)),
-        help=_(
-            "{seen} arrivals since opening, where the morning forecast expected {expected}."
-        ).format(seen=ui.number(today.seen), expected=ui.number(today.expected)),
+        help=detail,
     )
     ui.chart(
         ui.figure(charts.today_update, today, lang=ui.lang()), today.forecast, f"today_{shown}"

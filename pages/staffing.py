@@ -157,17 +157,24 @@ hourly = whatif.today_updated(
     whatif.expected_hourly(daily, whatif.hourly_profile(recent)), recent, weight
 )
 if today is not None and today.says_something:
-    st.caption(
-        _(
-            "Today, updated at {time}: {seen} tickets since opening, where the morning "
-            "forecast expected {expected}; the rest of today follows ({change} for the total)."
-        ).format(
-            time=f"{today.at:%H:%M}",
-            seen=ui.number(today.seen),
-            expected=ui.number(today.expected),
-            change=ui.signed_percent(100 * (today.factor - 1)),
+    figures = {"time": f"{today.at:%H:%M}", "seen": ui.number(today.seen),
+               "expected": ui.number(today.expected)}  # fmt: skip
+    if today.keeps_morning:
+        st.caption(
+            _(
+                "Today, updated at {time}: {seen} tickets since opening, where the morning "
+                "forecast expected {expected}. In the backtest, updating from the morning's "
+                "arrivals did not beat the morning forecast, so the rest of today keeps it."
+            ).format(**figures)
         )
-    )
+    else:
+        st.caption(
+            _(
+                "Today, updated at {time}: {seen} tickets since opening, where the morning "
+                "forecast expected {expected}; the rest of today follows ({change} for the "
+                "total)."
+            ).format(**figures, change=ui.signed_percent(100 * (today.factor - 1)))
+        )
 
 st.subheader(_("Queued work: agents per day"), divider=DIVIDER)
 st.caption(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
+from apptest import page_on
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -435,12 +436,7 @@ def test_the_pages_render_on_the_sample(sample_db, monkeypatch, page):
 
 
 def test_the_hourly_forecast_page_shows_open_hours_and_the_error_by_hour(sample_db, monkeypatch):
-    monkeypatch.setenv("BACKLOG_RADAR_DB", str(sample_db))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page("pages/forecast.py")
+    at = page_on(sample_db, "pages/forecast.py", monkeypatch)
     at.session_state["fc_freq"] = "Hourly"
     at.run()
     assert not at.exception and not at.error

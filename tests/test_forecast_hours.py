@@ -12,8 +12,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+import streamlit as st
+from apptest import page_on
 
-from analytics import forecast
+from analytics import forecast, ingest, store
 from analytics.forecast.plan import hourly_plan
 from analytics.settings import SettingsError, load_settings, parse_schedule
 
@@ -220,3 +222,123 @@ def test_a_quiet_desk_at_its_usual_pace_has_no_hourly_surge():
     usual = fc.forecast.assign(mean=1 / 3, lo80=0.0, hi80=1.0, lo95=0.0, hi95=2.0)
     assert forecast.surges(fc, usual, margin=0.2).empty
     assert len(forecast.surges(fc, usual.assign(mean=1.0), margin=0.2)) == 1
+
+
+def test_days_no_calendar_knows_do_not_steer_the_daily_regression():
+    """Twelve weeks of days at their weekday's level with a 5% spread, and three days at a
+    quarter of it that no calendar names (an outage, a festival's intermediate days):
+    the regression keeps the weekday levels and the ordinary spread. By least squares,
+    those three days took up to an eighth off their weekdays' levels and made the
+    spread five times the ordinary one."""
+    from analytics.forecast.daysplit import daily_fit
+
+    rng = np.random.default_rng(4)
+    weekday = np.arange(84) % 7
+    level = np.array([520.0, 470.0, 450.0, 440.0, 400.0, 300.0, 250.0])[weekday]
+    totals = level * rng.lognormal(0, 0.05, 84)
+    totals[[30, 31, 60]] *= 0.25
+    dummies = np.eye(7)[weekday][:, 1:]
+    fit = daily_fit(totals, dummies)
+    assert np.sqrt(fit.sigma2) < 0.08
+    fitted = np.log1p(level[:7]) - (fit.beta[0] + np.r_[0.0, fit.beta[1:]])
+    assert np.abs(fitted).max() < 0.04
+
+
+def test_a_desk_that_records_no_resolution_is_measured_against_its_usual_arrivals():
+    """Call arrivals carry no resolution: capacity is unknown, not zero. Against zero,
+    every forecast hour was a surge "+48,907,295,064,959%" above what is usually resolved."""
+    y = desk(6)
+    fc = forecast.fit_series(y, "H", 48, 0, models=("seasonal_naive",))
+    fc.history = fc.history.assign(resolved=0.0)
+    assert forecast.normal_capacity(fc) == pytest.approx(
+        forecast.normal_capacity(forecast.fit_series(y, "H", 48, 0, models=("seasonal_naive",)))
+    )
+    assert forecast.normal_capacity(fc).max() > 10
+    assert forecast.surges(fc, margin=0.2).empty
+    doubled = fc.forecast.assign(**{c: fc.forecast[c] * 2 for c in ("mean", "lo80", "hi80")})
+    assert not forecast.surges(fc, doubled, margin=0.2).empty
+
+
+def test_the_update_backtest_gains_on_busy_days_and_never_beyond_knowing_the_day():
+    """Days busy or quiet throughout (a quarter's spread of level): the morning says how
+    the afternoon goes, so the update gains, but never more than scaling each day's rest
+    by its own actual busyness would. Days of one level leave nothing to learn: what
+    remains is the hours' Poisson noise, and knowing the day's level gains little."""
+    models = ("seasonal_naive", "day_split")
+    busy = forecast.fit_series(desk(12, busyness=0.25), "H", 48, 20, models=models)
+    score = forecast.update_backtest(busy, 3)
+    assert score is not None and score["days"] >= 15
+    assert 0.3 < score["candidate_gain"] <= score["oracle_gain"]
+    # Applied once it has beaten the morning on five days of its own: a little less gain.
+    assert 0.2 < score["gain"] < score["candidate_gain"]
+    assert score["updated_mae"] < score["morning_mae"]
+    assert forecast.earned_weight(busy, 3) == forecast.learned_weight(forecast.day_pairs(busy, 3))
+    flat = forecast.fit_series(desk(12, busyness=0.0), "H", 48, 20, models=models)
+    assert forecast.update_backtest(flat, 3)["oracle_gain"] < score["oracle_gain"] / 4
+
+
+def swinging_mornings(weeks: int = 12, steady_days: int = 63) -> pd.Series:
+    """Return :func:`desk` with days busy or quiet throughout for ``steady_days``, then
+    mornings (before 11:00) that swing alone, the afternoons as usual."""
+    y = desk(weeks, busyness=0.0, seed=8)
+    rng = np.random.default_rng(8)
+    day = np.arange(len(y)) // 24
+    whole = np.exp(rng.normal(0, 0.3, day.max() + 1))[day]
+    morning_only = np.exp(rng.normal(0, 0.5, day.max() + 1))[day]
+    factor = np.where(day < steady_days, whole, np.where(y.index.hour < 11, morning_only, 1.0))
+    return pd.Series(rng.poisson(y.to_numpy() * factor).astype(float), index=y.index)
+
+
+def test_an_update_that_did_not_beat_the_morning_keeps_the_morning_forecast():
+    """Nine weeks of days busy or quiet throughout, then three whose mornings swing alone:
+    the weight learned on the first says a busy morning means a busy afternoon, which is
+    now false, and updating would make the afternoons worse. The backtest keeps the
+    morning's forecast of them, and so does today's update."""
+    fc = forecast.fit_series(
+        swinging_mornings(), "H", 48, 20, models=("seasonal_naive", "day_split")
+    )
+    score = forecast.update_backtest(fc, 3)
+    assert score["candidate_gain"] < -0.1
+    assert score["gain"] == 0.0 and score["updated_mae"] == score["morning_mae"]
+    assert forecast.learned_weight(forecast.day_pairs(fc, 3)) > 0
+    assert forecast.earned_weight(fc, 3) == 0.0
+
+
+def desk_store(y: pd.Series, folder) -> str:
+    """Write the hourly arrivals ``y`` (UTC) as one ticket each, at random minutes of their
+    hour, into a new store; return its path."""
+    rng = np.random.default_rng(2)
+    hours = np.repeat(y.index.to_numpy(), y.to_numpy(dtype=int))
+    created = pd.DatetimeIndex(hours) + pd.to_timedelta(rng.integers(0, 3600, len(hours)), "s")
+    tickets = pd.DataFrame({"ticket_id": [f"T{i}" for i in range(len(created))],
+                            "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ")})  # fmt: skip
+    path = folder / "tickets.csv"
+    tickets.to_csv(path, index=False)
+    db = folder / "store.duckdb"
+    con = store.connect(db)
+    mapping = {"ticket_id": "ticket_id", "created_at": "created_at"}
+    ingest.import_file(
+        con, path, source="desk", preset="generic", mapping=mapping, settings=load_settings()
+    )
+    con.close()
+    return str(db)
+
+
+def test_the_forecast_page_says_when_today_keeps_the_morning_forecast(tmp_path, monkeypatch):
+    """The history ends on a Wednesday at 11:00 UTC, mid-morning: the page shows today's
+    morning forecast and its update, which says why it kept the morning's figures."""
+    y = swinging_mornings()
+    wednesday = y.index[(y.index.day_of_week == 2) & (y.index.hour == 10)][-1]
+    at = page_on(desk_store(y.loc[:wednesday], tmp_path), "pages/forecast.py", monkeypatch)
+    at.session_state["fc_freq"] = "Hourly"
+    at.run()
+    at.pills(key="period").set_value("All").run()
+    assert not at.exception and not at.error
+    # Arrivals without resolutions: surges are measured against usual arrivals, not zero.
+    assert not [w for w in at.warning if "against 0 usually resolved" in w.value]
+    cards = {m.label: m for m in at.metric}
+    updated = next(m for label, m in cards.items() if label.startswith("Today, updated at"))
+    morning = cards["Today, morning forecast (rest of the day)"]
+    assert "did not beat the morning forecast" in updated.help
+    assert updated.value == morning.value and updated.delta in ("+0%", "±0%")
+    st.cache_resource.clear()

@@ -20,7 +20,7 @@ import pandas as pd
 from analytics.forecast.fit import fit_series
 from analytics.forecast.opening import OpeningHours, from_schedule, infer_opening
 from analytics.forecast.plan import day_origin
-from analytics.forecast.sameday import day_pairs, learned_weight, update_today
+from analytics.forecast.sameday import earned_weight, update_today
 from analytics.forecast.series import SeriesForecast
 from analytics.settings import Settings
 
@@ -68,7 +68,7 @@ def fit_hourly(
     origin, lead = spot
     at = y.index[-1] + pd.Timedelta(hours=1)
     fc = fit_series(y.iloc[:origin], "H", horizon + len(y) - origin, origins, **args)
-    weight = learned_weight(day_pairs(fc, len(y) - origin - lead))
+    weight = earned_weight(fc, len(y) - origin - lead)
     if weight is None:
         return fit_series(y, "H", horizon, origins, **args)
     update = update_today(fc.forecast, y, at, weight)

@@ -10,7 +10,8 @@ How much of the morning's busyness carries into the afternoon is learned
 from the backtest's days (:func:`learned_weight`): a least-squares slope of
 the rest of the day's log ratio on the morning's. A desk whose mornings say
 little about its afternoons keeps the morning forecast; one whose days are
-busy or quiet throughout follows the morning.
+busy or quiet throughout follows the morning. The update is applied only
+when it beat the morning forecast on the backtest's days (:func:`earned_weight`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ class DayUpdate:
     factor: float
     morning: pd.DataFrame
     forecast: pd.DataFrame
+
+    @property
+    def keeps_morning(self) -> bool:
+        """True when the update leaves the rest of the day as the morning forecast it: in
+        the backtest, updating from the morning's arrivals did not beat the morning."""
+        return self.weight == 0
 
     @property
     def says_something(self) -> bool:
@@ -143,33 +150,79 @@ def day_pairs(fc: SeriesForecast, hours_open: int) -> list[tuple[float, float]]:
     return list(zip(pairs["morning"], pairs["rest"], strict=True))
 
 
-def update_backtest(fc: SeriesForecast, hours_open: int) -> dict[str, float] | None:
-    """Return the rest-of-day error of the morning forecast and of its update
-    ``hours_open`` hours after opening, over the backtest's origins (mean absolute
-    error on the scored hours of each origin's first day): ``morning_mae``,
-    ``updated_mae``, ``gain`` (1 - updated / morning) and ``days``; None when
-    there are too few.
-
-    Each origin's update learns its weight from the days that had ended by then.
-    """
+def _trial(fc: SeriesForecast, hours_open: int) -> pd.DataFrame:
+    """Return, for each origin's first day in the backtest (oldest first), the rest of the
+    day's absolute errors summed: ``morning``, ``candidate`` (updated with the weight
+    learned from the days that had ended by its origin), ``oracle`` (scaled by the day's
+    own actual busyness), and ``origin``, ``end``, ``hours``; days before a weight can
+    be learned are left out."""
     pairs = _pairs(_forecast_days(fc), hours_open)
-    morning, updated = [], []
+    rows = []
     for row in pairs[pairs["first"].astype(bool)].itertuples():
         known = pairs[pairs["end"] <= row.origin]
         weight = learned_weight(list(zip(known["morning"], known["rest"], strict=True)))
         if weight is None:
             continue
-        factor = np.exp(weight * row.morning)
-        morning.append(np.abs(row.after["actual"] - row.after["mean"]).to_numpy())
-        updated.append(np.abs(row.after["actual"] - factor * row.after["mean"]).to_numpy())
-    if not morning:
+        actual, mean = row.after["actual"].to_numpy(), row.after["mean"].to_numpy()
+        error = {key: float(np.abs(actual - factor * mean).sum())
+                 for key, factor in (("morning", 1.0), ("candidate", np.exp(weight * row.morning)),
+                                     ("oracle", np.exp(row.rest)))}  # fmt: skip
+        rows.append({"origin": row.origin, "end": row.end, "hours": len(actual), **error})
+    columns = ["origin", "end", "hours", "morning", "candidate", "oracle"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _earned(days: pd.DataFrame) -> bool:
+    """Return True when the update beat the morning forecast over ``days`` (rows of
+    :func:`_trial`), on at least :data:`MIN_DAYS_SEEN` of them."""
+    return len(days) >= MIN_DAYS_SEEN and days["candidate"].sum() < days["morning"].sum()
+
+
+def earned_weight(fc: SeriesForecast, hours_open: int) -> float | None:
+    """Return the weight of today's update ``hours_open`` hours after opening: the learned
+    weight (:func:`learned_weight`) when the backtest's updates beat its morning forecasts
+    (:func:`update_backtest`), else 0, the morning forecast kept; None with too few days.
+
+    As with the models, seasonal naive being the fallback: an update that made the
+    backtest's afternoons worse would only pass the morning's noise on to staffing.
+    """
+    weight = learned_weight(day_pairs(fc, hours_open))
+    if weight is None:
         return None
-    before, after = float(np.concatenate(morning).mean()), float(np.concatenate(updated).mean())
+    return weight if _earned(_trial(fc, hours_open)) else 0.0
+
+
+def update_backtest(fc: SeriesForecast, hours_open: int) -> dict[str, float] | None:
+    """Return the rest-of-day error of the morning forecast and of its update
+    ``hours_open`` hours after opening, over the backtest's origins (mean absolute
+    error on the scored hours of each origin's first day): ``morning_mae``,
+    ``updated_mae``, ``gain`` (1 - updated / morning), ``candidate_gain``,
+    ``oracle_gain`` and ``days``; None when there are too few.
+
+    Each origin's update learns its weight from the days that had ended by then,
+    and applies it only if those days' updates had beaten their morning forecasts
+    (:func:`earned_weight`); ``candidate_gain`` is the gain had it always applied.
+    ``oracle_gain`` is the gain had each day's rest been scaled by its own actual
+    busyness (known only afterwards): the most any update of the day's level can
+    gain, what is left being the hours' own noise around the day's profile.
+    """
+    trial = _trial(fc, hours_open)
+    if trial.empty:
+        return None
+    applied = [_earned(trial[trial["end"] <= origin]) for origin in trial["origin"]]
+    updated = trial["candidate"].where(applied, trial["morning"])
+    hours, before = trial["hours"].sum(), trial["morning"].sum()
+
+    def gain(errors: pd.Series) -> float:
+        return float(1 - errors.sum() / before) if before else 0.0
+
     return {
-        "morning_mae": before,
-        "updated_mae": after,
-        "gain": 1 - after / before if before else 0.0,
-        "days": float(len(morning)),
+        "morning_mae": float(before / hours),
+        "updated_mae": float(updated.sum() / hours),
+        "gain": gain(updated),
+        "candidate_gain": gain(trial["candidate"]),
+        "oracle_gain": gain(trial["oracle"]),
+        "days": float(len(trial)),
     }
 
 

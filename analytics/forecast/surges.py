@@ -26,10 +26,13 @@ def normal_capacity(fc: SeriesForecast, past_periods: int = 0) -> np.ndarray:
     The median resolved count of the same weekday over the last eight weeks of
     history (daily), or the mean for the hour of the week (hourly): on a small
     desk most hours resolve nothing in most weeks, and a median of 0 made every
-    forecast ticket a surge.
+    forecast ticket a surge. Without any resolution in those weeks, arrivals
+    stand in for resolutions.
     """
     hist = fc.history.tail(8 * SEASON[fc.freq]).copy()
-    if "resolved" not in hist:
+    # A source that records no resolution (call arrivals, an export of creations only)
+    # says nothing of capacity: its usual arrivals stand in, as if the desk kept up.
+    if "resolved" not in hist or not hist["resolved"].any():
         hist["resolved"] = hist["created"]
     period = pd.DatetimeIndex(hist["period"])
     slot = period.day_of_week if fc.freq == "D" else period.day_of_week * 24 + period.hour
