@@ -26,9 +26,13 @@ import numpy as np
 import pandas as pd
 
 from analytics.forecast.modelbase import Fit, from_normal, guarded
+from analytics.forecast.opening import OPENING_WEEKS
 
-# Weeks of ordinary days whose hours give each weekday's intraday profile.
-PROFILE_WEEKS = 4
+# Weeks of ordinary days whose hours give each weekday's intraday profile: the weeks the
+# opening hours are inferred from. The profile is stable from week to week, so
+# more weeks mostly average out the hours' noise; four weeks scored worse than
+# eight on every real hourly series of the benchmark (``benchmarks/RESULTS.md``).
+PROFILE_WEEKS = OPENING_WEEKS
 # Complete days the daily model needs: three weeks, so every weekday is seen three times.
 MIN_DAYS = 3 * 7
 
