@@ -183,8 +183,9 @@ def earned_weight(fc: SeriesForecast, hours_open: int) -> float | None:
     weight (:func:`learned_weight`) when the backtest's updates beat its morning forecasts
     (:func:`update_backtest`), else 0, the morning forecast kept; None with too few days.
 
-    As with the models, seasonal naive being the fallback: an update that made the
-    backtest's afternoons worse would only pass the morning's noise on to staffing.
+    The update must beat the morning forecast as a model must beat seasonal naive: one
+    that made the backtest's afternoons worse would only pass the morning's noise on
+    to staffing.
     """
     weight = learned_weight(day_pairs(fc, hours_open))
     if weight is None:
