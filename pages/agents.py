@@ -49,16 +49,7 @@ if view == people.TEAMS:
     )
 elif view == people.PSEUDONYMS:
     st.caption(_("Agents appear as stable pseudonyms ([people] in the settings)."))
-by = (
-    st.segmented_control(
-        _("Figures per"),
-        choices,
-        default=choices[0],
-        format_func=lambda choice: _(BY[choice]),
-        key="agents_by",
-    )
-    or choices[0]
-)
+by = ui.choice(_("Figures per"), {c: BY[c] for c in choices}, choices[0], "agents_by")
 # the machine's name, for keys and files
 noun = "agent" if by == "agent" else "team"
 

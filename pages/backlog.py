@@ -24,16 +24,7 @@ if selection is None:
 lang = ui.lang()
 
 cards = st.columns(3)
-grain = (
-    st.segmented_control(
-        _("Resolution"),
-        list(GRAINS),
-        default=DEFAULT_GRAIN,
-        format_func=lambda g: _(GRAINS[g]),
-        key="backlog_grain",
-    )
-    or "day"
-)
+grain = ui.choice(_("Resolution"), GRAINS, DEFAULT_GRAIN, "backlog_grain")
 # Only what is shown is computed: another resolution is one more query, then cached.
 page = ui.cached(metrics.backlog_page, selection, settings=ui.settings(), grain=grain)
 missing = ui.cached(coverage.missing_inputs, selection.source, lang=lang)

@@ -60,30 +60,13 @@ st.caption(
 missing = ui.cached(coverage.missing_inputs, selection.source, lang=ui.lang())
 controls = st.columns(2)
 with controls[0]:
-    grain = (
-        st.segmented_control(
-            _("Trend by"),
-            list(GRAINS),
-            default=DEFAULT_GRAIN,
-            format_func=lambda g: _(GRAINS[g]),
-            key="frt_grain",
-        )
-        or "week"
-    )
+    grain = ui.choice(_("Trend by"), GRAINS, DEFAULT_GRAIN, "frt_grain")
 dimension = "region"
 # The breakdown is of first responses: without them there is nothing to break down.
 if "first_response" not in missing:
     with controls[1]:
-        dimension = (
-            st.segmented_control(
-                _("Break down by"),
-                list(DIMENSIONS),
-                default=DEFAULT_DIMENSION,
-                format_func=lambda d: _(DIMENSION_LABELS[d]),
-                key="frt_dimension",
-            )
-            or "region"
-        )
+        labels = {d: DIMENSION_LABELS[d] for d in DIMENSIONS}
+        dimension = ui.choice(_("Break down by"), labels, DEFAULT_DIMENSION, "frt_dimension")
 # Only what is shown is computed: another grain or dimension is one more
 # query, then cached.
 page = ui.cached(

@@ -61,16 +61,7 @@ if whole:
     )
     selection = replace(selection, start=start, end=end)
 first_measure = next(iter(MEASURES))
-measure = (
-    st.segmented_control(
-        _("Measure"),
-        list(MEASURES),
-        format_func=lambda code: _(MEASURES[code]),
-        default=first_measure,
-        key="season_measure",
-    )
-    or first_measure
-)
+measure = ui.choice(_("Measure"), MEASURES, first_measure, "season_measure")
 tickets = measure == first_measure
 hours = ui.hours_label(selection)
 st.caption(

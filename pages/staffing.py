@@ -160,21 +160,17 @@ if today is not None and today.says_something:
     figures = {"time": f"{today.at:%H:%M}", "seen": ui.number(today.seen),
                "expected": ui.number(today.expected)}  # fmt: skip
     if today.keeps_morning:
-        st.caption(
-            _(
-                "Today, updated at {time}: {seen} tickets since opening, where the morning "
-                "forecast expected {expected}. In the backtest, updating from the morning's "
-                "arrivals did not beat the morning forecast, so the rest of today keeps it."
-            ).format(**figures)
-        )
+        update = _(
+            "Today, updated at {time}: {seen} tickets since opening, where the morning "
+            "forecast expected {expected}. In the backtest, updating from the morning's "
+            "arrivals did not beat the morning forecast, so the rest of today keeps it."
+        ).format(**figures)
     else:
-        st.caption(
-            _(
-                "Today, updated at {time}: {seen} tickets since opening, where the morning "
-                "forecast expected {expected}; the rest of today follows ({change} for the "
-                "total)."
-            ).format(**figures, change=ui.signed_percent(100 * (today.factor - 1)))
-        )
+        update = _(
+            "Today, updated at {time}: {seen} tickets since opening, where the morning "
+            "forecast expected {expected}; the rest of today follows ({change} for the total)."
+        ).format(**figures, change=ui.signed_percent(100 * (today.factor - 1)))
+    st.caption(update)
 
 st.subheader(_("Queued work: agents per day"), divider=DIVIDER)
 st.caption(

@@ -34,12 +34,23 @@ def open_page(at: AppTest, page: str) -> AppTest:
     return at
 
 
-def page_on(db: Path | str, page: str, monkeypatch: pytest.MonkeyPatch, timeout: float = 180):
-    """Return app.py under AppTest on store ``db``, run and switched to ``page``."""
+def fresh_app(
+    db: Path | str, monkeypatch: pytest.MonkeyPatch, timeout: float = 180, lang: str | None = None
+) -> AppTest:
+    """Return app.py under AppTest on store ``db``, not run yet, with the caches of earlier
+    tests dropped; ``lang`` goes into its link (``?lang=fr``)."""
     monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=timeout)
+    if lang:
+        at.query_params["lang"] = lang
+    return at
+
+
+def page_on(db: Path | str, page: str, monkeypatch: pytest.MonkeyPatch, timeout: float = 180):
+    """Return app.py under AppTest on store ``db``, run and switched to ``page``."""
+    at = fresh_app(db, monkeypatch, timeout)
     at.run()
     at.switch_page(page).run()
     assert not at.exception

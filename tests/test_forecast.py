@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from apptest import page_on
+from apptest import fresh_app, page_on
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -447,11 +447,7 @@ def test_the_hourly_forecast_page_shows_open_hours_and_the_error_by_hour(sample_
 
 
 def test_the_forecast_page_speaks_french_with_french_numbers(sample_db, monkeypatch):
-    monkeypatch.setenv("BACKLOG_RADAR_DB", str(sample_db))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.query_params["lang"] = "fr"
+    at = fresh_app(sample_db, monkeypatch, 180, lang="fr")
     at.run()
     # Ninety days ahead: thousands of tickets on the sample. (Set before the page runs:
     # AppTest shows a selectbox's options through str, not the page's French labels.)

@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import exports
 import pytest
-import streamlit as st
+from apptest import app_on
 from conftest import ROOT
-from streamlit.testing.v1 import AppTest
 
 from analytics import metrics, store
 from analytics.settings import load_settings
@@ -52,12 +51,7 @@ def thin_tail_store(tmp_path_factory):
 @pytest.fixture
 def app(thin_tail_store, tmp_path, monkeypatch):
     db = exports.copy_store(thin_tail_store, tmp_path / "periods.sqlite")
-    monkeypatch.setenv("BACKLOG_RADAR_DB", str(db))
-    monkeypatch.setenv("BACKLOG_RADAR_USERS", str(tmp_path / "no-users.json"))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield AppTest.from_file(APP, default_timeout=60)
-    st.cache_resource.clear()
+    yield from app_on(db, tmp_path, monkeypatch)
 
 
 def test_the_day_of_the_export_counts_only_when_it_was_taken_in_its_last_hour():

@@ -148,15 +148,11 @@ def test_too_short_a_series_gives_an_empty_decomposition(days):
 
 def test_the_seasonality_page_draws_every_chart_on_the_sample(desk, monkeypatch):
     import streamlit as st
-    from conftest import ROOT
-    from streamlit.testing.v1 import AppTest
+    from apptest import fresh_app
 
     con, _ = desk
-    monkeypatch.setenv("BACKLOG_RADAR_DB", str(store.location(con).catalog_file))
-    st.cache_resource.clear()
-    st.cache_data.clear()
     try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        at = fresh_app(store.location(con).catalog_file, monkeypatch, 120).run()
         at.switch_page("pages/seasonality.py").run()
         assert not at.exception and not at.error
         assert [h.value for h in at.subheader] == [
@@ -177,16 +173,11 @@ def test_the_seasonality_page_names_months_and_weekdays_in_french(desk, monkeypa
     import json
 
     import streamlit as st
-    from conftest import ROOT
-    from streamlit.testing.v1 import AppTest
+    from apptest import fresh_app
 
     con, _ = desk
-    monkeypatch.setenv("BACKLOG_RADAR_DB", str(store.location(con).catalog_file))
-    st.cache_resource.clear()
-    st.cache_data.clear()
     try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.query_params["lang"] = "fr"
+        at = fresh_app(store.location(con).catalog_file, monkeypatch, 120, lang="fr")
         at.run()
         at.switch_page("pages/seasonality.py").run()
         assert not at.exception and not at.error

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from apptest import page_on
+from apptest import fresh_app, page_on
 from streamlit.testing.v1 import AppTest
 
 from analytics import forecast, metrics, store
@@ -413,11 +413,7 @@ def test_the_rest_of_today_follows_the_arrivals_so_far():
 
 
 def test_the_staffing_page_speaks_french_with_plain_column_names(sample_db, monkeypatch):
-    monkeypatch.setenv("BACKLOG_RADAR_DB", str(sample_db))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.query_params["lang"] = "fr"
+    at = fresh_app(sample_db, monkeypatch, 240, lang="fr")
     at.run()
     at.switch_page("pages/staffing.py").run()
     assert not at.exception and not at.error

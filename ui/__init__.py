@@ -69,6 +69,7 @@ from ui.i18n import (
 from ui.text import md_escape
 from ui.widgets import (
     chart,
+    choice,
     download_csv,
     figure,
     grid,
@@ -99,6 +100,7 @@ __all__ = [
     "PERIODS",
     "cached",
     "chart",
+    "choice",
     "connection",
     "current_user",
     "cursor",

@@ -23,7 +23,7 @@ from ui.auth import current_user
 from ui.cache import cached, settings
 from ui.i18n import N_, _, lang, long_date, month_names, n_, number, weekday_names
 from ui.text import md_escape
-from ui.widgets import download_csv, grid
+from ui.widgets import choice, download_csv, grid
 
 # The table shows this many; the CSV holds them all.
 TABLE_ROWS = 500
@@ -135,15 +135,9 @@ def tickets_below(
     choices = list(dict.fromkeys(k for k in kinds if k))
     if len(choices) > 1:
         # Keyed on the point: a new click starts from the trace clicked.
-        kind = (
-            st.segmented_control(
-                _("Tickets"),
-                choices,
-                default=kind,
-                format_func=lambda k: _(CHOICES.get(k, k)),
-                key=f"drill_kind_{key}_{curve}_{point.get('point_index')}",
-            )
-            or kind
+        labels = {k: CHOICES.get(k, k) for k in choices}
+        kind = choice(
+            _("Tickets"), labels, kind, f"drill_kind_{key}_{curve}_{point.get('point_index')}"
         )
     value = value_of(point, kind, selection, grain)
     if value is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -39,6 +39,15 @@ def _built(module: str, name: str, args: tuple, kwargs: dict) -> go.Figure:
     # Plotly lets only names with an underscore through: marks it plain for chart().
     fig._plain_text = True
     return fig
+
+
+def choice(label: str, labels: Mapping[str, str], default: str, key: str) -> str:
+    """Return the code chosen in a segmented control of ``labels`` (code -> message, shown
+    translated), or ``default`` once a second click has cleared the choice."""
+    picked = st.segmented_control(
+        label, list(labels), default=default, format_func=lambda code: _(labels[code]), key=key
+    )
+    return default if picked is None else picked
 
 
 def chart(

@@ -150,13 +150,12 @@ def day_pairs(fc: SeriesForecast, hours_open: int) -> list[tuple[float, float]]:
     return list(zip(pairs["morning"], pairs["rest"], strict=True))
 
 
-def _trial(fc: SeriesForecast, hours_open: int) -> pd.DataFrame:
-    """Return, for each origin's first day in the backtest (oldest first), the rest of the
-    day's absolute errors summed: ``morning``, ``candidate`` (updated with the weight
-    learned from the days that had ended by its origin), ``oracle`` (scaled by the day's
-    own actual busyness), and ``origin``, ``end``, ``hours``; days before a weight can
-    be learned are left out."""
-    pairs = _pairs(_forecast_days(fc), hours_open)
+def _trial(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Return, for each origin's first day among the backtest's ``pairs`` (:func:`_pairs`,
+    oldest first), the rest of the day's absolute errors summed: ``morning``,
+    ``candidate`` (updated with the weight learned from the days that had ended by its
+    origin), ``oracle`` (scaled by the day's own actual busyness), and ``origin``,
+    ``end``, ``hours``; days before a weight can be learned are left out."""
     rows = []
     for row in pairs[pairs["first"].astype(bool)].itertuples():
         known = pairs[pairs["end"] <= row.origin]
@@ -187,10 +186,11 @@ def earned_weight(fc: SeriesForecast, hours_open: int) -> float | None:
     that made the backtest's afternoons worse would only pass the morning's noise on
     to staffing.
     """
-    weight = learned_weight(day_pairs(fc, hours_open))
+    pairs = _pairs(_forecast_days(fc), hours_open)
+    weight = learned_weight(list(zip(pairs["morning"], pairs["rest"], strict=True)))
     if weight is None:
         return None
-    return weight if _earned(_trial(fc, hours_open)) else 0.0
+    return weight if _earned(_trial(pairs)) else 0.0
 
 
 def update_backtest(fc: SeriesForecast, hours_open: int) -> dict[str, float] | None:
@@ -207,7 +207,7 @@ def update_backtest(fc: SeriesForecast, hours_open: int) -> dict[str, float] | N
     busyness (known only afterwards): the most any update of the day's level can
     gain, what is left being the hours' own noise around the day's profile.
     """
-    trial = _trial(fc, hours_open)
+    trial = _trial(_pairs(_forecast_days(fc), hours_open))
     if trial.empty:
         return None
     applied = [_earned(trial[trial["end"] <= origin]) for origin in trial["origin"]]
