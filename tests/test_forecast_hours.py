@@ -259,6 +259,21 @@ def test_a_desk_that_records_no_resolution_is_measured_against_its_usual_arrival
     assert not forecast.surges(fc, doubled, margin=0.2).empty
 
 
+def test_a_small_desk_s_hourly_surge_says_its_rates_with_a_decimal():
+    """About one ticket an hour against 0.3 usually resolved: whole numbers read "0"."""
+    row = pd.Series({"series": "total", "start": pd.Timestamp("2025-03-15 11:00"),
+                     "end": pd.Timestamp("2025-03-15 23:00"),
+                     "peak_period": pd.Timestamp("2025-03-15 23:00"), "expected": 1.04,
+                     "capacity": 0.3, "excess_pct": 247.0, "max_wait_h": 0.0, "confidence": 0.99,
+                     "per": "an hour in the day", "reason": "arrivals above capacity"})  # fmt: skip
+    text = forecast.describe_surge(row)
+    assert "about 1.0 tickets an hour" in text and "against 0.3 usually resolved" in text
+    assert "pour 0,3 résolus d'habitude" in forecast.describe_surge(row, "fr")
+    weekly = row.copy()
+    weekly[["expected", "capacity", "per"]] = [130.4, 98.6, "a day in the week"]
+    assert "about 130 tickets a day" in forecast.describe_surge(weekly)
+
+
 def test_the_update_backtest_gains_on_busy_days_and_never_beyond_knowing_the_day():
     """Days busy or quiet throughout (a quarter's spread of level): the morning says how
     the afternoon goes, so the update gains, but never more than scaling each day's rest
