@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # second test worker) on a 2-core machine, and run 5-10x slower for it.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: run test test-fast lint bench sample messages chromium postgresql nginx clean
+.PHONY: run test test-fast lint bench bench-scale sample messages chromium postgresql nginx clean
 
 # The app and the worker that runs the scheduled jobs of backlog_radar.toml;
 # stopping make (Ctrl-C) stops both.
@@ -90,6 +90,12 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_forecast.py
 	$(PY) benchmarks/bench_pages_browser.py
 	$(PY) benchmarks/bench_load.py --serve
+
+# Ten million tickets: simulated, imported, then every page timed (cached in
+# benchmarks/out/ after the first run).
+bench-scale: $(VENV)/.installed
+	$(PY) benchmarks/bench_scale.py
+	$(PY) benchmarks/bench_scale_app.py
 
 clean:
 	rm -rf $(VENV) data/sample $(DB) $(DB)-wal $(DB)-shm $(DB).files tests/artifacts

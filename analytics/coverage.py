@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import duckdb
 
-from analytics import i18n, store
+from analytics import i18n, replica, store
 from analytics.i18n import N_
 from analytics.ingest import ALL_PRESETS
 
@@ -45,10 +45,9 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, source: str, lang: str = "en"
     ``{"first_response": "This source has no first-response times: its export
     format (NYC 311-style open-data service requests) does not record them."}``
     """
-    with store.cursor(con) as cur:
-        tickets, has_first_response, has_resolution, has_done, presets = cur.execute(
-            store.load_sql("source_inputs"), {"source": source}
-        ).fetchone()
+    tickets, has_first_response, has_resolution, has_done, presets = _recorded(
+        con, "source_inputs", source
+    )
     if not tickets:
         return {}
     present = {"first_response": has_first_response, "resolution": has_resolution, "done": has_done}
@@ -67,10 +66,9 @@ def missing_quality_inputs(
     reopen counts: its export format (Jira / Jira Service Management issue
     export) does not record them.", ...}``
     """
-    with store.cursor(con) as cur:
-        tickets, has_reopens, has_replies, has_satisfaction, presets = cur.execute(
-            store.load_sql("quality_inputs"), {"source": source}
-        ).fetchone()
+    tickets, has_reopens, has_replies, has_satisfaction, presets = _recorded(
+        con, "quality_inputs", source
+    )
     if not tickets:
         return {}
     present = {"reopens": has_reopens, "replies": has_replies, "satisfaction": has_satisfaction}
@@ -96,3 +94,14 @@ def _reason(needed: tuple[tuple[str, ...], str], presets: list[str], lang: str) 
     return _("This source has no {what}: none of its imported tickets has one.").format(
         what=_(what)
     )
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, query: str, source: str) -> tuple:
+    """Return the row of ``sql/<query>.sql`` for ``source``, read once per store snapshot:
+    every manager's page asks, and at ten million tickets it is a scan of the source."""
+
+    def read() -> tuple:
+        with store.cursor(con) as cur:
+            return cur.execute(store.load_sql(query), {"source": source}).fetchone()
+
+    return replica.remembered(con, (query, source), read)

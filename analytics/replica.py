@@ -8,7 +8,8 @@ attached to the store's connection as ``replica``, and brought up to the
 store's latest snapshot before a metric query runs. On a SQLite catalog a
 stat of the catalog's files says whether anything committed since the last
 sync; otherwise, or when it did, one catalog lookup says whether the snapshot
-moved; when it has, only the sources whose tickets changed are copied again.
+moved; when it has, only the tickets that changed are copied again (their
+whole sources when they are a large share of them).
 The copy's tickets carry their satisfaction rating (``csat_score``,
 ``csat_at``), joined from the store's ``ratings`` once here rather than in
 every query.
@@ -27,14 +28,17 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from analytics import db
 
 NAME = "replica"
+T = TypeVar("T")
 _REGISTRY: dict[str, _Replica] = {}
 _REGISTRY_LOCK = threading.Lock()
 _ATTACH_LOCK = threading.Lock()
@@ -48,6 +52,13 @@ _BY_CONNECTION: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 SETTLED_SECONDS = 2.0
 
 
+# Results remembered per copy (see remembered()); the oldest go first beyond this.
+REMEMBERED = 256
+# Changed tickets up to this share of their sources' tickets are replaced one by
+# one; beyond it the sources are copied anew (replica._copy_changes).
+ROWS_SHARE = 0.25
+
+
 @dataclass
 class _Replica:
     path: Path
@@ -55,6 +66,10 @@ class _Replica:
     snapshot: int = -1
     stamp: tuple | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # (snapshot, key) -> a result of remembered()
+    results: dict = field(default_factory=dict)
+    # tickets written by the last refresh
+    copied: int = 0
 
 
 def sync(con: duckdb.DuckDBPyConnection) -> int:
@@ -77,6 +92,30 @@ def sync(con: duckdb.DuckDBPyConnection) -> int:
         # Taken before the lookup: a commit after it changes the files again.
         replica.stamp = stamp
     return replica.snapshot
+
+
+def remembered(con: duckdb.DuckDBPyConnection, key: tuple, compute: Callable[[], T]) -> T:
+    """Return ``compute()``, computed once per store snapshot and ``key``, then kept.
+
+    For a source's facts that every page asks for and only an import
+    changes (its span, its filters' values, what its export records): at ten
+    million tickets each is a scan of the source. ``key`` names the function
+    and its arguments; ``compute`` reads the store at the snapshot the copy
+    was just brought to. The result is shared: callers must not change it.
+    """
+    snapshot = sync(con)
+    replica = _attached(con)
+    found = replica.results.get((snapshot, key), _MISSING)
+    if found is _MISSING:
+        found = compute()
+        with replica.lock:
+            while len(replica.results) >= REMEMBERED:
+                replica.results.pop(next(iter(replica.results)))
+            replica.results[(snapshot, key)] = found
+    return found
+
+
+_MISSING = object()
 
 
 def catalog_stamp(catalog_file: Path | None) -> tuple | None:
@@ -152,16 +191,16 @@ def _refresh(con: duckdb.DuckDBPyConnection, replica: _Replica) -> int:
         try:
             snapshot = db.data_version(cur)  # pinned for the transaction
             sources = _changed_sources(cur, replica.snapshot, snapshot)
-            tickets = db.load_sql("replica_tickets")
             if sources is None:
                 cur.execute(
-                    f"create or replace table {NAME}.tickets as {tickets}", {"sources": None}
+                    f"create or replace table {NAME}.tickets as {db.load_sql('replica_tickets')}",
+                    {"sources": None},
                 )  # noqa: S608
                 cur.execute(f"create or replace table {NAME}.events as from events")  # noqa: S608
+                replica.copied = _count(cur, f"{NAME}.tickets")
             else:
                 if sources:
-                    cur.execute(f"delete from {NAME}.tickets where source in $s", {"s": sources})  # noqa: S608
-                    cur.execute(f"insert into {NAME}.tickets {tickets}", {"sources": sources})  # noqa: S608
+                    replica.copied = _copy_changes(cur, sources, replica.snapshot + 1, snapshot)
                 cur.execute(f"delete from {NAME}.events")  # noqa: S608
                 cur.execute(f"insert into {NAME}.events from events")  # noqa: S608
             cur.execute("commit")
@@ -170,6 +209,50 @@ def _refresh(con: duckdb.DuckDBPyConnection, replica: _Replica) -> int:
                 cur.execute("rollback")
             raise
     return snapshot
+
+
+def _copy_changes(
+    cur: duckdb.DuckDBPyConnection, sources: list[str], since: int, until: int
+) -> int:
+    """Bring the copy's tickets of ``sources`` up to snapshot ``until``; return the tickets copied.
+
+    A nightly import touches a few thousand tickets of a source that may hold
+    ten million: those rows alone are replaced, which costs what the import
+    holds, not what the source holds. When the changes reach
+    :data:`ROWS_SHARE` of the sources' tickets (a first import, a source
+    imported again whole), copying the sources anew is cheaper.
+    """
+    # In the cursor's temporary catalog: read by the delete and by the insert.
+    changed = db.load_sql("replica_changed_tickets")
+    cur.execute(f"create or replace temp table changed_tickets as {changed}",
+                {"since": since, "until": until})  # fmt: skip
+    rows = _count(cur, "changed_tickets")
+    held = _count(cur, f"{NAME}.tickets", sources)
+    if rows <= ROWS_SHARE * held:
+        cur.execute(
+            f"delete from {NAME}.tickets using changed_tickets as changed "  # noqa: S608
+            f"where {NAME}.tickets.source = changed.source "
+            f"and {NAME}.tickets.ticket_id = changed.ticket_id"
+        )
+        cur.execute(f"insert into {NAME}.tickets {db.load_sql('replica_tickets_of')}")  # noqa: S608
+        return rows
+    cur.execute(f"delete from {NAME}.tickets where source in $s", {"s": sources})  # noqa: S608
+    tickets = db.load_sql("replica_tickets")
+    cur.execute(f"insert into {NAME}.tickets {tickets}", {"sources": sources})  # noqa: S608
+    return _count(cur, f"{NAME}.tickets", sources)
+
+
+def _count(cur: duckdb.DuckDBPyConnection, table: str, sources: list[str] | None = None) -> int:
+    """Return the rows of ``table`` (a name from this module), of ``sources`` if given."""
+    if sources is None:
+        return cur.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+    sql = f"select count(*) from {table} where source in $s"  # noqa: S608
+    return cur.execute(sql, {"s": sources}).fetchone()[0]
+
+
+def copied(con: duckdb.DuckDBPyConnection) -> int:
+    """Return how many tickets the copy's last refresh wrote (0 before the first)."""
+    return _attached(con).copied
 
 
 def _changed_sources(cur: duckdb.DuckDBPyConnection, since: int, until: int) -> list[str] | None:

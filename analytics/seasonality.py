@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import events, metrics
+from analytics import events, metrics, replica
 from analytics.forecast.features import annual_fourier, trend_years
 from analytics.settings import Settings
 
@@ -59,10 +59,21 @@ def arrivals_daily(
     dimension: str = "none",
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """Return ``day, value, created, frt_median_h`` per local day (and value of ``dimension``)."""
+    """Return ``day, value, created, frt_median_h`` per local day (and value of ``dimension``).
+
+    Read once per store snapshot: the daily decomposition and its candidate
+    events both start from it, and over years of tickets it is a full scan.
+    """
     if dimension not in ("none", *metrics.DIMENSIONS):
         raise ValueError(f"dimension must be none or one of {metrics.DIMENSIONS}")
-    return metrics.query(con, "arrivals_daily", selection, settings, dimension=dimension)
+    # Settings reach the query through the business-hours clock and its schedules.
+    key = ("arrivals_daily", selection, dimension, repr(settings))
+    frame = replica.remembered(
+        con,
+        key,
+        lambda: metrics.query(con, "arrivals_daily", selection, settings, dimension=dimension),
+    )
+    return frame.copy()
 
 
 def arrivals_hourly(

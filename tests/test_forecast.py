@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -410,6 +411,32 @@ def test_next_surge_reads_the_store(sample_db):
     assert calm is None
     # Half the usual resolutions is exceeded at once: the first week is the surge.
     assert line.startswith("Wed 21 Aug") and "total" in line and "likely" in line
+
+
+def test_a_forecasts_history_is_read_once_per_snapshot_and_given_as_a_copy(sample_db, monkeypatch):
+    read: list[str] = []
+    real = metrics.query
+
+    def counted(con, name, *args, **kwargs):
+        read.append(name)
+        return real(con, name, *args, **kwargs)
+
+    monkeypatch.setattr(metrics, "query", counted)
+    con = store.connect(sample_db, read_only=True)
+    try:
+        start, end = metrics.period(date(2024, 1, 1), date(2024, 8, 20), "Europe/Paris")
+        selection = metrics.Selection("sample", start, end, tz="Europe/Paris")
+        first = forecast.history(con, selection, "D", "region")
+        first["created"] = -1
+        again = forecast.history(con, selection, "D", "region")
+        # the business-hours clock reads the same arrivals
+        hours = forecast.history(con, replace(selection, business_hours=True), "D", "region")
+        forecast.history(con, selection, "D", "channel")
+    finally:
+        con.close()
+    assert read.count("arrivals_by") == 2
+    assert (again["created"] >= 0).all() and again["created"].sum() > 1000
+    pd.testing.assert_frame_equal(again, hours)
 
 
 @pytest.mark.parametrize("page", ["pages/forecast.py", "pages/staffing.py"])

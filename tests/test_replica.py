@@ -100,3 +100,114 @@ def test_sessions_starting_together_share_one_copy_and_all_see_the_tickets(tmp_p
     with ThreadPoolExecutor(8) as pool:
         counts = list(pool.map(lambda _: copied(con), range(16)))
     assert counts == [5] * 16
+
+
+def test_the_servers_warm_up_copies_every_ticket_of_the_store(tmp_path, monkeypatch):
+    import streamlit as st
+
+    from ui import cache
+
+    db_path = tmp_path / "store.sqlite"
+    con = store.connect(db_path)
+    load(con, tmp_path, "a.csv", 1, 40)
+    version = db.data_version(con)
+    con.close()
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(db_path))
+    st.cache_resource.clear()
+    try:
+        assert cache.warm_up() == version
+        cur = store.cursor(cache.connection())
+        replica.use(cur)
+        assert cur.execute("select count(*) from tickets").fetchone()[0] == 40
+    finally:
+        st.cache_resource.clear()
+
+
+def test_a_warm_up_on_an_unreadable_store_says_so_and_lets_the_page_retry(tmp_path, monkeypatch):
+    import streamlit as st
+
+    from ui import cache
+
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(b"not a store at all")
+    monkeypatch.setenv("BACKLOG_RADAR_DB", str(old))
+    st.cache_resource.clear()
+    try:
+        assert cache.warm_up() is None
+    finally:
+        st.cache_resource.clear()
+
+
+def test_a_remembered_result_is_computed_once_per_snapshot_and_again_after_an_import(tmp_path):
+    con = store.connect(tmp_path / "store.sqlite")
+    load(con, tmp_path, "a.csv", 1, 10)
+    calls: list[int] = []
+
+    def count() -> int:
+        calls.append(1)
+        return copied(con)
+
+    assert replica.remembered(con, ("count",), count) == 10
+    assert replica.remembered(con, ("count",), count) == 10
+    assert len(calls) == 1
+    load(con, tmp_path, "b.csv", 11, 15)
+    assert replica.remembered(con, ("count",), count) == 15
+    assert len(calls) == 2
+
+
+def test_a_sources_facts_follow_an_import(tmp_path):
+    from analytics import metrics
+
+    con = store.connect(tmp_path / "store.sqlite")
+    load(con, tmp_path, "a.csv", 1, 10)
+    first = metrics.source_span(con, "desk")
+    values = metrics.filter_values(con, "desk")
+    values["region"].append("changed by the caller")
+    assert metrics.filter_values(con, "desk")["region"] == []
+    rows = [[f"T-{i}", "2024-04-01 09:00:00"] for i in range(11, 13)]
+    import_(con, write_csv(tmp_path / "later.csv", HEADER, rows), source="desk",
+            preset="generic", mapping=MAPPING)  # fmt: skip
+    later = metrics.source_span(con, "desk")
+    assert first.first_created_at == later.first_created_at
+    assert later.as_of > first.as_of
+
+
+RATED = ["Ticket", "Opened", "Rating"]
+RATED_MAPPING = {"ticket_id": "Ticket", "created_at": "Opened", "csat_score": "Rating"}
+
+
+def rated(tmp_path, name: str, tickets: dict[int, str]) -> object:
+    rows = [[f"T-{i}", f"2024-03-{i % 28 + 1:02d} 09:00:00", r] for i, r in tickets.items()]
+    return write_csv(tmp_path / name, RATED, rows)
+
+
+def differences(con) -> int:
+    """Return the rows in which the copy and the store's tickets (with ratings) differ."""
+    replica.sync(con)
+    sql = db.load_sql("replica_tickets")
+    (count,) = con.execute(
+        f"select count(*) from (select * from replica.tickets except all ({sql}) "
+        f"union all (({sql}) except all select * from replica.tickets))",
+        {"sources": None},
+    ).fetchone()
+    return count
+
+
+def test_an_import_touching_a_few_tickets_copies_only_those(tmp_path):
+    from analytics import access, snapshots
+
+    con = store.connect(tmp_path / "store.sqlite")
+    kwargs = {"source": "desk", "preset": "generic", "mapping": RATED_MAPPING}
+    import_(con, rated(tmp_path, "a.csv", {i: "Good" for i in range(1, 41)}), **kwargs)
+    assert differences(con) == 0 and replica.copied(con) == 40
+    # one rating changes, two tickets arrive, the rest are the same rows again
+    later = {i: "Good" for i in range(1, 43)} | {7: "Bad"}
+    report = import_(con, rated(tmp_path, "b.csv", later), **kwargs)
+    assert differences(con) == 0
+    assert replica.copied(con) == 3
+    snapshots.undo_import(con, report.import_id, actor=access.SYSTEM)
+    assert differences(con) == 0
+    assert replica.copied(con) == 3
+    # most of the source changes: the source is copied anew
+    import_(con, rated(tmp_path, "c.csv", {i: "Bad" for i in range(1, 41)}), **kwargs)
+    assert differences(con) == 0 and replica.copied(con) == 40

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -211,3 +212,19 @@ def test_signing_in_again_after_a_session_ended_leads_back_to_the_page(team):
     other = {"Referer": "http://evil.example/response_times"}
     status, headers, _ = request(team, "GET", "/auth/logout", headers=other)
     assert headers["Location"] == "/auth/sign-in"
+
+
+def test_the_server_copies_the_tickets_before_anyone_opens_a_page(app_server_factory, tmp_path):
+    """A big store's first copy takes tens of seconds: the server starts it, not the first
+    manager's page. The copy's folder appears while no session has ever connected."""
+    db = tmp_path / "warm.sqlite"
+    con = store.connect(db)
+    import_(con, zendesk(tmp_path), source="desk")
+    con.close()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    app_server_factory(db, env={"TMPDIR": str(scratch)})
+    deadline = time.monotonic() + 60
+    while not list(scratch.glob("backlog-radar-replica-*/replica.duckdb")):
+        assert time.monotonic() < deadline, "no local copy 60 s after the server answered"
+        time.sleep(0.2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import logging
 import threading
 import zoneinfo
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from analytics.settings import Settings, load_settings
 from ui.text import md_escape
 
 CACHE_TTL = 600
+_log = logging.getLogger(__name__)
 
 
 @st.cache_resource
@@ -53,6 +55,24 @@ def start_fit_workers() -> int:
 @st.cache_resource
 def connection() -> duckdb.DuckDBPyConnection:
     return store.open_configured(settings())
+
+
+def warm_up() -> int | None:
+    """Open the store and bring this process's copy of the tickets up to date; return
+    the snapshot copied, or None when the store cannot be read yet.
+
+    The server calls it once at start, in a thread of its own: the first copy
+    of a big store takes tens of seconds (``docs/deploy.md``), which the first
+    manager to open a page would otherwise wait through. A page that comes
+    while it runs waits for the same copy, not for a second one.
+    """
+    try:
+        return replica.sync(connection())
+    except (duckdb.Error, lake.CatalogError, store.OldStoreError) as exc:
+        # The page says why (store_problem); the log keeps the exception's kind only.
+        _log.warning("the store could not be read at start: %s", type(exc).__name__)
+        connection.clear()
+        return None
 
 
 @_says_store_failures

@@ -258,29 +258,38 @@ def score_origins(
         )
         for model in models
     }
-    err = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_ERROR_COLUMNS)
+    if not rows:
+        return pd.DataFrame(columns=_ERROR_COLUMNS), final
+    err = pd.DataFrame({c: np.concatenate([r[c] for r in rows]) for c in _ERROR_COLUMNS})
     return err, final
 
 
-def _error_rows(model, cut, actual, pred, cal, scale, scored, factors) -> pd.DataFrame:
-    """Return the error rows of one model at one origin (:data:`_ERROR_COLUMNS`)."""
+def _error_rows(model, cut, actual, pred, cal, scale, scored, factors) -> dict[str, np.ndarray]:
+    """Return the error rows of one model at one origin: :data:`_ERROR_COLUMNS` -> values.
+
+    Arrays, not a frame: a backtest scores a few hundred (model, origin)
+    pairs, and building a frame for each cost more than the scoring itself.
+    """
+    n = len(actual)
     point = pred["mean"].to_numpy()
-    frame = cal[["lo80", "hi80", "lo95", "hi95"]].assign(
-        model=model,
-        origin=cut,
-        step=np.arange(1, len(actual) + 1),
-        ase=np.abs(actual - point) / scale,
-        smape=_smape(actual, point),
-        in80=(cal["lo80"] <= actual) & (actual <= cal["hi80"]),
-        in95=(cal["lo95"] <= actual) & (actual <= cal["hi95"]),
-        raw_in80=(pred["lo80"] <= actual) & (actual <= pred["hi80"]),
-        raw_in95=(pred["lo95"] <= actual) & (actual <= pred["hi95"]),
-        actual=actual,
-        mean=point,
-        calibrated=factors is not None,
-        scored=scored,
-    )
-    return frame[list(_ERROR_COLUMNS)]
+    bounds = {c: cal[c].to_numpy() for c in ("lo80", "hi80", "lo95", "hi95")}
+    own = {c: pred[c].to_numpy() for c in ("lo80", "hi80", "lo95", "hi95")}
+    return {
+        "model": np.full(n, model, dtype=object),
+        "origin": np.full(n, cut, dtype=np.int64),
+        "step": np.arange(1, n + 1, dtype=np.int64),
+        "ase": np.abs(actual - point) / scale,
+        "smape": _smape(actual, point),
+        "in80": (bounds["lo80"] <= actual) & (actual <= bounds["hi80"]),
+        "in95": (bounds["lo95"] <= actual) & (actual <= bounds["hi95"]),
+        "raw_in80": (own["lo80"] <= actual) & (actual <= own["hi80"]),
+        "raw_in95": (own["lo95"] <= actual) & (actual <= own["hi95"]),
+        "actual": actual,
+        "mean": point,
+        **bounds,
+        "calibrated": np.full(n, factors is not None),
+        "scored": np.broadcast_to(np.asarray(scored, dtype=bool), (n,)),
+    }
 
 
 _ERROR_COLUMNS = (

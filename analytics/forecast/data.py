@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
-from analytics import metrics, store
+from analytics import metrics, replica, store
 from analytics.forecast import workers
 from analytics.forecast.features import holiday_days
 from analytics.forecast.fit import fit_series
@@ -41,7 +41,7 @@ def history_selection(
     con: duckdb.DuckDBPyConnection, selection: metrics.Selection, freq: str
 ) -> metrics.Selection:
     """Return ``selection`` widened to the history a forecast needs, ending where it ends."""
-    span = metrics.source_span(con, selection.source)
+    span = metrics.current_span(con, selection.source)
     end = min(selection.end, span.as_of) if span.as_of else selection.end
     if freq == "H":
         end = end.replace(minute=0, second=0, microsecond=0)
@@ -78,14 +78,27 @@ def history(
     by: str = "total",
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """Return ``period, series, created, resolved`` for the forecast's history window."""
+    """Return ``period, series, created, resolved`` for the forecast's history window.
+
+    Read once per store snapshot and kept: a later call with the same
+    arguments returns a copy of the frame read then.
+    """
     if by not in SPLITS:
         raise ValueError(f"by must be one of {SPLITS}, not {by!r}")
     wide = history_selection(con, selection, freq)
     if wide.end <= wide.start:
         return pd.DataFrame(columns=["period", "series", "created", "resolved"])
+    # Counts of arrivals and resolutions do not depend on the clock.
+    wide = replace(wide, business_hours=False)
     grain = "hour" if freq == "H" else "day"
-    return metrics.query(con, "arrivals_by", wide, settings, dimension=by, grain=grain)
+    # A forecast page reads one history three or four times (the series' names,
+    # the shortfall, each series' fit), and over years of tickets it is a full scan.
+    frame = replica.remembered(
+        con,
+        ("forecast history", wide, grain, by),
+        lambda: metrics.query(con, "arrivals_by", wide, settings, dimension=by, grain=grain),
+    )
+    return frame.copy()
 
 
 def series_names(

@@ -275,24 +275,10 @@ def queries(
     return {part: future.result() for part, future in futures.items()}
 
 
-# Per connection (weakly held, so a closed store's entries go with it):
-# (source, data version) -> span.
-_SPANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def current_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
-    """Return ``source``'s span, read again only when the store's snapshot moves.
+    """Return ``source``'s span at the store's latest snapshot (read once per snapshot).
 
     Brings the local copy of the tickets up to the store's latest snapshot
     first (:mod:`analytics.replica`): every page's queries start here.
     """
-    # Every query needs the span, which changes only with the data: reading
-    # the snapshot id is one catalog lookup, the span a scan of the source.
-    key = (source, replica.sync(con))
-    cur = _calendar_cursor(con)
-    spans = _SPANS.setdefault(con, {})
-    if key not in spans:
-        if len(spans) > 64:
-            spans.clear()
-        spans[key] = source_span(cur, source)
-    return spans[key]
+    return source_span(con, source)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from analytics import store
+from analytics import replica, store
 
 DIMENSIONS = ("region", "team", "channel", "category", "priority")
 GRAINS = ("hour", "day", "week")
@@ -59,20 +59,39 @@ class SourceSpan:
 
 
 def source_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
-    """Return the span of ``source``; ``as_of`` is its latest recorded event."""
+    """Return the span of ``source``; ``as_of`` is its latest recorded event.
+
+    Read from the process's copy of the tickets once per store snapshot
+    (:func:`analytics.replica.remembered`), as every page asks for it.
+    """
+    return replica.remembered(con, ("source_span", source), lambda: _source_span(con, source))
+
+
+def _source_span(con: duckdb.DuckDBPyConnection, source: str) -> SourceSpan:
     with store.cursor(con) as cur:
+        replica.use(cur)
         row = cur.execute(store.load_sql("source_span"), {"source": source}).fetchone()
     return SourceSpan(*row)
 
 
 def filter_values(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[str]]:
-    """Return the distinct values of each filterable dimension of ``source``."""
+    """Return the distinct values of each filterable dimension of ``source``.
+
+    Read from the process's copy of the tickets once per store snapshot, as
+    every page's sidebar asks for them.
+    """
+    found = replica.remembered(con, ("filter_values", source), lambda: _filter_values(con, source))
+    return {dimension: list(values) for dimension, values in found.items()}
+
+
+def _filter_values(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[str, ...]]:
     with store.cursor(con) as cur:
+        replica.use(cur)
         rows = cur.execute(store.load_sql("filter_values"), {"source": source}).fetchall()
     values: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
     for dimension, value in rows:
         values[dimension].append(value)
-    return values
+    return {dimension: tuple(found) for dimension, found in values.items()}
 
 
 # A week holding less than this share of a busy week is thin (dense_span).
@@ -97,7 +116,12 @@ def dense_span(con: duckdb.DuckDBPyConnection, source: str, tz: str) -> tuple[da
     busy week (the 90th percentile of the source's weeks): a log whose last
     months hold a trickle has its dense span end where the work was.
     """
+    return replica.remembered(con, ("dense_span", source, tz), lambda: _dense_span(con, source, tz))
+
+
+def _dense_span(con: duckdb.DuckDBPyConnection, source: str, tz: str) -> tuple[date, date] | None:
     params = {"source": source, "tz": tz, "share": DENSE_SHARE}
     with store.cursor(con) as cur:
+        replica.use(cur)
         row = cur.execute(store.load_sql("dense_span"), params).fetchone()
     return None if row is None or row[0] is None else (row[0], row[1])

@@ -106,7 +106,7 @@ def collect(
         On a malformed week, or a week in which the source (or selection) has no ticket.
     """
     tz = tz or settings.default_tz
-    span = metrics.source_span(con, source)
+    span = metrics.current_span(con, source)
     week, monday, sel = selected_week(span, source, week, tz, region, filters)
     now = week_overview(con, sel, week, settings)
     return WeekData(

@@ -119,7 +119,7 @@ def weeks_with_tickets(
     One pass over the tickets (``sql/report_weeks.sql``); a week in which no
     ticket of the selection moved is left out.
     """
-    span = metrics.source_span(con, source)
+    span = metrics.current_span(con, source)
     if span.first_created_at is None or span.as_of is None:
         return []
     end_monday = parse_week(last_complete_week(span.as_of, tz)) + timedelta(days=7)

@@ -10,9 +10,15 @@ tickets as (
     from selected_tickets($source, $regions, $teams, $channels, $categories, $priorities, $as_of)
 ),
 
+-- Each ticket's local day: its instant plus $tz's UTC offset then
+-- (zone_offset_us, as in response_time_trend.sql), never the slow time-zone
+-- conversion per ticket.
 cohort as (
     select
-        timezone($tz, created_at)::date as day,
+        make_timestamp(
+            epoch_us(created_at)
+            + zone_offset_us(epoch_us(created_at), $zone_changes::bigint[], $zone_offsets::bigint[])
+        )::date as day,
         coalesce(
             case $dimension
                 when 'none' then 'all'

@@ -14,9 +14,20 @@ hours as (
     from generate_series($start::timestamptz, $end::timestamptz - interval 1 hour, interval 1 hour)
 ),
 
+-- Each ticket's local hour: its instant plus $tz's UTC offset then
+-- (zone_offset_us, as in response_time_trend.sql), never the slow time-zone
+-- conversion per ticket.
 counted as (
     select
-        date_trunc('hour', timezone($tz, created_at)) as hour,
+        date_trunc(
+            'hour',
+            make_timestamp(
+                epoch_us(created_at)
+                + zone_offset_us(
+                    epoch_us(created_at), $zone_changes::bigint[], $zone_offsets::bigint[]
+                )
+            )
+        ) as hour,
         count(*) as created,
         median(frt_s) / 3600 as frt_median_h
     from tickets

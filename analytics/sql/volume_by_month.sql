@@ -26,14 +26,27 @@ months as (
     group by all
 ),
 
-counted as (
+-- Each ticket's local day: its instant plus $tz's UTC offset then
+-- (zone_offset_us, as in response_time_trend.sql), never the slow time-zone
+-- conversion per ticket.
+local_days as (
     select
-        year(timezone($tz, created_at)) as year,
-        month(timezone($tz, created_at)) as month,
-        count(*) as created,
-        median(frt_s) / 3600 as frt_median_h
+        make_timestamp(
+            epoch_us(created_at)
+            + zone_offset_us(epoch_us(created_at), $zone_changes::bigint[], $zone_offsets::bigint[])
+        )::date as day,
+        frt_s
     from tickets
     where created_at >= $start and created_at < $end
+),
+
+counted as (
+    select
+        year(day) as year,
+        month(day) as month,
+        count(*) as created,
+        median(frt_s) / 3600 as frt_median_h
+    from local_days
     group by all
 ),
 

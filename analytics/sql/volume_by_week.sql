@@ -27,14 +27,27 @@ weeks as (
     group by all
 ),
 
-counted as (
+-- Each ticket's local day: its instant plus $tz's UTC offset then
+-- (zone_offset_us, as in response_time_trend.sql), never the slow time-zone
+-- conversion per ticket.
+local_days as (
     select
-        isoyear(timezone($tz, created_at)) as year,
-        weekofyear(timezone($tz, created_at)) as week,
-        count(*) as created,
-        median(frt_s) / 3600 as frt_median_h
+        make_timestamp(
+            epoch_us(created_at)
+            + zone_offset_us(epoch_us(created_at), $zone_changes::bigint[], $zone_offsets::bigint[])
+        )::date as day,
+        frt_s
     from tickets
     where created_at >= $start and created_at < $end
+),
+
+counted as (
+    select
+        isoyear(day) as year,
+        weekofyear(day) as week,
+        count(*) as created,
+        median(frt_s) / 3600 as frt_median_h
+    from local_days
     group by all
 ),
 

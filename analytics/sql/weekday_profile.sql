@@ -18,9 +18,15 @@ days as (
     )
 ),
 
+-- Each ticket's local day: its instant plus $tz's UTC offset then
+-- (zone_offset_us, as in response_time_trend.sql), never the slow time-zone
+-- conversion per ticket.
 counted as (
     select
-        timezone($tz, created_at)::date as day,
+        make_timestamp(
+            epoch_us(created_at)
+            + zone_offset_us(epoch_us(created_at), $zone_changes::bigint[], $zone_offsets::bigint[])
+        )::date as day,
         count(*) as created,
         median(frt_s) / 3600 as frt_median_h
     from tickets

@@ -187,7 +187,7 @@ def _fit_window(
     ImpactError
         When the source is empty, or the event starts too near either end of its data.
     """
-    span = metrics.source_span(con, source)
+    span = metrics.current_span(con, source)
     if span.as_of is None:
         raise ImpactError(f"the source {source!r} holds no tickets")
     zone = pd.Timestamp(span.as_of).tz_convert(tz)
