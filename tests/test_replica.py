@@ -211,3 +211,52 @@ def test_an_import_touching_a_few_tickets_copies_only_those(tmp_path):
     # most of the source changes: the source is copied anew
     import_(con, rated(tmp_path, "c.csv", {i: "Bad" for i in range(1, 41)}), **kwargs)
     assert differences(con) == 0 and replica.copied(con) == 40
+
+
+HOLDER = """
+import os, signal, sys
+from analytics import replica, store
+con = store.connect(sys.argv[1], read_only=True)
+replica.sync(con)
+print("copied", flush=True)
+if sys.argv[2] == "killed":
+    os.kill(os.getpid(), signal.SIGKILL)
+sys.stdin.read()
+"""
+
+
+def test_a_copy_left_by_a_killed_process_is_removed_and_a_live_ones_kept(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    from conftest import ROOT
+
+    catalog = tmp_path / "store.sqlite"
+    writer = store.connect(catalog)
+    load(writer, tmp_path, "a.csv", 1, 5)
+    writer.close()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", HOLDER, str(catalog)]
+    killed = subprocess.run(command + ["killed"], env=env, capture_output=True, text=True)
+    assert killed.stdout.strip() == "copied"
+    (left_behind,) = scratch.glob("backlog-radar-replica-*")
+    live = subprocess.Popen(command + ["live"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert live.stdout.readline().strip() == "copied"
+        # the live process's copy replaced the killed one's
+        (held,) = scratch.glob("backlog-radar-replica-*")
+        assert held != left_behind
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+        con = store.connect(catalog, read_only=True)
+        assert copied(con) == 5
+        # another process's copy in use stays, and so does this process's own
+        assert len(list(scratch.glob("backlog-radar-replica-*"))) == 2
+        assert replica.sweep(scratch) == []
+        con.close()
+    finally:
+        live.communicate("")
+    assert held.exists() is False  # the live process removed its own as it exited
